@@ -1,0 +1,185 @@
+"""``rustrag-client``: ask the daemon about a Rust workspace.
+
+Exit codes: 0 ok, 1 no results, 2 usage or request error, 3 daemon not
+reachable, 4 timeout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from rustrag_client import __version__
+from rustrag_client.connection import (
+    Connection,
+    DaemonUnreachable,
+    RequestTimeout,
+    connect,
+)
+from rustrag_client.output import generic_text, hits_table, status_text
+from rustrag_protocol import default_socket_path
+
+EXIT_OK, EXIT_EMPTY, EXIT_ERROR, EXIT_UNREACHABLE, EXIT_TIMEOUT = 0, 1, 2, 3, 4
+
+#: Commands that never start a daemon: they report on (or stop) a running one.
+_NO_AUTOSTART = frozenset({"status", "shutdown"})
+
+#: Commands whose default timeout is unbounded: they wait for work to finish.
+_WAITING = frozenset({"index", "reindex", "wait"})
+
+_DEFAULT_TIMEOUT = 60.0
+
+
+def _common_options() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    s = argparse.SUPPRESS
+    common.add_argument("--json", action="store_true", default=s, help="print one JSON document")
+    common.add_argument("--root", default=s, help="workspace (default: the current directory)")
+    common.add_argument("--socket", type=Path, default=s, help="daemon socket path")
+    common.add_argument("--timeout", type=float, default=s, help="seconds to wait at most")
+    common.add_argument(
+        "--no-start", action="store_true", default=s, help="never start a daemon (for hooks)"
+    )
+    return common
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = _common_options()
+    parser = argparse.ArgumentParser(
+        prog="rustrag-client",
+        parents=[common],
+        description="Query rustragd, the Rust code-intelligence daemon.",
+        epilog="Exit codes: 0 ok, 1 no results, 2 usage or request error, "
+        "3 daemon not reachable, 4 timeout.",
+    )
+    parser.add_argument("--version", action="version", version=f"rustrag-client {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        return commands.add_parser(name, parents=[common], help=help_text, description=help_text)
+
+    command("hello", "check the daemon and list its capabilities")
+    status = command("status", "daemon and index state")
+    status.add_argument("--brief", action="store_true", help="one short line, for shell prompts")
+    index = command("index", "add a workspace and index it")
+    index.add_argument("path")
+    index.add_argument("--wait", action="store_true", help="return once it is indexed")
+    reindex = command("reindex", "re-check a workspace against the disk")
+    reindex.add_argument("path", nargs="?")
+    command("wait", "block until every change made before now is indexed")
+    symbols = command("symbols", "list definitions")
+    symbols.add_argument("--path", help="a file or directory of the workspace")
+    symbols.add_argument("--kind", help="function, method, struct, trait, ...")
+    symbols.add_argument("--limit", type=int)
+    search = command("search", "find symbols by name (exact, prefix, fuzzy)")
+    search.add_argument("name")
+    search.add_argument("--kind")
+    search.add_argument("--limit", type=int, default=20)
+    definition = command("def", "the definition(s) of a qualified name")
+    definition.add_argument("qualname")
+    definition.add_argument("--limit", type=int)
+    forget = command("forget", "unregister a workspace and delete its index")
+    forget.add_argument("path")
+    command("shutdown", "stop the daemon")
+    return parser
+
+
+def _absolute(path: str) -> str:
+    return os.path.abspath(os.path.expanduser(path))
+
+
+def _request_args(options: argparse.Namespace) -> dict[str, Any]:
+    command = options.command
+    if command == "index":
+        return {"path": _absolute(options.path), "wait": options.wait}
+    if command == "reindex":
+        return {"path": _absolute(options.path)} if options.path else {}
+    if command == "symbols":
+        args: dict[str, Any] = {"kind": options.kind, "limit": options.limit}
+        if options.path:
+            exists = os.path.exists(options.path)
+            args["path"] = _absolute(options.path) if exists else options.path
+        return args
+    if command == "search":
+        return {"name": options.name, "kind": options.kind, "limit": options.limit}
+    if command == "def":
+        return {"qualname": options.qualname, "limit": options.limit}
+    if command == "forget":
+        return {"path": _absolute(options.path)}
+    return {}
+
+
+def _render(command: str, result: Any, options: argparse.Namespace) -> tuple[str, int]:
+    if command in ("symbols", "search", "def"):
+        hits = result["results"]
+        return hits_table(hits), EXIT_OK if hits else EXIT_EMPTY
+    if command == "status":
+        return status_text(result, getattr(options, "brief", False)), EXIT_OK
+    if command in ("index", "reindex"):
+        took = result.get("took_ms")
+        timing = f" in {took:.0f} ms" if took is not None else " (indexing in the background)"
+        text = f"{result['root']}: {result['files']} files, {result['items']} items{timing}"
+        return text, EXIT_OK
+    if command == "hello":
+        return f"{result['daemon']} (protocol v{result['version']}): " + ", ".join(
+            result["capabilities"]
+        ), EXIT_OK
+    return generic_text(result), EXIT_OK
+
+
+def _is_empty(command: str, result: Any) -> bool:
+    return command in ("symbols", "search", "def") and not result["results"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``rustrag-client`` script."""
+    options = _parser().parse_args(argv)
+    command: str = options.command
+    as_json = getattr(options, "json", False)
+    socket_path: Path = getattr(options, "socket", None) or default_socket_path()
+    timeout: float | None = getattr(options, "timeout", None)
+    if timeout is None and command not in _WAITING:
+        timeout = _DEFAULT_TIMEOUT
+    start = not getattr(options, "no_start", False) and command not in _NO_AUTOSTART
+    root = _absolute(getattr(options, "root", None) or os.getcwd())
+    try:
+        connection: Connection = connect(socket_path, timeout, start)
+    except DaemonUnreachable as exc:
+        print(
+            f"rustrag-client: no daemon answers on {socket_path} ({exc}); "
+            "start one with `rustragd` or `systemctl --user start rustragd.socket`",
+            file=sys.stderr,
+        )
+        return EXIT_UNREACHABLE
+    except RequestTimeout as exc:
+        print(f"rustrag-client: {exc}", file=sys.stderr)
+        return EXIT_TIMEOUT
+    try:
+        response = connection.request(command, _request_args(options), root)
+    except RequestTimeout as exc:
+        print(f"rustrag-client: {exc}", file=sys.stderr)
+        return EXIT_TIMEOUT
+    except (ConnectionError, OSError) as exc:
+        print(f"rustrag-client: connection lost: {exc}", file=sys.stderr)
+        return EXIT_UNREACHABLE
+    finally:
+        connection.close()
+    if not response.get("ok"):
+        error = response.get("error", {})
+        if as_json:
+            print(json.dumps({"error": error}))
+        print(f"rustrag-client: {error.get('message')} [{error.get('code')}]", file=sys.stderr)
+        return EXIT_ERROR
+    result = response["result"]
+    if as_json:
+        json.dump(result, sys.stdout, ensure_ascii=False)
+        sys.stdout.write("\n")
+        return EXIT_EMPTY if _is_empty(command, result) else EXIT_OK
+    text, code = _render(command, result, options)
+    if text:
+        print(text)
+    return code

@@ -1,0 +1,50 @@
+"""Human-readable renderings of results (``--json`` prints the result as is)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def hits_table(hits: list[dict[str, Any]]) -> str:
+    """One line per hit: location, kind, qualified name."""
+    lines = []
+    for hit in hits:
+        location = f"{hit['path']}:{hit['start_line']}-{hit['end_line']}"
+        lines.append(f"{location:<40} {hit['kind']:<11} {hit['qualified_name']}")
+    return "\n".join(lines)
+
+
+def status_text(status: dict[str, Any], brief: bool) -> str:
+    """The daemon's state, one fact per line (or one short line with ``brief``)."""
+    workspaces = status.get("workspaces", [])
+    if brief:
+        busy = [w for w in workspaces if w.get("state") == "indexing"]
+        return "rustrag: indexing" if busy else "rustrag: fresh"
+    lines = [
+        f"rustragd {status['version']} pid {status['pid']}, up {status['uptime_s']:.0f} s",
+        f"socket {status['socket']}",
+        f"clock {status['clock']}",
+    ]
+    for w in workspaces:
+        took = w.get("last_index_ms")
+        lines.append(
+            f"{w['root']}: {w['state']}, {w['files']} files, {w['lines']} lines, "
+            f"{w['items']} items, {w['files_with_errors']} files with parse errors, "
+            f"store {w['store_bytes'] / 1e6:.1f} MB"
+            + (f", last index {took:.0f} ms" if took is not None else "")
+        )
+        kinds = ", ".join(f"{k} {n}" for k, n in w.get("items_by_kind", {}).items())
+        if kinds:
+            lines.append(f"  {kinds}")
+        if w.get("last_error"):
+            lines.append(f"  error: {w['last_error']}")
+    if not workspaces:
+        lines.append("no workspaces; add one with `rustrag-client index PATH`")
+    return "\n".join(lines)
+
+
+def generic_text(result: Any) -> str:
+    """A flat ``key: value`` rendering of a map."""
+    if isinstance(result, dict):
+        return "\n".join(f"{key}: {value}" for key, value in result.items())
+    return str(result)

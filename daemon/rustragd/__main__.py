@@ -1,0 +1,7 @@
+"""``python -m rustragd``."""
+
+import sys
+
+from rustragd.cli import main
+
+sys.exit(main())

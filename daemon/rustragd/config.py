@@ -1,0 +1,95 @@
+"""Daemon settings: defaults, then config.yaml, then environment, then flags."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from rustrag_protocol import DEFAULT_MAX_FRAME, default_config_path, default_socket_path
+from rustrag_protocol.paths import default_state_dir
+
+LOG_LEVELS = ("debug", "info", "warning", "error")
+
+
+class ConfigError(Exception):
+    """The configuration file or a setting is invalid."""
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """Everything the daemon reads at start."""
+
+    socket_path: Path
+    state_dir: Path
+    log_level: str = "info"
+    max_frame: int = DEFAULT_MAX_FRAME
+    workers: int = 0
+    """Parser worker processes; 0 derives it from the machine."""
+    files_per_batch: int = 32
+    shutdown_timeout: float = 10.0
+
+    @classmethod
+    def load(
+        cls, config_path: Path | None = None, overrides: dict[str, Any] | None = None
+    ) -> Config:
+        """Build the config: defaults < ``config.yaml`` < ``RUSTRAG_*`` env < ``overrides``."""
+        config = cls(socket_path=default_socket_path(), state_dir=default_state_dir())
+        path = config_path or Path(os.environ.get("RUSTRAG_CONFIG", default_config_path()))
+        if path.is_file():
+            config = config.merged(_read_yaml(path), source=str(path))
+        elif config_path is not None:
+            raise ConfigError(f"config file {config_path} does not exist")
+        env = {
+            "log_level": os.environ.get("RUSTRAG_LOG_LEVEL"),
+            "workers": os.environ.get("RUSTRAG_WORKERS"),
+        }
+        config = config.merged({k: v for k, v in env.items() if v}, source="environment")
+        return config.merged({k: v for k, v in (overrides or {}).items() if v is not None}, "flags")
+
+    def merged(self, values: dict[str, Any], source: str) -> Config:
+        """A copy with ``values`` applied, each converted to its field's type."""
+        known = {f.name: f for f in fields(self)}
+        changes: dict[str, Any] = {}
+        for key, value in values.items():
+            name = key.replace("-", "_")
+            if name not in known:
+                raise ConfigError(f"{source}: unknown setting {key!r}")
+            changes[name] = _convert(name, value, source)
+        return replace(self, **changes)
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"cannot read {path}: {exc}") from exc
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping of settings")
+    return data
+
+
+def _convert(name: str, value: Any, source: str) -> Any:
+    try:
+        if name in ("socket_path", "state_dir"):
+            return Path(os.path.expanduser(str(value)))
+        if name in ("max_frame", "workers", "files_per_batch"):
+            number = int(value)
+            if number < 0:
+                raise ValueError("must not be negative")
+            return number
+        if name == "shutdown_timeout":
+            return float(value)
+        if name == "log_level":
+            level = str(value).lower()
+            if level not in LOG_LEVELS:
+                raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}")
+            return level
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{source}: bad value {value!r} for {name}: {exc}") from exc
+    return value

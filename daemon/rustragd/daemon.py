@@ -1,0 +1,167 @@
+"""The daemon's state: workspaces, their index jobs, the worker pool and the clock."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import shutil
+import time
+from pathlib import Path
+
+from rustrag_protocol import ErrorCode, ProtocolError
+from rustragd.clock import Clock
+from rustragd.config import Config
+from rustragd.indexer import WorkspaceMissing, index_workspace
+from rustragd.pool import ExtractorPool
+from rustragd.workspace import Workspace
+
+log = logging.getLogger(__name__)
+
+REGISTRY_FILE = "workspaces.json"
+
+
+class Daemon:
+    """Owns every workspace and the work done on them."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.clock = Clock()
+        self.started = time.monotonic()
+        self.pool = ExtractorPool(config.workers)
+        self.workspaces: dict[Path, Workspace] = {}
+        self.stopping = asyncio.Event()
+
+    # -- registry -----------------------------------------------------------------------
+
+    @property
+    def _registry_path(self) -> Path:
+        return self.config.state_dir / REGISTRY_FILE
+
+    def _save_registry(self) -> None:
+        self.config.state_dir.mkdir(parents=True, exist_ok=True)
+        temporary = self._registry_path.with_suffix(".tmp")
+        roots = sorted(str(root) for root in self.workspaces)
+        temporary.write_text(json.dumps({"workspaces": roots}, indent=1))
+        os.replace(temporary, self._registry_path)
+
+    def restore(self) -> None:
+        """Reopen the workspaces registered before, and reconcile each with the disk."""
+        try:
+            roots = json.loads(self._registry_path.read_text())["workspaces"]
+        except FileNotFoundError:
+            return
+        except (OSError, ValueError, KeyError) as exc:
+            log.error("ignoring unreadable %s: %s", self._registry_path, exc)
+            return
+        for root in roots:
+            try:
+                workspace = self._open(Path(root))
+            except Exception as exc:
+                log.error("cannot reopen workspace %s: %s", root, exc)
+                continue
+            self.start_index(workspace)
+
+    # -- workspaces ---------------------------------------------------------------------
+
+    def _open(self, root: Path) -> Workspace:
+        workspace = Workspace(root, self.config.state_dir)
+        self.workspaces[root] = workspace
+        return workspace
+
+    def add(self, root: Path) -> Workspace:
+        """Register ``root`` (an absolute, resolved directory) and return its workspace."""
+        workspace = self.workspaces.get(root)
+        if workspace is None:
+            workspace = self._open(root)
+            self._save_registry()
+        return workspace
+
+    def resolve(self, path: str | None) -> Workspace:
+        """The registered workspace containing ``path`` (the innermost one)."""
+        if not path:
+            if len(self.workspaces) == 1:
+                return next(iter(self.workspaces.values()))
+            raise ProtocolError(
+                "no workspace given: pass root (the client sends its working directory)",
+                ErrorCode.BAD_REQUEST,
+            )
+        target = Path(os.path.abspath(path))
+        best: Workspace | None = None
+        for root, workspace in self.workspaces.items():
+            if (target == root or root in target.parents) and (
+                best is None or len(root.parts) > len(best.root.parts)
+            ):
+                best = workspace
+        if best is None:
+            raise ProtocolError(
+                f"{target} is not in an indexed workspace; run `rustrag-client index PATH` first",
+                ErrorCode.NOT_INDEXED,
+            )
+        return best
+
+    async def forget(self, workspace: Workspace) -> None:
+        """Stop indexing, close the store, delete its state and unregister."""
+        await self.cancel_index(workspace)
+        del self.workspaces[workspace.root]
+        self._save_registry()
+        await asyncio.to_thread(workspace.close)
+        await asyncio.to_thread(shutil.rmtree, workspace.state_dir.parent, True)
+
+    # -- index jobs ---------------------------------------------------------------------
+
+    def start_index(self, workspace: Workspace) -> asyncio.Task[None]:
+        """Start (or return the running) index job of a workspace."""
+        if workspace.job is not None and not workspace.job.done():
+            return workspace.job
+        workspace.idle.clear()
+        workspace.state = "indexing"
+        workspace.job = asyncio.create_task(self._run_index(workspace))
+        return workspace.job
+
+    async def _run_index(self, workspace: Workspace) -> None:
+        try:
+            await index_workspace(workspace, self.pool, self.clock, self.config.files_per_batch)
+            workspace.state = "ready"
+            workspace.last_error = None
+        except asyncio.CancelledError:
+            workspace.state = "interrupted"
+            raise
+        except WorkspaceMissing as exc:
+            workspace.state = "missing"
+            workspace.last_error = str(exc)
+            log.warning("%s", exc)
+        except Exception as exc:
+            workspace.state = "failed"
+            workspace.last_error = f"{type(exc).__name__}: {exc}"
+            log.exception("indexing %s failed", workspace.root)
+        finally:
+            workspace.idle.set()
+
+    async def cancel_index(self, workspace: Workspace) -> None:
+        """Cancel a running index job and wait until it has stopped."""
+        job = workspace.job
+        if job is not None and not job.done():
+            job.cancel()
+            await asyncio.gather(job, return_exceptions=True)
+
+    async def wait_idle(self, workspaces: list[Workspace]) -> None:
+        """Return once none of ``workspaces`` has work in flight."""
+        for workspace in workspaces:
+            await workspace.idle.wait()
+
+    # -- lifecycle ----------------------------------------------------------------------
+
+    def uptime(self) -> float:
+        """Seconds since start."""
+        return round(time.monotonic() - self.started, 3)
+
+    async def close(self) -> None:
+        """Stop every job, close every store and the worker pool."""
+        for workspace in list(self.workspaces.values()):
+            await self.cancel_index(workspace)
+        for workspace in list(self.workspaces.values()):
+            await asyncio.to_thread(workspace.close)
+        await asyncio.to_thread(self.pool.shutdown)
+

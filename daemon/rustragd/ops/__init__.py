@@ -1,0 +1,9 @@
+"""Request handlers, one function per op, registered with ``@op``.
+
+Importing this package registers every op.
+"""
+
+from rustragd.ops import maintenance, queries, session
+from rustragd.ops.registry import OPS, Context, dispatch, op
+
+__all__ = ["OPS", "Context", "dispatch", "maintenance", "op", "queries", "session"]

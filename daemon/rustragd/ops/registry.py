@@ -1,0 +1,47 @@
+"""The op registry: ``@op("name")`` on one async function per op."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from rustrag_protocol import ErrorCode, ProtocolError
+
+if TYPE_CHECKING:
+    from rustragd.daemon import Daemon
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What a handler gets besides its arguments."""
+
+    daemon: Daemon
+    root: str | None
+    """The workspace the client asked about (usually its working directory)."""
+
+
+Handler = Callable[[Context, dict[str, Any]], Awaitable[Any]]
+
+OPS: dict[str, Handler] = {}
+
+
+def op(name: str) -> Callable[[Handler], Handler]:
+    """Register a handler; registering a name twice fails at import."""
+
+    def register(handler: Handler) -> Handler:
+        if name in OPS:
+            raise RuntimeError(f"op {name!r} is registered twice")
+        OPS[name] = handler
+        return handler
+
+    return register
+
+
+async def dispatch(name: str, context: Context, args: dict[str, Any]) -> Any:
+    """Run the handler of op ``name``."""
+    handler = OPS.get(name)
+    if handler is None:
+        known = ", ".join(sorted(OPS))
+        raise ProtocolError(f"unknown op {name!r}; known ops: {known}", ErrorCode.UNKNOWN_OP)
+    return await handler(context, args)

@@ -1,0 +1,167 @@
+"""The graph store: one embedded CozoDB per workspace (the only module importing pycozo)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from pycozo.client import Client
+
+from rustragd.model import FileExtract, Item
+
+SCHEMA_VERSION = 1
+
+_ITEM_COLUMNS = (
+    "id",
+    "kind",
+    "name",
+    "qualname",
+    "path",
+    "start_line",
+    "end_line",
+    "signature",
+    "doc",
+    "snippet",
+    "visibility",
+    "attrs",
+    "parent",
+)
+
+_SCHEMA = (
+    ":create meta {key: String => value: String}",
+    ":create file {path: String => hash: String, lines: Int, size: Int, errors: Int}",
+    ":create item {path: String, id: Int => kind: String, name: String, qualname: String,"
+    " start_line: Int, end_line: Int, signature: String, doc: String, snippet: String,"
+    " visibility: String, attrs: String, parent: Int}",
+)
+
+
+class StoreError(Exception):
+    """The store cannot be opened or written."""
+
+
+class GraphStore:
+    """Files and items of one workspace, persisted in CozoDB (sqlite engine).
+
+    Writes of one batch of files happen in one transaction, so a kill at any
+    moment leaves each file either fully old or fully new.
+    """
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._lock = threading.Lock()
+        try:
+            self._db = Client("sqlite", str(path), dataframe=False)
+        except Exception as exc:
+            raise StoreError(f"cannot open the store at {path}: {exc}") from exc
+        self._ensure_schema()
+
+    def _run(self, script: str, params: dict[str, Any] | None = None) -> list[list[Any]]:
+        with self._lock:
+            result = self._db.run(script, params or {})
+        rows: list[list[Any]] = result["rows"]
+        return rows
+
+    def _ensure_schema(self) -> None:
+        existing = {row[0] for row in self._run("::relations")}
+        for statement in _SCHEMA:
+            name = statement.split()[1]
+            if name not in existing:
+                self._run(statement)
+        self._run(
+            "?[key, value] <- [['schema', $v]] :put meta {key => value}",
+            {"v": str(SCHEMA_VERSION)},
+        )
+
+    def close(self) -> None:
+        """Flush and close the database."""
+        with self._lock:
+            self._db.close()
+
+    def file_hashes(self) -> dict[str, str]:
+        """Map of stored file path to content hash."""
+        return {path: digest for path, digest in self._run("?[path, hash] := *file{path, hash}")}
+
+    def file_stats(self) -> list[tuple[str, int, int]]:
+        """``(path, lines, errors)`` of every stored file."""
+        rows = self._run("?[path, lines, errors] := *file{path, lines, errors}")
+        return [(row[0], row[1], row[2]) for row in rows]
+
+    def load_items(self) -> list[Item]:
+        """Every stored item, without doc and snippet (kept on disk until a hit needs them)."""
+        columns = [c for c in _ITEM_COLUMNS if c not in ("doc", "snippet")]
+        listed = ", ".join(columns)
+        rows = self._run(f"?[{listed}] := *item{{{listed}}}")
+        return [_item_from_columns(dict(zip(columns, row, strict=True))) for row in rows]
+
+    def item_details(self, keys: Iterable[tuple[str, int]]) -> dict[int, tuple[str, str]]:
+        """``id -> (doc, snippet)`` for the given ``(path, id)`` keys."""
+        key_rows = [[path, item_id] for path, item_id in keys]
+        if not key_rows:
+            return {}
+        rows = self._run(
+            "k[path, id] <- $keys ?[id, doc, snippet] := k[path, id], *item{path, id, doc, snippet}",
+            {"keys": key_rows},
+        )
+        return {row[0]: (row[1], row[2]) for row in rows}
+
+    def replace_files(self, extracts: Sequence[FileExtract], removed: Sequence[str] = ()) -> None:
+        """Replace the items of the given files, and drop ``removed`` files, in one transaction."""
+        paths = [[e.path] for e in extracts] + [[p] for p in removed]
+        if not paths:
+            return
+        item_rows = [_item_columns(item) for e in extracts for item in e.items]
+        file_rows = [[e.path, e.content_hash, e.lines, e.size, e.error_count] for e in extracts]
+        columns = ", ".join(_ITEM_COLUMNS)
+        value_columns = ", ".join(c for c in _ITEM_COLUMNS if c not in ("path", "id"))
+        script = (
+            "{ p[path] <- $paths ?[path, id] := p[path], *item{path, id} :rm item {path, id} }"
+            "{ ?[path] <- $paths :rm file {path} }"
+            f"{{ ?[{columns}] <- $items :put item {{path, id => {value_columns}}} }}"
+            "{ ?[path, hash, lines, size, errors] <- $files"
+            " :put file {path => hash, lines, size, errors} }"
+        )
+        self._run(script, {"paths": paths, "items": item_rows, "files": file_rows})
+
+    def disk_bytes(self) -> int:
+        """Bytes used on disk by the database files."""
+        return sum(p.stat().st_size for p in self.path.parent.glob(self.path.name + "*") if p.is_file())
+
+
+def _item_columns(item: Item) -> list[Any]:
+    return [
+        item.id,
+        item.kind,
+        item.name,
+        item.qualified_name,
+        item.path,
+        item.start_line,
+        item.end_line,
+        item.signature,
+        item.doc,
+        item.snippet,
+        item.visibility,
+        item.attrs,
+        item.parent,
+    ]
+
+
+def _item_from_columns(values: dict[str, Any]) -> Item:
+    return Item(
+        id=values["id"],
+        kind=values["kind"],
+        name=values["name"],
+        qualified_name=values["qualname"],
+        path=values["path"],
+        start_line=values["start_line"],
+        end_line=values["end_line"],
+        signature=values["signature"],
+        doc=values.get("doc", ""),
+        snippet=values.get("snippet", ""),
+        visibility=values["visibility"],
+        attrs=values["attrs"],
+        parent=values["parent"],
+    )

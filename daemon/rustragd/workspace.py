@@ -1,0 +1,103 @@
+"""One registered workspace: its store, its in-memory symbol table and its index state."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import blake3
+
+from rustragd.model import FileExtract
+from rustragd.store import SCHEMA_VERSION, GraphStore
+from rustragd.symbol_table import SymbolTable
+
+
+def workspace_id(root: Path) -> str:
+    """A readable, collision-free directory name for a workspace root."""
+    slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", root.name)[:40] or "root"
+    return f"{slug}-{blake3.blake3(str(root).encode()).hexdigest(length=8)}"
+
+
+@dataclass(slots=True)
+class FileStat:
+    """What ``status`` reports about one file."""
+
+    content_hash: str
+    lines: int
+    errors: int
+
+
+class Workspace:
+    """A workspace root and everything the daemon keeps about it."""
+
+    def __init__(self, root: Path, state_root: Path) -> None:
+        self.root = root
+        self.id = workspace_id(root)
+        self.state_dir = state_root / self.id / f"v{SCHEMA_VERSION}"
+        self.store = GraphStore(self.state_dir / "graph.db")
+        self.table = SymbolTable()
+        self.files: dict[str, FileStat] = {}
+        self.state = "idle"
+        self.last_index_ms: float | None = None
+        self.last_error: str | None = None
+        self.job: asyncio.Task[None] | None = None
+        self.idle = asyncio.Event()
+        self.idle.set()
+        self._load()
+
+    def _load(self) -> None:
+        hashes = self.store.file_hashes()
+        for path, lines, errors in self.store.file_stats():
+            self.files[path] = FileStat(hashes[path], lines, errors)
+        by_path: dict[str, list] = {}
+        for item in self.store.load_items():
+            by_path.setdefault(item.path, []).append(item)
+        for path, items in by_path.items():
+            self.table.replace_file(path, items)
+
+    def apply(self, extracts: list[FileExtract], removed: list[str]) -> None:
+        """Record a stored batch in memory (the store already has it)."""
+        for extract in extracts:
+            self.files[extract.path] = FileStat(
+                extract.content_hash, extract.lines, extract.error_count
+            )
+            self.table.replace_file(extract.path, extract.items)
+        for path in removed:
+            self.files.pop(path, None)
+            self.table.remove_file(path)
+
+    def relative(self, path: str) -> str:
+        """A path given by a client, as workspace-relative with ``/`` separators."""
+        candidate = Path(path)
+        if candidate.is_absolute():
+            try:
+                return candidate.relative_to(self.root).as_posix()
+            except ValueError:
+                return candidate.as_posix()
+        return candidate.as_posix().removeprefix("./")
+
+    def summary(self) -> dict[str, object]:
+        """The workspace's part of ``status``."""
+        errors = [path for path, stat in self.files.items() if stat.errors]
+        return {
+            "root": str(self.root),
+            "id": self.id,
+            "state": self.state,
+            "files": len(self.files),
+            "lines": sum(stat.lines for stat in self.files.values()),
+            "items": len(self.table),
+            "items_by_kind": self.table.kind_counts(),
+            "parse_errors": sum(stat.errors for stat in self.files.values()),
+            "files_with_errors": len(errors),
+            "files_with_errors_sample": sorted(errors)[:10],
+            "store_bytes": self.store.disk_bytes(),
+            "state_dir": str(self.state_dir),
+            "last_index_ms": self.last_index_ms,
+            "last_error": self.last_error,
+        }
+
+    def close(self) -> None:
+        """Close the store."""
+        self.store.close()

@@ -1,0 +1,63 @@
+"""Frames: a 4-byte big-endian unsigned length, then one msgpack map."""
+
+from __future__ import annotations
+
+import socket
+import struct
+from typing import Any
+
+import msgpack
+
+from rustrag_protocol.errors import ErrorCode, ProtocolError
+
+HEADER = struct.Struct(">I")
+DEFAULT_MAX_FRAME = 16 * 1024 * 1024
+
+
+class FrameTooLarge(ProtocolError):
+    """A frame announced a length over the limit."""
+
+    code = ErrorCode.TOO_LARGE
+
+
+def encode_frame(message: dict[str, Any]) -> bytes:
+    """Serialise one message as a length-prefixed msgpack frame."""
+    body: bytes = msgpack.packb(message, use_bin_type=True)
+    return HEADER.pack(len(body)) + body
+
+
+def decode_body(body: bytes) -> dict[str, Any]:
+    """Decode a frame body; it must be one msgpack map with string keys."""
+    try:
+        message = msgpack.unpackb(body, raw=False, strict_map_key=True)
+    except Exception as exc:  # msgpack raises several unrelated types
+        raise ProtocolError(f"malformed msgpack body: {exc}", ErrorCode.BAD_REQUEST) from exc
+    if not isinstance(message, dict):
+        raise ProtocolError(
+            f"frame body must be a msgpack map, got {type(message).__name__}",
+            ErrorCode.BAD_REQUEST,
+        )
+    return message
+
+
+def check_length(length: int, max_frame: int) -> None:
+    """Refuse a frame whose announced length exceeds ``max_frame``."""
+    if length > max_frame:
+        raise FrameTooLarge(f"frame of {length} bytes exceeds the limit of {max_frame} bytes")
+
+
+def _recv_exact(sock: socket.socket, size: int) -> bytes:
+    chunks = bytearray()
+    while len(chunks) < size:
+        chunk = sock.recv(size - len(chunks))
+        if not chunk:
+            raise ConnectionError("connection closed in the middle of a frame")
+        chunks += chunk
+    return bytes(chunks)
+
+
+def recv_frame(sock: socket.socket, max_frame: int = DEFAULT_MAX_FRAME) -> dict[str, Any]:
+    """Read one frame from a blocking socket."""
+    (length,) = HEADER.unpack(_recv_exact(sock, HEADER.size))
+    check_length(length, max_frame)
+    return decode_body(_recv_exact(sock, length))

@@ -1,0 +1,174 @@
+"""Bad input gets a clear error and the daemon keeps serving; lifecycle edge cases."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import msgpack
+import pytest
+
+from cargo_workspace import write_workspace
+from conftest import DaemonEnv, practice_crate
+from rustrag_protocol import HEADER, encode_frame, make_request, recv_frame
+
+
+def _frame(body: bytes) -> bytes:
+    return HEADER.pack(len(body)) + body
+
+
+def _still_serving(daemon: DaemonEnv) -> None:
+    assert daemon.request("hello")["ok"] is True
+
+
+def test_truncated_frame_then_next_request(daemon: DaemonEnv) -> None:
+    with daemon.connect() as sock:
+        sock.sendall(HEADER.pack(100) + b"\x81\xa2op")
+    with daemon.connect() as sock:
+        sock.sendall(HEADER.pack(100)[:2])
+    _still_serving(daemon)
+
+
+def test_frame_over_the_limit_is_refused(daemon: DaemonEnv) -> None:
+    with daemon.connect() as sock:
+        sock.sendall(HEADER.pack(64 * 1024 * 1024))
+        response = recv_frame(sock)
+        assert response["ok"] is False and response["error"]["code"] == "too_large"
+        assert "exceeds the limit" in response["error"]["message"]
+        assert sock.recv(1) == b""  # connection closed
+    _still_serving(daemon)
+
+
+def test_malformed_and_non_map_bodies_keep_the_connection(daemon: DaemonEnv) -> None:
+    with daemon.connect() as sock:
+        for body in (msgpack.packb([1, 2, 3]), b"\xc1\xc1", msgpack.packb("op")):
+            sock.sendall(_frame(body))
+            response = recv_frame(sock)
+            assert response["ok"] is False and response["error"]["code"] == "bad_request"
+        sock.sendall(encode_frame(dict(make_request(7, "hello"))))
+        response = recv_frame(sock)
+        assert response["ok"] is True and response["id"] == 7
+
+
+@pytest.mark.parametrize(
+    ("op", "args", "code", "words"),
+    [
+        ("frobnicate", {}, "unknown_op", "unknown op 'frobnicate'"),
+        ("search", {}, "bad_request", "missing argument 'name'"),
+        ("search", {"name": 5}, "bad_request", "'name' must be a string"),
+        ("search", {"name": "x", "limit": "ten"}, "bad_request", "'limit' must be an integer"),
+        ("index", {"path": "/nonexistent/rustrag/ws"}, "not_found", "does not exist"),
+        ("index", {"path": ["a"]}, "bad_request", "'path' must be a string"),
+        ("symbols", {"kind": "gizmo"}, "bad_request", "unknown kind 'gizmo'"),
+        ("hello", {"version": 99}, "version_mismatch", "protocol v99"),
+    ],
+)
+def test_bad_requests_get_clear_errors(
+    daemon: DaemonEnv, tmp_path: Path, op: str, args: dict, code: str, words: str
+) -> None:
+    root = write_workspace(tmp_path / "ws")
+    assert daemon.request("index", {"path": str(root), "wait": True})["ok"]
+    response = daemon.request(op, args, root=str(root))
+    assert response["ok"] is False
+    assert response["error"]["code"] == code
+    assert words in response["error"]["message"]
+    _still_serving(daemon)
+
+
+def test_request_with_wrong_envelope_types(daemon: DaemonEnv) -> None:
+    for body in ({"v": 1, "id": 1}, {"v": 1, "id": 1, "op": "hello", "args": [1]},
+                 {"v": 1, "id": 1, "op": "hello", "root": 5}, {"v": 2, "id": 1, "op": "hello"}):
+        with daemon.connect() as sock:
+            sock.sendall(encode_frame(body))
+            response = recv_frame(sock)
+            assert response["ok"] is False
+            assert response["error"]["code"] in ("bad_request", "version_mismatch")
+    _still_serving(daemon)
+
+
+def test_vanished_workspace_is_reported_and_serving_goes_on(
+    daemon: DaemonEnv, tmp_path: Path
+) -> None:
+    root = write_workspace(tmp_path / "ws")
+    assert daemon.request("index", {"path": str(root), "wait": True})["ok"]
+    for path in sorted(root.rglob("*"), reverse=True):
+        path.unlink() if path.is_file() else path.rmdir()
+    root.rmdir()
+    response = daemon.request("reindex", {"path": str(root)}, root=str(root))
+    assert response["ok"] is False and "does not exist" in response["error"]["message"]
+    status = daemon.request("status")["result"]
+    assert status["workspaces"][0]["state"] == "missing"
+    _still_serving(daemon)
+
+
+def test_socket_and_directory_permissions(daemon: DaemonEnv) -> None:
+    assert stat.S_IMODE(daemon.socket.stat().st_mode) == 0o600
+    assert stat.S_IMODE(daemon.socket.parent.stat().st_mode) == 0o700
+
+
+def test_second_daemon_exits_and_first_keeps_serving(daemon: DaemonEnv) -> None:
+    second = subprocess.run(
+        [sys.executable, "-m", "rustragd"], env=daemon.env, capture_output=True, text=True,
+        timeout=60,
+    )
+    assert second.returncode == 3
+    assert "already serving" in second.stderr
+    _still_serving(daemon)
+
+
+def test_stale_socket_is_replaced(daemon_env: DaemonEnv) -> None:
+    daemon_env.socket.parent.mkdir(mode=0o700, parents=True)
+    stale = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    stale.bind(str(daemon_env.socket))
+    stale.close()  # the file stays, nobody listens
+    daemon_env.start()
+    _still_serving(daemon_env)
+    assert "replacing stale socket" in daemon_env.log()
+    assert daemon_env.stop() == 0
+    assert not daemon_env.socket.exists()
+
+
+@pytest.mark.skipif(os.getuid() != 0, reason="needs root to connect as another user")
+def test_peer_of_another_uid_is_refused(daemon: DaemonEnv) -> None:
+    daemon.socket.chmod(0o777)
+    daemon.socket.parent.chmod(0o755)
+    daemon.base.chmod(0o755)
+    read_end, write_end = os.pipe()
+    child = os.fork()
+    if child == 0:  # the child becomes "nobody" and asks for the daemon's status
+        code = b"?"
+        try:
+            os.setuid(65534)
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+                sock.settimeout(30)
+                sock.connect(str(daemon.socket))
+                sock.sendall(encode_frame(dict(make_request(1, "status"))))
+                code = recv_frame(sock)["error"]["code"].encode()
+        finally:
+            os.write(write_end, code)
+            os._exit(0)
+    os.close(write_end)
+    os.waitpid(child, 0)
+    with os.fdopen(read_end, "rb") as pipe:
+        assert pipe.read() == b"permission_denied"
+    _still_serving(daemon)
+
+
+def test_sigterm_mid_index_leaves_a_store_the_next_start_opens(daemon: DaemonEnv) -> None:
+    crate = practice_crate("regex-syntax")
+    assert daemon.request("index", {"path": str(crate), "wait": False})["ok"]
+    time.sleep(0.3)  # let the index job get going: the point is to stop it mid-way
+    assert daemon.stop(signal.SIGTERM) == 0
+    assert not daemon.socket.exists()
+    daemon.start()
+    assert daemon.request("wait", root=str(crate))["ok"]
+    resumed = daemon.request("status")["result"]["workspaces"][0]
+    assert resumed["state"] == "ready"
+    fresh = daemon.request("index", {"path": str(crate), "wait": True})["result"]
+    assert resumed["items"] == fresh["items"] and resumed["files"] == fresh["files"]
