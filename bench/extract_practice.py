@@ -55,10 +55,16 @@ def timed(root: Path, files: dict[str, bytes], runs: int) -> tuple[float, list[F
 
 def score(crate: str, answers: Path) -> dict[str, dict[str, object]]:
     cmd = [
-        sys.executable, str(KIT / "score.py"), "symbols", "--json",
-        "--truth", str(KIT / "truth" / f"{crate}.json"),
-        "--ctags", str(KIT / "truth" / f"{crate}.ctags.json"),
-        "--answers", str(answers),
+        sys.executable,
+        str(KIT / "score.py"),
+        "symbols",
+        "--json",
+        "--truth",
+        str(KIT / "truth" / f"{crate}.json"),
+        "--ctags",
+        str(KIT / "truth" / f"{crate}.ctags.json"),
+        "--answers",
+        str(answers),
     ]
     result: dict[str, dict[str, object]] = json.loads(
         subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
@@ -75,7 +81,8 @@ def misses(crate: str, rows: list[dict[str, object]], limit: int) -> None:
         "ctags": [(t["path"], t["name"], t["line"], t["kind"]) for t in ctags],
         "rustdoc": [
             (t["path"], t["name"], t["start_line"], t["kind"])
-            for t in truth if t.get("visible", True) and not t.get("derived")
+            for t in truth
+            if t.get("visible", True) and not t.get("derived")
         ],
     }
     for ref, wanted in refs.items():
@@ -101,19 +108,24 @@ def main() -> None:
             lines = sum(f.lines for f in extracts)
             items = sum(len(f.items) for f in extracts)
             total_lines, total_items, total_time = (
-                total_lines + lines, total_items + items, total_time + seconds
+                total_lines + lines,
+                total_items + items,
+                total_time + seconds,
             )
             rows: list[dict[str, object]] = [
                 {"path": i.path, "line": i.start_line, "name": i.name, "kind": i.kind}
-                for f in extracts for i in f.items
+                for f in extracts
+                for i in f.items
             ]
             answers = Path(tmp) / f"{crate}.jsonl"
             answers.write_text("".join(json.dumps(r) + "\n" for r in rows))
             result = score(crate, answers)
-            print(f"{crate}: {len(files)} files, {lines} lines, {items} items, "
-                  f"{seconds * 1000:.0f} ms (median of {args.runs}): "
-                  f"{lines / seconds:,.0f} lines/s, {items / seconds:,.0f} items/s, "
-                  f"errors {sum(f.error_count for f in extracts)}")
+            print(
+                f"{crate}: {len(files)} files, {lines} lines, {items} items, "
+                f"{seconds * 1000:.0f} ms (median of {args.runs}): "
+                f"{lines / seconds:,.0f} lines/s, {items / seconds:,.0f} items/s, "
+                f"errors {sum(f.error_count for f in extracts)}"
+            )
             for ref in ("ctags", "rustdoc"):
                 res = result[ref]
                 kinds = res["by_kind"]
@@ -121,11 +133,14 @@ def main() -> None:
                 per = "  ".join(
                     f"{k} {v['recall']:.3f} ({v['found']}/{v['truth']})" for k, v in kinds.items()
                 )
-                print(f"  recall vs {ref:7s} {res['recall']:.3f} ({res['found']}/{res['truth']}): {per}")
+                total = f"{res['recall']:.3f} ({res['found']}/{res['truth']})"
+                print(f"  recall vs {ref:7s} {total}: {per}")
             if args.misses:
                 misses(crate, rows, args.misses)
-    print(f"ALL: {total_lines} lines, {total_items} items, {total_time:.3f} s: "
-          f"{total_lines / total_time:,.0f} lines/s, {total_items / total_time:,.0f} items/s")
+    print(
+        f"ALL: {total_lines} lines, {total_items} items, {total_time:.3f} s: "
+        f"{total_lines / total_time:,.0f} lines/s, {total_items / total_time:,.0f} items/s"
+    )
 
 
 if __name__ == "__main__":

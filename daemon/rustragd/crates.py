@@ -51,11 +51,15 @@ def _read_manifest(manifest: Path, rel_dir: Path) -> Crate | None:
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
         return None
     package = data.get("package")
+    lib = data.get("lib")
     if not isinstance(package, dict) or not isinstance(package.get("name"), str):
         return None
-    lib = data.get("lib") if isinstance(data.get("lib"), dict) else {}
-    name = lib.get("name") if isinstance(lib.get("name"), str) else package["name"]
-    lib_path = lib.get("path") if isinstance(lib.get("path"), str) else "src/lib.rs"
+    if not isinstance(lib, dict):
+        lib = {}
+    name = lib.get("name", package["name"])
+    lib_path = lib.get("path", "src/lib.rs")
+    if not isinstance(name, str) or not isinstance(lib_path, str):
+        return None
     root = rel_dir.as_posix()
     return Crate(
         name=name.replace("-", "_"),

@@ -51,7 +51,9 @@ def _body(item: Item) -> str:
     return body
 
 
-def _compose(item: Item, max_tokens: int, *, doc: bool, body: bool, words: Callable[[str], str]) -> str:
+def _compose(
+    item: Item, max_tokens: int, *, doc: bool, body: bool, words: Callable[[str], str]
+) -> str:
     name = item.qualified_name or item.name
     parts = [f"{item.kind.replace('_', ' ')} {words(name.replace('::', ' '))}"]
     if item.signature:
@@ -97,5 +99,7 @@ def item_text(item: Item, recipe: str = DEFAULT_RECIPE, max_tokens: int = 256) -
     try:
         build = RECIPES[recipe]
     except KeyError:
-        raise ValueError(f"unknown embedding recipe {recipe!r}; known: {', '.join(RECIPES)}") from None
+        raise ValueError(
+            f"unknown embedding recipe {recipe!r}; known: {', '.join(RECIPES)}"
+        ) from None
     return build(item, max_tokens)

@@ -70,7 +70,9 @@ def _model_files(config: EmbedderConfig) -> tuple[Path, Path, str]:
 def _providers(choice: str) -> list[str]:
     cuda = "CUDAExecutionProvider" in ort.get_available_providers() and gpu_present()
     if choice == "cuda" and not cuda:
-        raise RuntimeError("CUDA was requested but onnxruntime has no CUDA provider or no GPU is present")
+        raise RuntimeError(
+            "CUDA was requested but onnxruntime has no CUDA provider or no GPU is present"
+        )
     if choice != "cpu" and cuda:
         return ["CUDAExecutionProvider", "CPUExecutionProvider"]
     return ["CPUExecutionProvider"]
@@ -123,7 +125,8 @@ class Embedder:
 
     def embed_query(self, text: str) -> Vectors:
         """One query vector, shape (dim,)."""
-        return self._run(self._prepare([self.config.query_prefix + text]))[0]
+        vec: Vectors = self._run(self._prepare([self.config.query_prefix + text]))[0]
+        return vec
 
     def embed_documents(
         self, texts: Sequence[str], *, bucket: bool = True, batch_size: int | None = None
@@ -131,12 +134,16 @@ class Embedder:
         """Vectors for ``texts`` in input order, shape (len(texts), dim)."""
         size = batch_size or self.config.batch_size
         prefixed = [self.config.document_prefix + t for t in texts]
-        order = sorted(range(len(prefixed)), key=lambda i: len(prefixed[i])) if bucket else list(
-            range(len(prefixed))
+        order = (
+            sorted(range(len(prefixed)), key=lambda i: len(prefixed[i]))
+            if bucket
+            else list(range(len(prefixed)))
         )
         out = np.empty((len(prefixed), self.dim), dtype=np.float32)
         batches = [order[i : i + size] for i in range(0, len(order), size)]
-        for idx, vecs in zip(batches, self._pipeline([[prefixed[i] for i in b] for b in batches]), strict=True):
+        for idx, vecs in zip(
+            batches, self._pipeline([[prefixed[i] for i in b] for b in batches]), strict=True
+        ):
             out[idx] = vecs
         return out
 
@@ -149,11 +156,15 @@ class Embedder:
         if self.provider == "CUDAExecutionProvider":
             yield from self._pipeline_cuda(batches)
             return
-        pending: Future[_Batch] | None = self._pool.submit(self._prepare, batches[0]) if batches else None
+        pending: Future[_Batch] | None = (
+            self._pool.submit(self._prepare, batches[0]) if batches else None
+        )
         for i in range(len(batches)):
             assert pending is not None
             current = pending.result()
-            pending = self._pool.submit(self._prepare, batches[i + 1]) if i + 1 < len(batches) else None
+            pending = (
+                self._pool.submit(self._prepare, batches[i + 1]) if i + 1 < len(batches) else None
+            )
             yield self._run(current)
 
     def _pipeline_cuda(self, batches: list[list[str]]) -> Iterator[Vectors]:
@@ -207,6 +218,6 @@ class Embedder:
             else:
                 m = mask[:, :, None].astype(np.float32)
                 hidden = (hidden * m).sum(axis=1) / np.maximum(m.sum(axis=1), 1.0)
-        vecs = np.asarray(hidden, dtype=np.float32)
-        norms = np.linalg.norm(vecs, axis=1, keepdims=True)
-        return vecs / np.maximum(norms, 1e-12)
+        vecs: Vectors = np.array(hidden, dtype=np.float32)
+        vecs /= np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12)
+        return vecs

@@ -48,7 +48,8 @@ _LISTS = frozenset({"declaration_list", "field_declaration_list", "enum_variant_
 _BODIES = _LISTS | {"block"}
 _TYPE_WRAPPERS = frozenset({"reference_type", "pointer_type", "generic_type"})
 _PRIMITIVES = frozenset(
-    "bool char str u8 u16 u32 u64 u128 usize i8 i16 i32 i64 i128 isize f32 f64".split()
+    {"bool", "char", "str", "f32", "f64"}
+    | {f"{sign}{bits}" for sign in "iu" for bits in ("8", "16", "32", "64", "128", "size")}
 )
 _DOC_ATTR = re.compile(r"#\[\s*doc\s*=\s*(.*)\]\Z", re.S)
 _RAW_STRING = re.compile(r'r(#*)"(.*)"\1\Z', re.S)
@@ -184,6 +185,11 @@ def _item_scope(node: Node, root: _Scope, scopes: dict[int, _Scope]) -> _Scope |
         container = container.parent
     while container is not None:
         kind = container.type
+        if kind == "ERROR":  # recovery wraps items; an ERROR root stands for the file
+            if container.parent is None:
+                return root
+            container = container.parent
+            continue
         if kind == "source_file":
             return root
         if kind not in _LISTS:
@@ -239,11 +245,11 @@ def _impl_names(node: Node, type_node: Node, src: bytes, scope: _Scope) -> tuple
     if inner.type in ("type_identifier", "scoped_type_identifier") and not (
         written in _PRIMITIVES or written in _type_parameters(node, src)
     ):
-        crate, _, rest = written.partition("crate::")
-        self_type = (
-            f"{scope.module.split('::')[0]}::{rest}" if rest and not crate
-            else f"{scope.module}::{written}"
-        )
+        crate = scope.module.partition("::")[0]
+        if written.startswith("crate::"):
+            self_type = crate + written[len("crate") :]
+        else:
+            self_type = f"{scope.module}::{written}"
     trait = node.child_by_field_name("trait")
     if trait is None:
         return name, self_type
@@ -276,7 +282,7 @@ def _signature(node: Node, name_node: Node, src: bytes, kind: str) -> str:
             value = node.child_by_field_name("value")
             if value is not None:
                 end = value.start_byte
-    return _collapse(src[node.start_byte : end].decode("utf-8", "replace")).rstrip(";= ")
+    return _collapse(src[node.start_byte : end].decode("utf-8", "replace")).rstrip(";=, ")
 
 
 def _visibility(node: Node, src: bytes) -> str:

@@ -98,7 +98,9 @@ class LexicalIndex:
         searcher = self._index.searcher()
         hits = searcher.search(tantivy.Query.boolean_query(clauses), limit=k, count=False).hits
         ids = searcher.fast_field_values("id", [addr for _, addr in hits])
-        return [(int(i), float(score)) for (score, _), i in zip(hits, ids, strict=True)]
+        return [
+            (i, float(score)) for (score, _), i in zip(hits, ids, strict=True) if isinstance(i, int)
+        ]
 
     def _commit(self) -> None:
         self._writer.commit()

@@ -116,7 +116,8 @@ class VectorIndex:
         q = np.asarray(vector, dtype=np.float32).reshape(1, self.dim)
         labels, distances = self._index.knn_query(q, k=k)
         return [
-            (_item_id(int(lab)), 1.0 - float(d)) for lab, d in zip(labels[0], distances[0], strict=True)
+            (_item_id(int(lab)), 1.0 - float(d))
+            for lab, d in zip(labels[0], distances[0], strict=True)
         ]
 
     def save(self, path: Path) -> None:
@@ -175,7 +176,9 @@ class VectorIndex:
         self._index.set_ef(self.ef)
         self._live = {_item_id(int(lab)) for lab in labels} - set(meta["deleted"])
         if len(self._live) != meta["count"]:
-            raise VectorIndexMismatch(f"vector index {path} holds {len(self._live)} items, not {meta['count']}")
+            raise VectorIndexMismatch(
+                f"vector index {path} holds {len(self._live)} items, not {meta['count']}"
+            )
         return self
 
 
@@ -188,9 +191,20 @@ def _read_meta(path: Path) -> dict[str, Any]:
         raise VectorIndexMismatch(f"vector index metadata {meta_path} is missing") from e
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
         raise VectorIndexMismatch(f"vector index metadata {meta_path} is unreadable: {e}") from e
-    fields = {"format": int, "model_id": str, "dim": int, "count": int, "ef": int, "size": int, "blake3": str, "deleted": list}
+    fields = {
+        "format": int,
+        "model_id": str,
+        "dim": int,
+        "count": int,
+        "ef": int,
+        "size": int,
+        "blake3": str,
+        "deleted": list,
+    }
     if not isinstance(meta, dict) or any(not isinstance(meta.get(k), t) for k, t in fields.items()):
         raise VectorIndexMismatch(f"vector index metadata {meta_path} is malformed")
     if meta["format"] != _FORMAT:
-        raise VectorIndexMismatch(f"vector index {path} has format {meta['format']}, expected {_FORMAT}")
+        raise VectorIndexMismatch(
+            f"vector index {path} has format {meta['format']}, expected {_FORMAT}"
+        )
     return meta

@@ -1,5 +1,7 @@
 """Wire protocol shared by rustragd and rustrag-client: framing, messages, errors, paths.
 
+Message shapes (TypedDicts) live in :mod:`rustrag_protocol.schema`.
+
 Imports only the standard library and msgpack, so the client stays light.
 """
 
@@ -15,11 +17,6 @@ from rustrag_protocol.framing import (
 from rustrag_protocol.messages import (
     CAPABILITIES,
     PROTOCOL_VERSION,
-    ErrorBody,
-    ErrorResponse,
-    OkResponse,
-    Request,
-    Response,
     error_response,
     make_request,
     ok_response,
@@ -31,14 +28,9 @@ __all__ = [
     "DEFAULT_MAX_FRAME",
     "HEADER",
     "PROTOCOL_VERSION",
-    "ErrorBody",
     "ErrorCode",
-    "ErrorResponse",
     "FrameTooLarge",
-    "OkResponse",
     "ProtocolError",
-    "Request",
-    "Response",
     "decode_body",
     "default_config_path",
     "default_socket_path",

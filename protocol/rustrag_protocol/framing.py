@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import socket
 import struct
-from typing import Any
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
+if TYPE_CHECKING:
+    from typing import Any
 
 import msgpack
 

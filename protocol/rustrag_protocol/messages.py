@@ -1,8 +1,12 @@
-"""Message types of the wire protocol (version 1)."""
+"""Building the messages of the wire protocol (version 1); shapes in :mod:`.schema`."""
 
 from __future__ import annotations
 
-from typing import Any, Literal, NotRequired, TypedDict
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (client start-up)
+if TYPE_CHECKING:
+    from typing import Any
+
+    from rustrag_protocol.schema import ErrorBody, ErrorResponse, OkResponse, Request
 
 PROTOCOL_VERSION = 1
 
@@ -17,59 +21,6 @@ CAPABILITIES: tuple[str, ...] = (
     "status",
     "shutdown",
 )
-
-OpName = Literal[
-    "hello",
-    "status",
-    "index",
-    "reindex",
-    "wait",
-    "symbols",
-    "search",
-    "def",
-    "forget",
-    "shutdown",
-]
-
-
-class Request(TypedDict):
-    """A request frame."""
-
-    v: int
-    id: int
-    op: str
-    root: NotRequired[str]
-    args: dict[str, Any]
-
-
-class ErrorBody(TypedDict):
-    """The ``error`` member of a failed response."""
-
-    code: str
-    message: str
-    data: NotRequired[Any]
-
-
-class OkResponse(TypedDict):
-    """A successful response."""
-
-    v: int
-    id: int
-    ok: Literal[True]
-    result: Any
-    clock: str
-
-
-class ErrorResponse(TypedDict):
-    """A failed response."""
-
-    v: int
-    id: int
-    ok: Literal[False]
-    error: ErrorBody
-
-
-Response = OkResponse | ErrorResponse
 
 
 def make_request(
