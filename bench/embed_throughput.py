@@ -16,7 +16,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-
 from rustragd.embed_text import item_text
 from rustragd.embedder import Embedder, EmbedderConfig
 from rustragd.extract import extract_file
@@ -37,7 +36,9 @@ def p99(values: list[float]) -> float:
     return float(np.percentile(values, 99))
 
 
-def throughput(embedder: Embedder, texts: list[str], tokens: int, repeats: int, sizes: list[int]) -> None:
+def throughput(
+    embedder: Embedder, texts: list[str], tokens: int, repeats: int, sizes: list[int]
+) -> None:
     print(f"\n## throughput: {len(texts)} items, {tokens} tokens, {repeats} repeats")
     print("batch | bucketed | items/s median | items/s p99-slowest | tokens/s median | ratio")
     for size in sizes:
@@ -73,9 +74,13 @@ def recall(embedder: Embedder, texts: list[str], queries: int, k: int) -> None:
         got = {i for i, _ in index.query(vecs[q], k)}
         lat.append(time.perf_counter() - t)
         hits += len(truth & got)
-    print(f"\n## hnswlib recall@{k} vs brute force: {len(base)} vectors, {queries} held-out queries")
-    print(f"recall@{k} {hits / (k * queries):.4f}  build {build * 1e3:.0f} ms  "
-          f"query p50 {statistics.median(lat) * 1e3:.3f} ms  p99 {p99(lat) * 1e3:.3f} ms")
+    print(
+        f"\n## hnswlib recall@{k} vs brute force: {len(base)} vectors, {queries} held-out queries"
+    )
+    print(
+        f"recall@{k} {hits / (k * queries):.4f}  build {build * 1e3:.0f} ms  "
+        f"query p50 {statistics.median(lat) * 1e3:.3f} ms  p99 {p99(lat) * 1e3:.3f} ms"
+    )
 
 
 def main() -> None:
@@ -90,8 +95,10 @@ def main() -> None:
     items = load_items(args.crate_dir)
     embedder = Embedder(EmbedderConfig(provider="auto"))
     texts = [item_text(i, max_tokens=embedder.config.max_tokens) for i in items]
-    print(f"{len(items)} items from {args.crate_dir}; provider {embedder.provider}; "
-          f"model {embedder.model_id}")
+    print(
+        f"{len(items)} items from {args.crate_dir}; provider {embedder.provider}; "
+        f"model {embedder.model_id}"
+    )
     sample = random.Random(1).sample(texts, min(args.items, len(texts)))
     tokens = sum(embedder.count_tokens(t) for t in sample)
     sizes = [int(s) for s in args.batch_sizes.split(",")]

@@ -12,79 +12,15 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
+from harness import BenchDaemon, describe, practice_crate
 from rustrag_protocol import encode_frame, make_request, recv_frame
-
-REGISTRY = Path("/usr/share/cargo/registry")
-
-
-def percentile(samples: list[float], fraction: float) -> float:
-    """The sample at ``fraction`` of the sorted list (nearest rank)."""
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
-
-
-def describe(samples: list[float], unit: str = "ms", scale: float = 1e3) -> str:
-    """Median and p99 of ``samples`` (seconds) in ``unit``."""
-    return (
-        f"median {statistics.median(samples) * scale:8.3f} {unit}  "
-        f"p99 {percentile(samples, 0.99) * scale:8.3f} {unit}  (n={len(samples)})"
-    )
-
-
-class BenchDaemon:
-    """A daemon in a throw-away state dir."""
-
-    def __init__(self) -> None:
-        self.base = Path(tempfile.mkdtemp(prefix="rrb", dir="/tmp"))
-        self.socket = self.base / "rustragd.sock"
-        self.env = dict(os.environ)
-        self.env.update(
-            XDG_STATE_HOME=str(self.base / "state"),
-            XDG_CONFIG_HOME=str(self.base / "config"),
-            RUSTRAG_SOCKET=str(self.socket),
-        )
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "rustragd", "--log-level", "warning"],
-            env=self.env,
-            stderr=open(self.base / "log", "wb"),  # noqa: SIM115 - lives as long as the daemon
-        )
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                self.request("hello")
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.02)
-
-    def connect(self) -> socket.socket:
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        sock.connect(str(self.socket))
-        return sock
-
-    def request(self, op: str, args: dict[str, Any] | None = None, root: str | None = None) -> Any:
-        with self.connect() as sock:
-            sock.sendall(encode_frame(dict(make_request(1, op, args, root))))
-            response = recv_frame(sock, 1 << 30)
-        if not response["ok"]:
-            raise RuntimeError(response["error"])
-        return response["result"]
-
-    def close(self) -> None:
-        self.request("shutdown")
-        self.process.wait(timeout=60)
-        shutil.rmtree(self.base, ignore_errors=True)
 
 
 def time_process(argv: list[str], env: dict[str, str]) -> float:
@@ -98,8 +34,11 @@ def bench_startup(daemon: BenchDaemon, runs: int) -> None:
     client = [sys.executable, "-m", "rustrag_client", "status", "--brief", "--no-start"]
     script = Path(sys.executable).with_name("rustrag-client")
     entry = [str(script), "status", "--brief", "--no-start"]
-    samples: dict[str, list[float]] = {"python -c pass": [], "python -m rustrag_client status": [],
-                                       "rustrag-client status (script)": []}
+    samples: dict[str, list[float]] = {
+        "python -c pass": [],
+        "python -m rustrag_client status": [],
+        "rustrag-client status (script)": [],
+    }
     for _ in range(runs):  # interleaved, so drift hits all alike
         samples["python -c pass"].append(time_process(bare, daemon.env))
         samples["python -m rustrag_client status"].append(time_process(client, daemon.env))
@@ -110,15 +49,21 @@ def bench_startup(daemon: BenchDaemon, runs: int) -> None:
     for name, values in samples.items():
         if values:
             ratio = statistics.median(values) / baseline
-            print(f"{name:<34} {describe(values)}  ratio {ratio:5.2f}x  "
-                  f"(+{(statistics.median(values) - baseline) * 1e3:.1f} ms)")
+            print(
+                f"{name:<34} {describe(values)}  ratio {ratio:5.2f}x  "
+                f"(+{(statistics.median(values) - baseline) * 1e3:.1f} ms)"
+            )
 
 
 def bench_round_trips(daemon: BenchDaemon, root: str, runs: int) -> None:
     print("== request round trip over one connection")
     with daemon.connect() as sock:
-        for op, args in (("hello", {}), ("search", {"name": "Parser"}),
-                         ("search", {"name": "prsr"}), ("def", {"qualname": "Parser::parse"})):
+        for op, args in (
+            ("hello", {}),
+            ("search", {"name": "Parser"}),
+            ("search", {"name": "prsr"}),
+            ("def", {"qualname": "Parser::parse"}),
+        ):
             samples = []
             for i in range(runs):
                 started = time.perf_counter()
@@ -134,20 +79,22 @@ def bench_first_index(daemon: BenchDaemon, crates: list[str]) -> str | None:
     print("== first index (cold store, worker pool already started)")
     first_root = None
     for crate in crates:
-        found = sorted(REGISTRY.glob(f"{crate}-[0-9]*"))
-        if not found:
+        found = practice_crate(crate)
+        if found is None:
             print(f"{crate}: not installed (run ../shared/practice/setup.sh)")
             continue
-        root = str(found[-1])
+        root = str(found)
         first_root = first_root or root
         started = time.perf_counter()
         result = daemon.request("index", {"path": root, "wait": True})
         elapsed = time.perf_counter() - started
         status = next(w for w in daemon.request("status")["workspaces"] if w["root"] == root)
         lines = status["lines"]
-        print(f"{crate:<14} {result['files']:4d} files {lines:7d} lines {result['items']:6d} items "
-              f"{elapsed * 1e3:8.1f} ms  {lines / elapsed:10.0f} lines/s  "
-              f"{result['items'] / elapsed:8.0f} items/s")
+        print(
+            f"{crate:<14} {result['files']:4d} files {lines:7d} lines {result['items']:6d} items "
+            f"{elapsed * 1e3:8.1f} ms  {lines / elapsed:10.0f} lines/s  "
+            f"{result['items'] / elapsed:8.0f} items/s"
+        )
         started = time.perf_counter()
         daemon.request("reindex", {"path": root, "wait": True})
         print(f"{'':<14} re-index, nothing changed: {(time.perf_counter() - started) * 1e3:.1f} ms")
@@ -157,7 +104,9 @@ def bench_first_index(daemon: BenchDaemon, crates: list[str]) -> str | None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=40)
-    parser.add_argument("--crates", nargs="*", default=["regex", "regex-syntax", "serde", "serde_json"])
+    parser.add_argument(
+        "--crates", nargs="*", default=["regex", "regex-syntax", "serde", "serde_json"]
+    )
     options = parser.parse_args()
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores")
     daemon = BenchDaemon()

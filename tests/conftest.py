@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from rustrag_protocol import encode_frame, make_request, recv_frame
 
 PRACTICE_REGISTRY = Path("/usr/share/cargo/registry")
@@ -84,13 +83,17 @@ class DaemonEnv:
         sock.connect(str(self.socket))
         return sock
 
-    def request(self, op: str, args: dict[str, Any] | None = None, root: str | None = None) -> dict[str, Any]:
+    def request(
+        self, op: str, args: dict[str, Any] | None = None, root: str | None = None
+    ) -> dict[str, Any]:
         """One request over a fresh raw connection."""
         with self.connect() as sock:
             sock.sendall(encode_frame(dict(make_request(1, op, args, root))))
             return recv_frame(sock, 1 << 30)
 
-    def client(self, *args: str, cwd: Path | None = None, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    def client(
+        self, *args: str, cwd: Path | None = None, timeout: float = 300
+    ) -> subprocess.CompletedProcess[str]:
         """Run the real ``rustrag-client`` against this daemon."""
         return subprocess.run(
             [sys.executable, "-m", "rustrag_client", "--socket", str(self.socket), *args],

@@ -12,8 +12,19 @@ from pathlib import Path
 
 from conftest import DaemonEnv
 
-HEAVY = ["asyncio", "numpy", "onnxruntime", "hnswlib", "pycozo", "tree_sitter", "watchfiles",
-         "rustragd", "uvloop", "blake3", "yaml"]
+HEAVY = [
+    "asyncio",
+    "numpy",
+    "onnxruntime",
+    "hnswlib",
+    "pycozo",
+    "tree_sitter",
+    "watchfiles",
+    "rustragd",
+    "uvloop",
+    "blake3",
+    "yaml",
+]
 
 
 def test_client_imports_nothing_heavy(daemon: DaemonEnv) -> None:
@@ -24,8 +35,9 @@ def test_client_imports_nothing_heavy(daemon: DaemonEnv) -> None:
         f"print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))\n"
         "sys.exit(code)\n"
     )
-    done = subprocess.run([sys.executable, "-c", script], env=daemon.env, capture_output=True,
-                          text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=daemon.env, capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 0, done.stderr
     status_line, loaded_line = done.stdout.strip().splitlines()
     assert json.loads(status_line)["pid"] > 0  # it really talked to the daemon

@@ -67,8 +67,17 @@ def test_index_and_symbols_on_a_cargo_workspace(daemon: DaemonEnv, tmp_path: Pat
     assert square["qualified_name"] == "demo_core::shapes::square::Square"
     for hit in symbols:
         assert set(hit) >= {
-            "id", "kind", "name", "qualified_name", "path", "start_line", "end_line",
-            "signature", "doc", "snippet", "score",
+            "id",
+            "kind",
+            "name",
+            "qualified_name",
+            "path",
+            "start_line",
+            "end_line",
+            "signature",
+            "doc",
+            "snippet",
+            "score",
         }
 
     traits = daemon.client_json("symbols", "--kind", "trait", cwd=root)["results"]

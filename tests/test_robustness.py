@@ -13,7 +13,6 @@ from pathlib import Path
 
 import msgpack
 import pytest
-
 from cargo_workspace import write_workspace
 from conftest import DaemonEnv, practice_crate
 from rustrag_protocol import HEADER, encode_frame, make_request, recv_frame
@@ -82,8 +81,12 @@ def test_bad_requests_get_clear_errors(
 
 
 def test_request_with_wrong_envelope_types(daemon: DaemonEnv) -> None:
-    for body in ({"v": 1, "id": 1}, {"v": 1, "id": 1, "op": "hello", "args": [1]},
-                 {"v": 1, "id": 1, "op": "hello", "root": 5}, {"v": 2, "id": 1, "op": "hello"}):
+    for body in (
+        {"v": 1, "id": 1},
+        {"v": 1, "id": 1, "op": "hello", "args": [1]},
+        {"v": 1, "id": 1, "op": "hello", "root": 5},
+        {"v": 2, "id": 1, "op": "hello"},
+    ):
         with daemon.connect() as sock:
             sock.sendall(encode_frame(body))
             response = recv_frame(sock)
@@ -114,7 +117,10 @@ def test_socket_and_directory_permissions(daemon: DaemonEnv) -> None:
 
 def test_second_daemon_exits_and_first_keeps_serving(daemon: DaemonEnv) -> None:
     second = subprocess.run(
-        [sys.executable, "-m", "rustragd"], env=daemon.env, capture_output=True, text=True,
+        [sys.executable, "-m", "rustragd"],
+        env=daemon.env,
+        capture_output=True,
+        text=True,
         timeout=60,
     )
     assert second.returncode == 3

@@ -9,9 +9,8 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
-if TYPE_CHECKING:
-    from typing import Any
+
+from rustrag_protocol import default_socket_path
 
 from rustrag_client import __version__
 from rustrag_client.connection import (
@@ -21,7 +20,10 @@ from rustrag_client.connection import (
     connect,
 )
 from rustrag_client.output import generic_text, hits_table, status_text
-from rustrag_protocol import default_socket_path
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
+if TYPE_CHECKING:
+    from typing import Any
 
 EXIT_OK, EXIT_EMPTY, EXIT_ERROR, EXIT_UNREACHABLE, EXIT_TIMEOUT = 0, 1, 2, 3, 4
 
@@ -179,7 +181,6 @@ def main(argv: list[str] | None = None) -> int:
     result = response["result"]
     if as_json:
         import json  # only JSON output needs it
-
 
         json.dump(result, sys.stdout, ensure_ascii=False)
         sys.stdout.write("\n")

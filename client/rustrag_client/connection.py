@@ -6,13 +6,14 @@ import os
 import socket
 import sys
 import time
+
+from rustrag_protocol import encode_frame, make_request, recv_frame
+from rustrag_protocol.paths import default_state_dir
+
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 if TYPE_CHECKING:
     import subprocess
     from typing import Any
-
-from rustrag_protocol import encode_frame, make_request, recv_frame
-from rustrag_protocol.paths import default_state_dir
 
 #: Responses may be larger than requests (a whole workspace's symbols).
 MAX_RESPONSE_FRAME = 1 << 30

@@ -24,18 +24,24 @@ def _parser() -> argparse.ArgumentParser:
         f"{EXIT_ALREADY_RUNNING} another daemon already serves the socket.",
     )
     parser.add_argument("--version", action="version", version=f"rustragd {__version__}")
-    parser.add_argument("--socket", type=Path, help="socket path (default: $RUSTRAG_SOCKET, "
-                        "else $XDG_RUNTIME_DIR/rustrag/rustragd.sock)")
-    parser.add_argument("--state-dir", type=Path, help="state directory "
-                        "(default: $XDG_STATE_HOME/rustrag)")
-    parser.add_argument("--config", type=Path, help="config file "
-                        "(default: $XDG_CONFIG_HOME/rustrag/config.yaml)")
+    parser.add_argument(
+        "--socket",
+        type=Path,
+        help="socket path (default: $RUSTRAG_SOCKET, else $XDG_RUNTIME_DIR/rustrag/rustragd.sock)",
+    )
+    parser.add_argument(
+        "--state-dir", type=Path, help="state directory (default: $XDG_STATE_HOME/rustrag)"
+    )
+    parser.add_argument(
+        "--config", type=Path, help="config file (default: $XDG_CONFIG_HOME/rustrag/config.yaml)"
+    )
     parser.add_argument("--log-level", choices=LOG_LEVELS)
     commands = parser.add_subparsers(dest="command")
     commands.add_parser("run", help="run in the foreground (the default)")
     install = commands.add_parser("install-units", help="write the systemd user units")
-    install.add_argument("--dir", type=Path, help="target directory "
-                         "(default: $XDG_CONFIG_HOME/systemd/user)")
+    install.add_argument(
+        "--dir", type=Path, help="target directory (default: $XDG_CONFIG_HOME/systemd/user)"
+    )
     return parser
 
 
@@ -47,7 +53,9 @@ def main(argv: list[str] | None = None) -> int:
 
         for path in install_units(options.dir):
             print(f"wrote {path}")
-        print("now: systemctl --user daemon-reload && systemctl --user enable --now rustragd.socket")
+        print(
+            "now: systemctl --user daemon-reload && systemctl --user enable --now rustragd.socket"
+        )
         return EXIT_OK
     try:
         config = Config.load(

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-
 from rustrag_protocol import (
     DEFAULT_MAX_FRAME,
     default_config_path,

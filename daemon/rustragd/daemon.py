@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 from rustrag_protocol import ErrorCode, ProtocolError
+
 from rustragd.clock import Clock
 from rustragd.config import Config
 from rustragd.indexer import WorkspaceMissing, index_workspace
@@ -164,4 +165,3 @@ class Daemon:
         for workspace in list(self.workspaces.values()):
             await asyncio.to_thread(workspace.close)
         await asyncio.to_thread(self.pool.shutdown)
-

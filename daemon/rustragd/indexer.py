@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from pathlib import Path
 
 from rustragd.clock import Clock
 from rustragd.crates import discover_crates, module_path_for
@@ -30,7 +29,9 @@ def _plan(workspace: Workspace) -> tuple[list[Job], list[str]]:
     jobs: list[Job] = []
     for rel_path in sources:
         stat = workspace.files.get(rel_path)
-        jobs.append((rel_path, module_path_for(crates, rel_path), stat.content_hash if stat else ""))
+        jobs.append(
+            (rel_path, module_path_for(crates, rel_path), stat.content_hash if stat else "")
+        )
     present = set(sources)
     removed = [path for path in workspace.files if path not in present]
     return jobs, removed
@@ -78,4 +79,3 @@ async def index_workspace(
         len(workspace.table),
         workspace.last_index_ms,
     )
-

@@ -11,6 +11,7 @@ import os
 import signal
 import socket
 import struct
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,8 @@ from rustrag_protocol import (
     ok_response,
 )
 from rustrag_protocol.framing import check_length
+from rustrag_protocol.schema import Response
+
 from rustragd import systemd
 from rustragd.config import Config
 from rustragd.daemon import Daemon
@@ -130,7 +133,7 @@ class Server:
         self.config = config
         self.daemon = Daemon(config)
         self.binding = SocketBinding(config.socket_path)
-        self._in_flight: set[asyncio.Task[Any]] = set()
+        self._in_flight: set[asyncio.Task[Response]] = set()
         self._connections: set[asyncio.StreamWriter] = set()
         self._signals = 0
 
@@ -238,22 +241,20 @@ class Server:
                 continue
             return message
 
-    async def _handle(self, request: dict[str, Any]) -> dict[str, Any]:
+    async def _handle(self, request: dict[str, Any]) -> Response:
         raw_id = request.get("id", 0)
         request_id = raw_id if isinstance(raw_id, int) and not isinstance(raw_id, bool) else 0
         try:
             name, root, args = _validate(request)
             result = await dispatch(name, Context(self.daemon, root), args)
-            return dict(ok_response(request_id, result, str(self.daemon.clock)))
+            return ok_response(request_id, result, str(self.daemon.clock))
         except ProtocolError as exc:
-            return dict(error_response(request_id, exc.code, exc.message, exc.data))
+            return error_response(request_id, exc.code, exc.message, exc.data)
         except Exception as exc:
             log.exception("op %r failed", request.get("op"))
-            return dict(
-                error_response(request_id, ErrorCode.INTERNAL, f"{type(exc).__name__}: {exc}")
-            )
+            return error_response(request_id, ErrorCode.INTERNAL, f"{type(exc).__name__}: {exc}")
 
-    async def _send(self, writer: asyncio.StreamWriter, message: dict[str, Any]) -> None:
+    async def _send(self, writer: asyncio.StreamWriter, message: Mapping[str, object]) -> None:
         writer.write(encode_frame(message))
         await writer.drain()
 

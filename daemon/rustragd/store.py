@@ -103,7 +103,8 @@ class GraphStore:
         if not key_rows:
             return {}
         rows = self._run(
-            "k[path, id] <- $keys ?[id, doc, snippet] := k[path, id], *item{path, id, doc, snippet}",
+            "k[path, id] <- $keys"
+            " ?[id, doc, snippet] := k[path, id], *item{path, id, doc, snippet}",
             {"keys": key_rows},
         )
         return {row[0]: (row[1], row[2]) for row in rows}
@@ -128,7 +129,9 @@ class GraphStore:
 
     def disk_bytes(self) -> int:
         """Bytes used on disk by the database files."""
-        return sum(p.stat().st_size for p in self.path.parent.glob(self.path.name + "*") if p.is_file())
+        return sum(
+            p.stat().st_size for p in self.path.parent.glob(self.path.name + "*") if p.is_file()
+        )
 
 
 def _item_columns(item: Item) -> list[Any]:

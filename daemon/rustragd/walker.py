@@ -60,6 +60,6 @@ def _walk(directory: Path, base: str, ignores: list[_Ignore]) -> Iterator[str]:
             if entry.name in SKIPPED_DIRS or _ignored(ignores, rel, is_dir=True):
                 continue
             nested = _load_ignore(Path(entry.path), rel + "/")
-            yield from _walk(Path(entry.path), rel + "/", ignores + [nested] if nested else ignores)
+            yield from _walk(Path(entry.path), rel + "/", [*ignores, nested] if nested else ignores)
         elif entry.name.endswith(".rs") and entry.is_file() and not _ignored(ignores, rel, False):
             yield rel

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import blake3
 
-from rustragd.model import FileExtract
+from rustragd.model import FileExtract, Item
 from rustragd.store import SCHEMA_VERSION, GraphStore
 from rustragd.symbol_table import SymbolTable
 
@@ -51,7 +51,7 @@ class Workspace:
         hashes = self.store.file_hashes()
         for path, lines, errors in self.store.file_stats():
             self.files[path] = FileStat(hashes[path], lines, errors)
-        by_path: dict[str, list] = {}
+        by_path: dict[str, list[Item]] = {}
         for item in self.store.load_items():
             by_path.setdefault(item.path, []).append(item)
         for path, items in by_path.items():

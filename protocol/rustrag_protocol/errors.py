@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 if TYPE_CHECKING:
     from typing import Any

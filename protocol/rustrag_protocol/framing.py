@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import socket
 import struct
-TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
-if TYPE_CHECKING:
-    from typing import Any
 
 import msgpack
 
 from rustrag_protocol.errors import ErrorCode, ProtocolError
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any
 
 HEADER = struct.Struct(">I")
 DEFAULT_MAX_FRAME = 16 * 1024 * 1024
@@ -22,7 +24,7 @@ class FrameTooLarge(ProtocolError):
     code = ErrorCode.TOO_LARGE
 
 
-def encode_frame(message: dict[str, Any]) -> bytes:
+def encode_frame(message: Mapping[str, object]) -> bytes:
     """Serialise one message as a length-prefixed msgpack frame."""
     body: bytes = msgpack.packb(message, use_bin_type=True)
     return HEADER.pack(len(body)) + body

@@ -20,7 +20,10 @@ def _temp_dir() -> str:
 
 
 def default_socket_path() -> str:
-    """``$RUSTRAG_SOCKET``, else ``$XDG_RUNTIME_DIR/rustrag/rustragd.sock``, else a per-uid temp dir."""
+    """``$RUSTRAG_SOCKET``, else ``$XDG_RUNTIME_DIR/rustrag/rustragd.sock``, else a temp dir.
+
+    The temp dir fallback is per user: ``$TMPDIR/rustrag-<uid>/``.
+    """
     explicit = os.environ.get("RUSTRAG_SOCKET")
     if explicit:
         return explicit

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from rustrag_protocol import ErrorCode, ProtocolError
+
 from rustragd.model import ITEM_KINDS, KIND_ALIASES
 
 

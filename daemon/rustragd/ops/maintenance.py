@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from rustrag_protocol import ErrorCode, ProtocolError
+
 from rustragd.ops import args as a
 from rustragd.ops.registry import Context, op
 from rustragd.workspace import Workspace

@@ -6,6 +6,7 @@ import os
 from typing import Any
 
 from rustrag_protocol import CAPABILITIES, PROTOCOL_VERSION, ErrorCode, ProtocolError
+
 from rustragd import __version__
 from rustragd.ops import args as a
 from rustragd.ops.registry import OPS, Context, op
