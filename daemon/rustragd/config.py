@@ -32,7 +32,8 @@ class Config:
     max_frame: int = DEFAULT_MAX_FRAME
     workers: int = 0
     """Parser worker processes; 0 derives it from the machine."""
-    files_per_batch: int = 32
+    files_per_batch: int = 0
+    """Files per worker batch and store transaction; 0 derives it from the L3 cache size."""
     shutdown_timeout: float = 10.0
 
     @classmethod

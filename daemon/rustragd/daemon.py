@@ -15,6 +15,7 @@ from rustrag_protocol import ErrorCode, ProtocolError
 from rustragd.clock import Clock
 from rustragd.config import Config
 from rustragd.indexer import WorkspaceMissing, index_workspace
+from rustragd.machine import default_batch_files, l3_bytes
 from rustragd.pool import ExtractorPool
 from rustragd.workspace import Workspace
 
@@ -31,6 +32,9 @@ class Daemon:
         self.clock = Clock()
         self.started = time.monotonic()
         self.pool = ExtractorPool(config.workers)
+        self.files_per_batch = config.files_per_batch or default_batch_files(
+            self.pool.workers, l3_bytes()
+        )
         self.workspaces: dict[Path, Workspace] = {}
         self.stopping = asyncio.Event()
 
@@ -123,7 +127,7 @@ class Daemon:
 
     async def _run_index(self, workspace: Workspace) -> None:
         try:
-            await index_workspace(workspace, self.pool, self.clock, self.config.files_per_batch)
+            await index_workspace(workspace, self.pool, self.clock, self.files_per_batch)
             workspace.state = "ready"
             workspace.last_error = None
         except asyncio.CancelledError:

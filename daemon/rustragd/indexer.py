@@ -43,7 +43,9 @@ async def index_workspace(
     """Bring the workspace's store in line with the files on disk (by content hash)."""
     started = time.perf_counter()
     jobs, removed = await asyncio.to_thread(_plan, workspace)
-    batches = [jobs[i : i + files_per_batch] for i in range(0, len(jobs), files_per_batch)]
+    # Small workspaces still get a few batches per worker, so every core has work.
+    size = max(1, min(files_per_batch, -(-len(jobs) // (pool.workers * 4))))
+    batches = [jobs[i : i + size] for i in range(0, len(jobs), size)]
     pending = {asyncio.ensure_future(pool.run(workspace.root, batch)) for batch in batches}
     try:
         while pending:

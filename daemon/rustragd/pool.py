@@ -1,31 +1,44 @@
-"""Worker processes that read, hash, parse and extract source files in bulk."""
+"""Worker processes that read, hash, parse and extract source files in bulk.
+
+One process pool per NUMA node, its workers pinned to that node's CPUs; batches
+go to the pool with the least work in flight. Results cross the process
+boundary as msgpack rows, not pickled objects.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import multiprocessing
 import os
 import signal
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 import blake3
+import msgpack
 
-from rustragd.model import FileExtract
+from rustragd.machine import Node, numa_nodes
+from rustragd.model import FileExtract, Item
 
 #: A unit of work: workspace-relative path, module path, the hash already stored ("" if none).
 Job = tuple[str, list[str], str]
 
+T = TypeVar("T")
 
-@dataclass(frozen=True, slots=True)
+_UNCHANGED, _UNREADABLE, _EXTRACTED = 0, 1, 2
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
 class Unchanged:
     """A file whose content hash matches the stored one."""
 
     path: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclasses.dataclass(frozen=True, slots=True)
 class Unreadable:
     """A file that vanished or cannot be read."""
 
@@ -41,7 +54,47 @@ def content_hash(source: bytes) -> str:
     return blake3.blake3(source).hexdigest(length=16)
 
 
-def extract_batch(root: str, jobs: list[Job]) -> list[Outcome]:
+def _extract_row(extract: FileExtract) -> list[Any]:
+    row: list[Any] = []
+    for field in dataclasses.fields(FileExtract):
+        value = getattr(extract, field.name)
+        row.append([item.as_row() for item in value] if field.name == "items" else value)
+    return row
+
+
+def _extract_from_row(row: list[Any]) -> FileExtract:
+    values = dict(zip((f.name for f in dataclasses.fields(FileExtract)), row, strict=True))
+    values["items"] = [Item.from_row(item) for item in values["items"]]
+    return FileExtract(**values)
+
+
+def encode_outcomes(outcomes: list[Outcome]) -> bytes:
+    """Outcomes as one msgpack blob."""
+    rows: list[list[Any]] = []
+    for outcome in outcomes:
+        if isinstance(outcome, Unchanged):
+            rows.append([_UNCHANGED, outcome.path])
+        elif isinstance(outcome, Unreadable):
+            rows.append([_UNREADABLE, outcome.path, outcome.reason])
+        else:
+            rows.append([_EXTRACTED, _extract_row(outcome)])
+    return msgpack.packb(rows, use_bin_type=True)  # type: ignore[no-any-return]
+
+
+def decode_outcomes(blob: bytes) -> list[Outcome]:
+    """Inverse of :func:`encode_outcomes`."""
+    outcomes: list[Outcome] = []
+    for row in msgpack.unpackb(blob, raw=False, use_list=True):
+        if row[0] == _UNCHANGED:
+            outcomes.append(Unchanged(row[1]))
+        elif row[0] == _UNREADABLE:
+            outcomes.append(Unreadable(row[1], row[2]))
+        else:
+            outcomes.append(_extract_from_row(row[1]))
+    return outcomes
+
+
+def extract_batch(root: str, jobs: list[Job]) -> bytes:
     """Run in a worker: extract every changed file of ``jobs``."""
     from rustragd.extract import extract_file  # imported in the worker only
 
@@ -56,37 +109,73 @@ def extract_batch(root: str, jobs: list[Job]) -> list[Outcome]:
             outcomes.append(Unchanged(rel_path))
             continue
         outcomes.append(extract_file(rel_path, source, module_path))
-    return outcomes
+    return encode_outcomes(outcomes)
 
 
-def _worker_init() -> None:
-    # The daemon handles SIGINT/SIGTERM and shuts the pool down itself.
+def _worker_init(cpus: frozenset[int]) -> None:
+    # The daemon handles SIGINT/SIGTERM and shuts the pools down itself.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        os.sched_setaffinity(0, cpus)
+    except OSError:
+        pass  # a container may forbid it; the work is the same, only less local
+
+
+class _NodePool:
+    def __init__(self, node: Node, workers: int) -> None:
+        self.node = node
+        self.workers = workers
+        self.in_flight = 0
+        self.executor = ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=multiprocessing.get_context("forkserver"),
+            initializer=_worker_init,
+            initargs=(node.cpus,),
+        )
 
 
 class ExtractorPool:
-    """A process pool for bulk extraction, started on first use."""
+    """Process pools, one per NUMA node, started on first use."""
 
-    def __init__(self, workers: int = 0) -> None:
-        self.workers = workers or max(1, os.cpu_count() or 1)
-        self._executor: ProcessPoolExecutor | None = None
+    def __init__(self, workers: int = 0, nodes: list[Node] | None = None) -> None:
+        self.nodes = nodes or numa_nodes()
+        available = sum(len(node.cpus) for node in self.nodes)
+        self.workers = workers or available
+        self._pools: list[_NodePool] | None = None
 
-    def _ensure(self) -> ProcessPoolExecutor:
-        if self._executor is None:
-            self._executor = ProcessPoolExecutor(
-                max_workers=self.workers,
-                mp_context=multiprocessing.get_context("forkserver"),
-                initializer=_worker_init,
-            )
-        return self._executor
+    def _ensure(self) -> list[_NodePool]:
+        if self._pools is None:
+            # Spread the workers over the nodes in proportion to their CPUs, at least one each.
+            total = sum(len(node.cpus) for node in self.nodes)
+            self._pools = [
+                _NodePool(node, max(1, round(self.workers * len(node.cpus) / total)))
+                for node in self.nodes
+            ]
+        return self._pools
+
+    def describe(self) -> list[dict[str, Any]]:
+        """The pools for ``status``."""
+        return [
+            {"node": p.node.index, "cpus": sorted(p.node.cpus), "workers": p.workers}
+            for p in self._pools or []
+        ]
+
+    async def call(self, function: Callable[..., T], *args: Any) -> T:
+        """Run ``function(*args)`` in the least busy pool."""
+        pool = min(self._ensure(), key=lambda p: p.in_flight / p.workers)
+        pool.in_flight += 1
+        try:
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(pool.executor, function, *args)
+        finally:
+            pool.in_flight -= 1
 
     async def run(self, root: Path, jobs: list[Job]) -> list[Outcome]:
         """Extract one batch in a worker process."""
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._ensure(), extract_batch, str(root), jobs)
+        return decode_outcomes(await self.call(extract_batch, str(root), jobs))
 
     def shutdown(self) -> None:
         """Stop the workers, dropping queued batches."""
-        if self._executor is not None:
-            self._executor.shutdown(wait=True, cancel_futures=True)
-            self._executor = None
+        for pool in self._pools or []:
+            pool.executor.shutdown(wait=True, cancel_futures=True)
+        self._pools = None

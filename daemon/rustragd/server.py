@@ -185,13 +185,7 @@ class Server:
         try:
             uid = _peer_uid(writer)
             if uid is not None and uid != os.getuid():
-                log.warning("refused a peer of uid %d", uid)
-                await self._send(
-                    writer,
-                    error_response(
-                        0, ErrorCode.PERMISSION_DENIED, "this daemon serves only its own user"
-                    ),
-                )
+                await self._refuse(reader, writer, uid)
                 return
             while not self.daemon.stopping.is_set():
                 request = await self._read_request(reader, writer)
@@ -211,6 +205,23 @@ class Server:
         finally:
             self._connections.discard(writer)
             writer.close()
+
+    async def _refuse(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, uid: int
+    ) -> None:
+        """Answer a peer of another user once, with ``permission_denied``, and hang up.
+
+        Its first request is read (briefly) so that its client gets the error
+        rather than a broken pipe.
+        """
+        log.warning("refused a peer of uid %d", uid)
+        request_id = 0
+        with contextlib.suppress(TimeoutError, ProtocolError):
+            request = await asyncio.wait_for(self._read_request(reader, writer), timeout=2.0)
+            if request is not None and isinstance(request.get("id"), int):
+                request_id = request["id"]
+        message = "this daemon serves only its own user"
+        await self._send(writer, error_response(request_id, ErrorCode.PERMISSION_DENIED, message))
 
     async def _read_request(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter

@@ -44,6 +44,8 @@ async def status(context: Context, args: dict[str, Any]) -> dict[str, Any]:
         "state_dir": str(daemon.config.state_dir),
         "clock": str(daemon.clock),
         "workers": daemon.pool.workers,
+        "pools": daemon.pool.describe(),
+        "files_per_batch": daemon.files_per_batch,
         "workspaces": [w.summary() for w in daemon.workspaces.values()],
     }
 
