@@ -8,6 +8,7 @@ boundary as msgpack rows, not pickled objects.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import multiprocessing
 import os
@@ -115,10 +116,8 @@ def extract_batch(root: str, jobs: list[Job]) -> bytes:
 def _worker_init(cpus: frozenset[int]) -> None:
     # The daemon handles SIGINT/SIGTERM and shuts the pools down itself.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
+    with contextlib.suppress(OSError):  # a container may forbid it: same work, less local
         os.sched_setaffinity(0, cpus)
-    except OSError:
-        pass  # a container may forbid it; the work is the same, only less local
 
 
 class _NodePool:
