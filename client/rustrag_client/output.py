@@ -16,6 +16,37 @@ def hits_table(hits: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def edges_table(hits: list[dict[str, Any]]) -> str:
+    """One line per edge: where it is written, its confidence, the item at its far end."""
+    lines = []
+    for hit in hits:
+        site = f"{hit['site_path']}:{hit['site_line']}"
+        rel = f"{hit['rel']} {hit['direction']} " if "rel" in hit else ""
+        depth = f" (depth {hit['depth']})" if hit.get("depth", 1) > 1 else ""
+        lines.append(f"{site:<40} {rel}{hit['confidence']:<11} {hit['qualified_name']}{depth}")
+    return "\n".join(lines)
+
+
+def impls_text(result: dict[str, Any]) -> str:
+    """Implementations of a trait, one per line."""
+    return "\n".join(
+        f"{i['path']}:{i['start_line']}-{i['end_line']}".ljust(40) + f" {i['type']}"
+        for i in result["impls"]
+    )
+
+
+def methods_text(result: dict[str, Any]) -> str:
+    """Methods of a type (with the trait they come through), then its traits."""
+    lines = []
+    for m in result["methods"]:
+        via = f"  (via {m['via_trait']})" if m.get("via_trait") else ""
+        lines.append(f"{m['path']}:{m['start_line']}".ljust(40) + f" {m['qualified_name']}{via}")
+    if result["traits"]:
+        names = (t if isinstance(t, str) else t.get("name", "") for t in result["traits"])
+        lines.append("traits: " + ", ".join(names))
+    return "\n".join(lines)
+
+
 def status_text(status: dict[str, Any], brief: bool) -> str:
     """The daemon's state, one fact per line (or one short line with ``brief``)."""
     workspaces = status.get("workspaces", [])

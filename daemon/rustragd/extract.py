@@ -15,11 +15,12 @@ from dataclasses import dataclass
 
 from blake3 import blake3
 
+from rustragd.facts import FactCollector
 from rustragd.ids import item_id
 from rustragd.model import FileExtract, Item
 from rustragd.parser import Node, definitions, error_count, parse
 
-__all__ = ["SNIPPET_MAX_BYTES", "extract_file"]
+__all__ = ["SNIPPET_MAX_BYTES", "extract_file", "extract_fragment"]
 
 #: Longest snippet kept, cut at a line boundary.
 SNIPPET_MAX_BYTES = 8192
@@ -74,7 +75,7 @@ def extract_file(rel_path: str, source: bytes, module_path: list[str]) -> FileEx
     """Parse ``source`` and return its items; ``module_path`` starts with the crate name."""
     tree = parse(source)
     module = "::".join(module_path)
-    state = _FileState(rel_path, source)
+    state = _FileState(rel_path, source, module)
     state.walk(tree.root_node, source, _Scope(module, 0, "", module), 0, 0)
     lines = source.count(b"\n") + (0 if source.endswith(b"\n") or not source else 1)
     return FileExtract(
@@ -84,26 +85,52 @@ def extract_file(rel_path: str, source: bytes, module_path: list[str]) -> FileEx
         size=len(source),
         error_count=error_count(tree),
         items=state.items,
+        facts=state.facts.pack(),
     )
+
+
+def extract_fragment(
+    rel_path: str,
+    source: bytes,
+    scope: tuple[str, int, str, str],
+    line: int,
+    seen: dict[tuple[str, str], int],
+) -> tuple[list[Item], bytes]:
+    """Items and facts of macro-made code (``source``) placed in ``scope`` at ``line``.
+
+    ``scope`` is ``(qualified prefix, parent id, parent kind, module)``; every
+    item gets the invocation's line; ``seen`` counts names already used in the
+    file, so that ids stay distinct and stable.
+    """
+    prefix, parent, owner, module = scope
+    state = _FileState(rel_path, source, module)
+    state.seen = seen
+    state.pinned = state.facts.pinned = line
+    state.walk(parse(source).root_node, source, _Scope(prefix, parent, owner, module), 1, 0)
+    return state.items, state.facts.pack()
 
 
 class _FileState:
     """The items found so far in one file, and what its ids need."""
 
-    def __init__(self, rel_path: str, source: bytes) -> None:
+    def __init__(self, rel_path: str, source: bytes, module: str) -> None:
         self.path = rel_path
         self.lines = source.decode("utf-8", "replace").split("\n")
         self.items: list[Item] = []
         self.seen: dict[tuple[str, str], int] = {}
+        self.facts = FactCollector(module)
+        self.pinned = 0
 
     def walk(self, root: Node, src: bytes, scope: _Scope, depth: int, shift: int) -> None:
         """Add the items under ``root``, ``shift`` lines down; in macro bodies, skip broken ones."""
         scopes: dict[int, _Scope] = {}
+        outer, self.facts.outer = self.facts.outer, scope.parent
         for label, node, name_node in definitions(root):
             if depth and node.has_error:
                 continue
             if label == _MACRO:
                 where = _item_scope(node, scope, scopes)
+                self.facts.macro(node, src, shift, where is not None)
                 if where is not None and depth < _MACRO_DEPTH:
                     self.expand(node, where, depth, shift)
                 continue
@@ -111,9 +138,12 @@ class _FileState:
             if where is None:
                 continue
             item = self.add(_KINDS[label], node, name_node, src, where, shift)
+            self.facts.item(node, item, src)
             if item.kind in _SCOPES:
                 module = item.qualified_name if item.kind == "mod" else where.module
                 scopes[node.id] = _Scope(item.qualified_name, item.id, item.kind, module)
+        self.facts.scan(root, src, shift)
+        self.facts.outer = outer
 
     def expand(self, node: Node, scope: _Scope, depth: int, shift: int) -> None:
         """Re-parse an item-position macro body as items, keeping file line numbers."""
@@ -142,7 +172,8 @@ class _FileState:
         start_row = node.start_point.row
         end_point = node.end_point
         end_row = end_point.row - (end_point.column == 0 and end_point.row > start_row)
-        start, end = start_row + shift + 1, end_row + shift + 1
+        first, last = start_row + shift + 1, end_row + shift + 1
+        start, end = (self.pinned, self.pinned) if self.pinned else (first, last)
         docs, attrs = _preamble(node, src)
         item = Item(
             id=item_id(self.path, qualified, kind, twin),
@@ -154,7 +185,7 @@ class _FileState:
             end_line=end,
             signature=_signature(node, name_node, src, kind),
             doc="\n".join(docs),
-            snippet=self.snippet(start, end),
+            snippet=self.snippet(first, last),
             visibility=_visibility(node, src),
             attrs="\n".join(attrs),
             parent=scope.parent,

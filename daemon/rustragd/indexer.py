@@ -7,7 +7,7 @@ import logging
 import time
 
 from rustragd.clock import Clock
-from rustragd.crates import discover_crates, module_path_for
+from rustragd.crates import discover_crates, module_paths
 from rustragd.model import FileExtract
 from rustragd.pool import ExtractorPool, Job, Unchanged, Unreadable
 from rustragd.walker import rust_sources
@@ -20,18 +20,29 @@ class WorkspaceMissing(Exception):
     """The workspace root is gone or is not a directory."""
 
 
+async def resolve_graph(workspace: Workspace, pool: ExtractorPool) -> None:
+    """Re-resolve the whole workspace's relations from the stored facts."""
+    started = time.perf_counter()
+    facts = await asyncio.to_thread(workspace.store.load_facts)
+    resolution = await pool.resolve(sorted(facts.items()))
+    await asyncio.to_thread(workspace.store.replace_graph, resolution)
+    workspace.apply_resolution(resolution)
+    workspace.last_resolve_ms = round((time.perf_counter() - started) * 1000, 1)
+
+
 def _plan(workspace: Workspace) -> tuple[list[Job], list[str]]:
     root = workspace.root
     if not root.is_dir():
         raise WorkspaceMissing(f"workspace root {root} does not exist or is not a directory")
     sources = list(rust_sources(root))
-    crates = discover_crates(root)
+    modules = module_paths(root, discover_crates(root), sources)
     jobs: list[Job] = []
     for rel_path in sources:
+        module = modules[rel_path]
         stat = workspace.files.get(rel_path)
-        jobs.append(
-            (rel_path, module_path_for(crates, rel_path), stat.content_hash if stat else "")
-        )
+        # A file whose module moved (a `mod` or Cargo.toml change) is re-extracted.
+        known = stat.content_hash if stat and stat.module == "::".join(module) else ""
+        jobs.append((rel_path, module, known))
     present = set(sources)
     removed = [path for path in workspace.files if path not in present]
     return jobs, removed
@@ -69,6 +80,9 @@ async def index_workspace(
         if removed:
             await asyncio.to_thread(workspace.store.replace_files, [], removed)
             workspace.apply([], removed)
+            clock.advance()
+        if workspace.graph_stale:
+            await resolve_graph(workspace, pool)
             clock.advance()
     finally:
         for future in pending:

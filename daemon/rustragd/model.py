@@ -88,3 +88,78 @@ class FileExtract:
     size: int
     error_count: int
     items: list[Item] = field(default_factory=list)
+    #: The file's raw reference facts (msgpack, see :mod:`rustragd.facts`), for the resolver.
+    facts: bytes = b""
+    #: The module path the items were named under (``crate::a::b``).
+    module: str = ""
+
+
+#: Relation kinds of :class:`Edge`.
+RELATIONS: tuple[str, ...] = (
+    "contains",
+    "implements",
+    "impl_for",
+    "has_method",
+    "calls",
+    "uses_type",
+    "imports",
+    "expands",
+    "derives",
+)
+
+#: Confidence of an :class:`Edge`.
+CONFIDENCES: tuple[str, ...] = ("exact", "ambiguous", "unresolved")
+
+
+@dataclass(frozen=True, slots=True)
+class Edge:
+    """A relation from item ``src`` to item ``dst`` (0 when not a local item).
+
+    ``confidence`` is ``exact``, ``ambiguous`` (one edge per candidate) or
+    ``unresolved`` (``dst`` 0, ``target`` the name as written); ``line`` and
+    ``path`` locate the reference; ``target`` is the qualified name of what
+    was resolved; ``via`` is the trait id of a ``has_method`` edge (0:
+    inherent); ``extra`` the type fingerprint of a ``uses_type`` edge.
+    """
+
+    src: int
+    rel: str
+    dst: int
+    confidence: str
+    line: int
+    path: str
+    target: str
+    via: int = 0
+    extra: str = ""
+
+    def as_row(self) -> list[Any]:
+        """The edge as a flat row, in field order."""
+        return [
+            self.src,
+            self.rel,
+            self.dst,
+            self.confidence,
+            self.line,
+            self.path,
+            self.target,
+            self.via,
+            self.extra,
+        ]
+
+
+@dataclass(frozen=True, slots=True)
+class TypeRecord:
+    """A type expression: its fingerprint (16-byte blake3, hex), canonical text, defining item."""
+
+    fingerprint: str
+    canonical: str
+    definition: int = 0
+
+
+@dataclass(slots=True)
+class Resolution:
+    """What resolving a workspace yields: edges, types, and items made by local macros."""
+
+    edges: list[Edge] = field(default_factory=list)
+    types: list[TypeRecord] = field(default_factory=list)
+    items: list[Item] = field(default_factory=list)

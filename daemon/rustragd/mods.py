@@ -84,9 +84,15 @@ def _blocks(node: Node) -> list[Node]:
 
 def _path_attr(item: Node) -> str:
     sibling = item.prev_named_sibling
-    while sibling is not None and sibling.type in ("attribute_item", "line_comment", "block_comment"):
+    while sibling is not None and sibling.type in (
+        "attribute_item",
+        "line_comment",
+        "block_comment",
+    ):
         if sibling.type == "attribute_item":
-            match = _PATH_ATTR.match(" ".join((sibling.text or b"").decode("utf-8", "replace").split()))
+            match = _PATH_ATTR.match(
+                " ".join((sibling.text or b"").decode("utf-8", "replace").split())
+            )
             if match is not None:
                 return match.group(1)
         sibling = sibling.prev_named_sibling

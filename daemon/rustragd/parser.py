@@ -16,6 +16,7 @@ from tree_sitter import Language, Node, Parser, Query, QueryCursor, Tree
 __all__ = [
     "LANGUAGE",
     "Node",
+    "captures_in_order",
     "Tree",
     "definitions",
     "error_count",
@@ -73,6 +74,21 @@ def definitions(node: Node) -> Iterator[tuple[str, Node, Node]]:
     found.sort(key=lambda f: (f[0], f[1]))
     for _, _, label, item, name in found:
         yield label, item, name
+
+
+def captures_in_order(root: Node, query: str) -> list[tuple[str, Node, dict[str, Node]]]:
+    """``(label, node, parts)`` per match of ``queries/<query>.scm``, in source order.
+
+    ``label`` names the match's outermost capture, ``node`` is that capture's
+    node, and ``parts`` maps every capture name to its (first) node.
+    """
+    found: list[tuple[int, int, str, Node, dict[str, Node]]] = []
+    for _, captures in QueryCursor(load_query(query)).matches(root):
+        parts = {name: nodes[0] for name, nodes in captures.items()}
+        label, node = min(parts.items(), key=lambda kv: (kv[1].start_byte, -kv[1].end_byte))
+        found.append((node.start_byte, len(found), label, node, parts))
+    found.sort(key=lambda f: (f[0], f[1]))
+    return [(label, node, parts) for _, _, label, node, parts in found]
 
 
 def error_count(tree: Tree) -> int:

@@ -22,9 +22,9 @@ import blake3
 import msgpack
 
 from rustragd.machine import Node, numa_nodes
-from rustragd.model import FileExtract, Item
+from rustragd.model import Edge, FileExtract, Item, Resolution, TypeRecord
 
-#: A unit of work: workspace-relative path, module path, the hash already stored ("" if none).
+#: A unit of work: workspace-relative path, module path, the hash already stored ("" to force).
 Job = tuple[str, list[str], str]
 
 T = TypeVar("T")
@@ -95,6 +95,35 @@ def decode_outcomes(blob: bytes) -> list[Outcome]:
     return outcomes
 
 
+def encode_resolution(resolution: Resolution) -> bytes:
+    """A resolution as one msgpack blob."""
+    return msgpack.packb(  # type: ignore[no-any-return]
+        [
+            [dataclasses.astuple(edge) for edge in resolution.edges],
+            [dataclasses.astuple(record) for record in resolution.types],
+            [item.as_row() for item in resolution.items],
+        ],
+        use_bin_type=True,
+    )
+
+
+def decode_resolution(blob: bytes) -> Resolution:
+    """Inverse of :func:`encode_resolution`."""
+    edges, types, items = msgpack.unpackb(blob, raw=False, use_list=True)
+    return Resolution(
+        edges=[Edge(*row) for row in edges],
+        types=[TypeRecord(*row) for row in types],
+        items=[Item.from_row(row) for row in items],
+    )
+
+
+def resolve_files(files: list[tuple[str, bytes]]) -> bytes:
+    """Run in a worker: resolve a whole workspace from its files' facts."""
+    from rustragd.resolve import resolve_workspace  # imported in the worker only
+
+    return encode_resolution(resolve_workspace(files))
+
+
 def extract_batch(root: str, jobs: list[Job]) -> bytes:
     """Run in a worker: extract every changed file of ``jobs``."""
     from rustragd.extract import extract_file  # imported in the worker only
@@ -109,7 +138,9 @@ def extract_batch(root: str, jobs: list[Job]) -> bytes:
         if known_hash and content_hash(source) == known_hash:
             outcomes.append(Unchanged(rel_path))
             continue
-        outcomes.append(extract_file(rel_path, source, module_path))
+        extract = extract_file(rel_path, source, module_path)
+        extract.module = "::".join(module_path)
+        outcomes.append(extract)
     return encode_outcomes(outcomes)
 
 
@@ -172,6 +203,10 @@ class ExtractorPool:
     async def run(self, root: Path, jobs: list[Job]) -> list[Outcome]:
         """Extract one batch in a worker process."""
         return decode_outcomes(await self.call(extract_batch, str(root), jobs))
+
+    async def resolve(self, files: list[tuple[str, bytes]]) -> Resolution:
+        """Resolve a workspace's facts in a worker process."""
+        return decode_resolution(await self.call(resolve_files, files))
 
     def shutdown(self) -> None:
         """Stop the workers, dropping queued batches."""

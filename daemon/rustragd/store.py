@@ -9,9 +9,9 @@ from typing import Any
 
 from pycozo.client import Client
 
-from rustragd.model import FileExtract, Item
+from rustragd.model import Edge, FileExtract, Item, Resolution
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _ITEM_COLUMNS = (
     "id",
@@ -29,13 +29,26 @@ _ITEM_COLUMNS = (
     "parent",
 )
 
+_ITEM_SCHEMA = (
+    "{path: String, id: Int => kind: String, name: String, qualname: String,"
+    " start_line: Int, end_line: Int, signature: String, doc: String, snippet: String,"
+    " visibility: String, attrs: String, parent: Int}"
+)
+
 _SCHEMA = (
     ":create meta {key: String => value: String}",
-    ":create file {path: String => hash: String, lines: Int, size: Int, errors: Int}",
-    ":create item {path: String, id: Int => kind: String, name: String, qualname: String,"
-    " start_line: Int, end_line: Int, signature: String, doc: String, snippet: String,"
-    " visibility: String, attrs: String, parent: Int}",
+    ":create file {path: String => hash: String, lines: Int, size: Int, errors: Int,"
+    " module: String}",
+    ":create facts {path: String => blob: Bytes}",
+    f":create item {_ITEM_SCHEMA}",
+    # Items made by expanding crate-local macros: replaced with the graph, not per file.
+    f":create derived_item {_ITEM_SCHEMA}",
+    ":create edge {src: Int, rel: String, dst: Int, path: String, line: Int, target: String"
+    " => confidence: String, via: Int, extra: String}",
+    ":create type {fingerprint: String => canonical: String, definition: Int}",
 )
+
+_EDGE_COLUMNS = ("src", "rel", "dst", "path", "line", "target", "confidence", "via", "extra")
 
 
 class StoreError(Exception):
@@ -81,21 +94,65 @@ class GraphStore:
         with self._lock:
             self._db.close()
 
-    def file_hashes(self) -> dict[str, str]:
-        """Map of stored file path to content hash."""
-        return {path: digest for path, digest in self._run("?[path, hash] := *file{path, hash}")}
+    def file_stats(self) -> list[tuple[str, str, int, int, str]]:
+        """``(path, hash, lines, errors, module)`` of every stored file."""
+        rows = self._run(
+            "?[path, hash, lines, errors, module] := *file{path, hash, lines, errors, module}"
+        )
+        return [(row[0], row[1], row[2], row[3], row[4]) for row in rows]
 
-    def file_stats(self) -> list[tuple[str, int, int]]:
-        """``(path, lines, errors)`` of every stored file."""
-        rows = self._run("?[path, lines, errors] := *file{path, lines, errors}")
-        return [(row[0], row[1], row[2]) for row in rows]
+    def load_items(self, relation: str = "item") -> list[Item]:
+        """Every stored item, without doc and snippet (kept on disk until a hit needs them).
 
-    def load_items(self) -> list[Item]:
-        """Every stored item, without doc and snippet (kept on disk until a hit needs them)."""
+        ``relation`` is ``item`` (items of files) or ``derived_item`` (macro-made).
+        """
         columns = [c for c in _ITEM_COLUMNS if c not in ("doc", "snippet")]
         listed = ", ".join(columns)
-        rows = self._run(f"?[{listed}] := *item{{{listed}}}")
+        rows = self._run(f"?[{listed}] := *{relation}{{{listed}}}")
         return [_item_from_columns(dict(zip(columns, row, strict=True))) for row in rows]
+
+    def load_facts(self) -> dict[str, bytes]:
+        """Every file's facts blob, for whole-workspace resolution."""
+        return {
+            path: bytes(blob) for path, blob in self._run("?[path, blob] := *facts{path, blob}")
+        }
+
+    def graph_stale(self) -> bool:
+        """Whether files changed since the graph was last resolved."""
+        rows = self._run("?[value] := *meta{key: 'graph_stale', value}")
+        return bool(rows) and rows[0][0] == "1"
+
+    def load_edges(self) -> list[Edge]:
+        """Every stored edge."""
+        listed = ", ".join(_EDGE_COLUMNS)
+        rows = self._run(f"?[{listed}] := *edge{{{listed}}}")
+        return [Edge(**dict(zip(_EDGE_COLUMNS, row, strict=True))) for row in rows]
+
+    def replace_graph(self, resolution: Resolution) -> None:
+        """Swap every edge, type and derived item for ``resolution``'s, in one transaction."""
+        columns = ", ".join(_ITEM_COLUMNS)
+        value_columns = ", ".join(c for c in _ITEM_COLUMNS if c not in ("path", "id"))
+        edge_columns = ", ".join(_EDGE_COLUMNS)
+        script = (
+            "{ ?[src, rel, dst, path, line, target] := *edge{src, rel, dst, path, line, target}"
+            " :rm edge {src, rel, dst, path, line, target} }"
+            "{ ?[fingerprint] := *type{fingerprint} :rm type {fingerprint} }"
+            "{ ?[path, id] := *derived_item{path, id} :rm derived_item {path, id} }"
+            f"{{ ?[{edge_columns}] <- $edges"
+            " :put edge {src, rel, dst, path, line, target => confidence, via, extra} }"
+            "{ ?[fingerprint, canonical, definition] <- $types"
+            " :put type {fingerprint => canonical, definition} }"
+            f"{{ ?[{columns}] <- $items :put derived_item {{path, id => {value_columns}}} }}"
+            "{ ?[key, value] <- [['graph_stale', '0']] :put meta {key => value} }"
+        )
+        self._run(
+            script,
+            {
+                "edges": [[getattr(e, c) for c in _EDGE_COLUMNS] for e in resolution.edges],
+                "types": [[t.fingerprint, t.canonical, t.definition] for t in resolution.types],
+                "items": [_item_columns(item) for item in resolution.items],
+            },
+        )
 
     def item_details(self, keys: Iterable[tuple[str, int]]) -> dict[int, tuple[str, str]]:
         """``id -> (doc, snippet)`` for the given ``(path, id)`` keys."""
@@ -104,7 +161,8 @@ class GraphStore:
             return {}
         rows = self._run(
             "k[path, id] <- $keys"
-            " ?[id, doc, snippet] := k[path, id], *item{path, id, doc, snippet}",
+            " ?[id, doc, snippet] := k[path, id], *item{path, id, doc, snippet}"
+            " ?[id, doc, snippet] := k[path, id], *derived_item{path, id, doc, snippet}",
             {"keys": key_rows},
         )
         return {row[0]: (row[1], row[2]) for row in rows}
@@ -115,17 +173,25 @@ class GraphStore:
         if not paths:
             return
         item_rows = [_item_columns(item) for e in extracts for item in e.items]
-        file_rows = [[e.path, e.content_hash, e.lines, e.size, e.error_count] for e in extracts]
+        file_rows = [
+            [e.path, e.content_hash, e.lines, e.size, e.error_count, e.module] for e in extracts
+        ]
+        facts_rows = [[e.path, e.facts] for e in extracts]
         columns = ", ".join(_ITEM_COLUMNS)
         value_columns = ", ".join(c for c in _ITEM_COLUMNS if c not in ("path", "id"))
         script = (
             "{ p[path] <- $paths ?[path, id] := p[path], *item{path, id} :rm item {path, id} }"
             "{ ?[path] <- $paths :rm file {path} }"
+            "{ ?[path] <- $paths :rm facts {path} }"
             f"{{ ?[{columns}] <- $items :put item {{path, id => {value_columns}}} }}"
-            "{ ?[path, hash, lines, size, errors] <- $files"
-            " :put file {path => hash, lines, size, errors} }"
+            "{ ?[path, hash, lines, size, errors, module] <- $files"
+            " :put file {path => hash, lines, size, errors, module} }"
+            "{ ?[path, blob] <- $facts :put facts {path => blob} }"
+            "{ ?[key, value] <- [['graph_stale', '1']] :put meta {key => value} }"
         )
-        self._run(script, {"paths": paths, "items": item_rows, "files": file_rows})
+        self._run(
+            script, {"paths": paths, "items": item_rows, "files": file_rows, "facts": facts_rows}
+        )
 
     def disk_bytes(self) -> int:
         """Bytes used on disk by the database files."""

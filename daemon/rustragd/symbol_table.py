@@ -31,6 +31,10 @@ _KIND_RANK = {
 }
 
 
+#: Group key of the items made by expanding macros (replaced with the graph).
+DERIVED = "\0derived"
+
+
 class SymbolTable:
     """Items of one workspace keyed by id, file, name and qualified name."""
 
@@ -44,7 +48,7 @@ class SymbolTable:
         return len(self.items)
 
     def replace_file(self, path: str, items: Iterable[Item]) -> None:
-        """Swap the items of one file."""
+        """Swap the items of one file (or of another group, such as :data:`DERIVED`)."""
         self.remove_file(path)
         ids = []
         for item in items:
@@ -72,14 +76,13 @@ class SymbolTable:
 
     def symbols(self, path_prefix: str | None = None, kind: str | None = None) -> list[Item]:
         """Items in file order, optionally within a file or directory and of one kind."""
-        paths = sorted(self._by_path)
+        found: Iterable[Item] = self.items.values()
         if path_prefix:
             directory = path_prefix.rstrip("/") + "/"
-            paths = [p for p in paths if p == path_prefix or p.startswith(directory)]
-        found = [self.items[i] for p in paths for i in self._by_path[p]]
+            found = (i for i in found if i.path == path_prefix or i.path.startswith(directory))
         if kind:
-            found = [item for item in found if item.kind == kind]
-        return sorted(found, key=lambda item: (item.path, item.start_line, item.end_line))
+            found = (item for item in found if item.kind == kind)
+        return sorted(found, key=lambda item: (item.path, item.start_line, item.end_line, item.id))
 
     def definitions(self, qualname: str) -> list[Item]:
         """Items whose qualified name is ``qualname``, else ends with ``::qualname``."""
@@ -93,6 +96,15 @@ class SymbolTable:
             if name.endswith(suffix)
             for i in ids
         )
+
+    def lookup(self, query: str, kinds: frozenset[str]) -> list[Item]:
+        """Items of ``kinds`` named by ``query``: a qualified name, a ``::`` suffix, or a name."""
+        found = [item for item in self.definitions(query) if item.kind in kinds]
+        if not found:
+            found = _ordered(
+                self.items[i] for i in self._by_name.get(query, ()) if self.items[i].kind in kinds
+            )
+        return found
 
     def search(self, query: str, limit: int, kind: str | None = None) -> list[tuple[Item, float]]:
         """Items matching ``query``: exact, then prefix, then substring, then fuzzy."""

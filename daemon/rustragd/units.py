@@ -1,6 +1,6 @@
 """Install the systemd user units shipped with the package (pip cannot).
 
-The unit files are package data in ``rustragd/units/``, a byte-identical copy
+The unit files are package data in ``rustragd/unit_files/``, a byte-identical copy
 of the repository's ``systemd/`` folder (a test keeps them in step). The
 service's ``@RUSTRAGD@`` placeholder becomes the command that runs this
 installation's ``rustragd``.
@@ -31,8 +31,8 @@ PLACEHOLDER = "@RUSTRAGD@"
 
 UNIT_NAMES = ("rustragd.service", "rustragd.socket")
 
-_UNITS_DIR = Path(__file__).with_name("units")
-"""Package data (``rustragd/units/*`` in pyproject.toml); on disk in every pip install."""
+_UNITS_DIR = Path(__file__).with_name("unit_files")
+"""Package data (``rustragd/unit_files/*`` in pyproject.toml); on disk in every pip install."""
 
 
 def default_unit_dir() -> Path:

@@ -43,6 +43,45 @@ def rust_sources(root: Path) -> Iterator[str]:
     yield from _walk(root, "", ignores)
 
 
+class IgnoreRules:
+    """Whether one workspace-relative path is skipped, exactly as :func:`rust_sources` skips it.
+
+    Each directory's .gitignore is read once and cached; call :meth:`clear`
+    when a .gitignore changes.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._files: dict[str, _Ignore | None] = {}
+
+    def clear(self) -> None:
+        """Forget the cached .gitignore files."""
+        self._files.clear()
+
+    def ignored(self, rel_path: str, is_dir: bool = False) -> bool:
+        """True when ``rel_path`` (``/`` separators) lies in a skipped or ignored place."""
+        ignores: list[_Ignore] = []
+        base = ""
+        parts = rel_path.split("/")
+        for name in parts[:-1]:
+            self._add(ignores, base)
+            base += name
+            if name in SKIPPED_DIRS or _ignored(ignores, base, is_dir=True):
+                return True
+            base += "/"
+        self._add(ignores, base)
+        if is_dir and parts[-1] in SKIPPED_DIRS:
+            return True
+        return _ignored(ignores, rel_path, is_dir)
+
+    def _add(self, ignores: list[_Ignore], base: str) -> None:
+        if base not in self._files:
+            self._files[base] = _load_ignore(self.root / base, base)
+        found = self._files[base]
+        if found is not None:
+            ignores.append(found)
+
+
 def _ignored(ignores: list[_Ignore], rel_path: str, is_dir: bool) -> bool:
     # Later (deeper) files override earlier ones only through their own negations;
     # a plain "any match" is what git does for the common cases.

@@ -9,9 +9,10 @@ from pathlib import Path
 
 import blake3
 
-from rustragd.model import FileExtract, Item
+from rustragd.graph import Graph
+from rustragd.model import FileExtract, Item, Resolution
 from rustragd.store import SCHEMA_VERSION, GraphStore
-from rustragd.symbol_table import SymbolTable
+from rustragd.symbol_table import DERIVED, SymbolTable
 
 
 def workspace_id(root: Path) -> str:
@@ -27,6 +28,7 @@ class FileStat:
     content_hash: str
     lines: int
     errors: int
+    module: str
 
 
 class Workspace:
@@ -38,9 +40,12 @@ class Workspace:
         self.state_dir = state_root / self.id / f"v{SCHEMA_VERSION}"
         self.store = GraphStore(self.state_dir / "graph.db")
         self.table = SymbolTable()
+        self.graph = Graph()
+        self.graph_stale = False
         self.files: dict[str, FileStat] = {}
         self.state = "idle"
         self.last_index_ms: float | None = None
+        self.last_resolve_ms: float | None = None
         self.last_error: str | None = None
         self.job: asyncio.Task[None] | None = None
         self.idle = asyncio.Event()
@@ -48,20 +53,30 @@ class Workspace:
         self._load()
 
     def _load(self) -> None:
-        hashes = self.store.file_hashes()
-        for path, lines, errors in self.store.file_stats():
-            self.files[path] = FileStat(hashes[path], lines, errors)
+        for path, content_hash, lines, errors, module in self.store.file_stats():
+            self.files[path] = FileStat(content_hash, lines, errors, module)
         by_path: dict[str, list[Item]] = {}
         for item in self.store.load_items():
             by_path.setdefault(item.path, []).append(item)
         for path, items in by_path.items():
             self.table.replace_file(path, items)
+        self.table.replace_file(DERIVED, self.store.load_items("derived_item"))
+        self.graph = Graph(self.store.load_edges())
+        self.graph_stale = self.store.graph_stale()
+
+    def apply_resolution(self, resolution: Resolution) -> None:
+        """Record a stored resolution in memory."""
+        self.table.replace_file(DERIVED, resolution.items)
+        self.graph = Graph(resolution.edges)
+        self.graph_stale = False
 
     def apply(self, extracts: list[FileExtract], removed: list[str]) -> None:
         """Record a stored batch in memory (the store already has it)."""
+        if extracts or removed:
+            self.graph_stale = True
         for extract in extracts:
             self.files[extract.path] = FileStat(
-                extract.content_hash, extract.lines, extract.error_count
+                extract.content_hash, extract.lines, extract.error_count, extract.module
             )
             self.table.replace_file(extract.path, extract.items)
         for path in removed:
@@ -89,12 +104,14 @@ class Workspace:
             "lines": sum(stat.lines for stat in self.files.values()),
             "items": len(self.table),
             "items_by_kind": self.table.kind_counts(),
+            "edges": self.graph.count,
             "parse_errors": sum(stat.errors for stat in self.files.values()),
             "files_with_errors": len(errors),
             "files_with_errors_sample": sorted(errors)[:10],
             "store_bytes": self.store.disk_bytes(),
             "state_dir": str(self.state_dir),
             "last_index_ms": self.last_index_ms,
+            "last_resolve_ms": self.last_resolve_ms,
             "last_error": self.last_error,
         }
 

@@ -1,0 +1,77 @@
+"""Score impls/methods answers computed straight from the resolver (no daemon).
+
+    python bench/practice_structure.py [--corpus /tmp/rustrag-practice] [--visible-only] [crates...]
+
+Extracts and resolves each practice crate, answers every truth trait with
+:func:`rustragd.structure.impls_of` and every truth type with
+:func:`rustragd.structure.methods_of` (inherent methods only, as the truth
+lists), and runs the practice kit's ``score.py structure``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from rustragd.crates import discover_crates, module_paths
+from rustragd.extract import extract_file
+from rustragd.model import Item
+from rustragd.resolve import resolve_workspace
+from rustragd.structure import impls_of, methods_of
+from rustragd.walker import rust_sources
+
+CRATES = ("regex", "regex-syntax", "serde", "serde_json")
+KIT = Path("/work/shared/practice")
+
+
+def answers(root: Path, truth: dict[str, list[dict[str, object]]]) -> tuple[list[str], float]:
+    files = list(rust_sources(root))
+    modules = module_paths(root, discover_crates(root), files)
+    extracts = [extract_file(f, (root / f).read_bytes(), modules[f]) for f in files]
+    started = time.perf_counter()
+    resolution = resolve_workspace([(e.path, e.facts) for e in extracts])
+    seconds = time.perf_counter() - started
+    items: list[Item] = [i for e in extracts for i in e.items] + resolution.items
+    edges = resolution.edges
+    lines = []
+    for trait in truth["traits"]:
+        found = impls_of(str(trait["name"]), items, edges, str(trait["path"]))
+        rows = [
+            {"type": f["type"], "path": f["path"], "start_line": f["start_line"]} for f in found
+        ]
+        lines.append(json.dumps({"trait": trait["name"], "impls": rows}))
+    for ty in truth["types"]:
+        name = str(ty["name"])
+        methods, traits = methods_of(name, items, edges, str(ty["path"]))
+        inherent = sorted({str(m["name"]) for m in methods if not m["via_trait"]})
+        lines.append(
+            json.dumps({"type": name, "path": ty["path"], "methods": inherent, "traits": traits})
+        )
+    return lines, seconds
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--corpus", type=Path, default=Path("/tmp/rustrag-practice"))
+    ap.add_argument("--visible-only", action="store_true")
+    ap.add_argument("crates", nargs="*", default=list(CRATES))
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        for crate in args.crates:
+            truth_path = KIT / "truth" / f"{crate}.json"
+            lines, seconds = answers(args.corpus / crate, json.loads(truth_path.read_text()))
+            out = Path(tmp) / f"{crate}.jsonl"
+            out.write_text("\n".join(lines) + "\n")
+            print(f"== {crate}: resolve {seconds * 1000:.0f} ms", flush=True)
+            cmd = [sys.executable, str(KIT / "score.py"), "structure", "--truth", str(truth_path)]
+            cmd += ["--answers", str(out)] + (["--visible-only"] if args.visible_only else [])
+            subprocess.run(cmd, check=True)
+
+
+if __name__ == "__main__":
+    main()

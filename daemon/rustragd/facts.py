@@ -1,0 +1,419 @@
+"""Raw reference facts of one source file, packed with msgpack for the resolver.
+
+The extractor walks a file's items and hands each item node here
+(:meth:`FactCollector.item`), then the whole tree (:meth:`FactCollector.scan`),
+which runs ``queries/facts.scm``. The blob is enough to resolve the workspace
+later without the sources. Layout (all lists, for compactness):
+
+* ``mod``: the file's module path (``a::b``);
+* ``items``: ``[id, kind, name, parent, qualified_name, line, visibility, bodiless,
+  return type head segments | None]`` (``bodiless``: a ``fn`` without body);
+* ``gen``: ``[item id, [generic parameter names]]``;
+* ``uses``: ``[owner, line, visibility, segments, alias]`` per use-tree leaf;
+  alias ``""`` keeps the last segment, ``"*"`` is a glob, ``"_"`` anonymous;
+* ``calls``: ``[owner, line, "p", segments]`` (path call),
+  ``[owner, line, "q", type segments | None, trait segments, name]``
+  (``<T as Trait>::f``), ``[owner, line, "m", name, receiver]`` (method call),
+  receiver ``[]`` unknown, ``["self"]``, ``["type", segments]``, ``["ret", segments]``
+  (the value of the path call ``segments``);
+* ``types``: ``[owner, line, template]``; a template is a list of tokens (str)
+  and paths (lists of segments);
+* ``impls``: ``[impl id, line, self template, self head segments | None, trait segments | None]``;
+* ``derives``: ``[type id, line, [segments...]]``;
+* ``macros``: ``[owner, line, segments, invocation text ("" unless at item position)]``;
+* ``rules``: ``[macro_rules id, name, definition text]``.
+
+``owner`` is the id of the innermost enclosing item (0: the file itself).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import msgpack
+
+from rustragd.model import Item
+from rustragd.parser import Node, captures_in_order
+
+__all__ = ["FactCollector", "unpack_facts"]
+
+_PATHS = frozenset({"identifier", "type_identifier", "scoped_identifier", "scoped_type_identifier"})
+_LEAF_TOKENS = frozenset({"lifetime", "primitive_type", "string_literal", "integer_literal"})
+_SEGMENT_LEAVES = frozenset(
+    {"identifier", "type_identifier", "field_identifier", "crate", "self", "super", "metavariable"}
+)
+_DERIVE = re.compile(r"#\[\s*derive\s*\((.*)\)\s*\]\Z", re.S)
+_GENERIC_OWNERS = frozenset(
+    {"function", "method", "impl", "trait", "struct", "enum", "union", "type_alias"}
+)
+
+Segments = list[str]
+
+
+class FactCollector:
+    """Collects one file's facts while the extractor walks it."""
+
+    def __init__(self, module: str) -> None:
+        self.module = module
+        self.items: list[list[Any]] = []
+        self.generics: list[list[Any]] = []
+        self.uses: list[list[Any]] = []
+        self.calls: list[list[Any]] = []
+        self.types: list[list[Any]] = []
+        self.impls: list[list[Any]] = []
+        self.derives: list[list[Any]] = []
+        self.macros: list[list[Any]] = []
+        self.rules: list[list[Any]] = []
+        self._owners: dict[int, int] = {}
+        #: Owner of references outside any item of the tree being walked (a macro body's container).
+        self.outer = 0
+        #: Line given to every fact (macro-made code sits on its invocation's line), else 0.
+        self.pinned = 0
+        self._bindings: dict[int, list[tuple[int, str, list[Any]]]] = {}
+
+    def item(self, node: Node, item: Item, src: bytes) -> None:
+        """Record an item made from ``node``: its row, generics, impl header, derives."""
+        self._owners[node.id] = item.id
+        returns = node.child_by_field_name("return_type")
+        self.items.append(
+            [item.id, item.kind, item.name, item.parent, item.qualified_name, item.start_line]
+            + [item.visibility, node.type == "function_signature_item"]
+            + [head(returns, src) if returns is not None else None]
+        )
+        if item.kind in _GENERIC_OWNERS:
+            names = generic_names(node, src)
+            if names:
+                self.generics.append([item.id, names])
+        if item.kind == "impl":
+            self._impl(node, item, src)
+        elif item.kind == "macro_rules":
+            self.rules.append([item.id, item.name, _text(node, src)])
+        if item.attrs and item.kind in ("struct", "enum", "union"):
+            derived = derives(item.attrs)
+            if derived:
+                self.derives.append([item.id, item.start_line, derived])
+
+    def macro(self, node: Node, src: bytes, shift: int, item_position: bool) -> None:
+        """Record a macro invocation; at item position with its text, for expansion."""
+        name = node.child_by_field_name("macro")
+        segs = segments(name, src) if name is not None else None
+        if segs is not None:
+            text = _text(node, src) if item_position else ""
+            line = self.pinned or node.start_point.row + shift + 1
+            self.macros.append([self._owner(node), line, segs, text])
+
+    def scan(self, root: Node, src: bytes, shift: int) -> None:
+        """Run ``facts.scm`` over ``root`` (one parse: the file or a macro body)."""
+        for label, node, parts in captures_in_order(root, "facts"):
+            line = self.pinned or node.start_point.row + shift + 1
+            if label == "use":
+                self._use(node, src, line)
+            elif label == "call":
+                self._call(node, parts["callee"], src, line)
+            elif label == "type":
+                self.types.append([self._owner(node), line, template(node, src)])
+            elif label == "bind.param":
+                self._bind(node, parts["bind.pattern"], src, typed(parts["bind.type"], src))
+            elif label == "bind.let":
+                self._bind(node, parts["bind.pattern"], src, _let_type(node, src))
+            elif label == "bind.closure":
+                self._bind(node, node, src, [])
+
+    def pack(self) -> bytes:
+        """The facts as one msgpack blob."""
+        return msgpack.packb(
+            {
+                "mod": self.module,
+                "items": self.items,
+                "gen": self.generics,
+                "uses": self.uses,
+                "calls": self.calls,
+                "types": self.types,
+                "impls": self.impls,
+                "derives": self.derives,
+                "macros": self.macros,
+                "rules": self.rules,
+            },
+            use_bin_type=True,
+        )
+
+    def _owner(self, node: Node) -> int:
+        ancestor = node.parent
+        owners = self._owners
+        while ancestor is not None:
+            found = owners.get(ancestor.id)
+            if found is not None:
+                return found
+            ancestor = ancestor.parent
+        return self.outer
+
+    def _impl(self, node: Node, item: Item, src: bytes) -> None:
+        self_type = node.child_by_field_name("type")
+        trait = node.child_by_field_name("trait")
+        self.impls.append(
+            [
+                item.id,
+                item.start_line,
+                template(self_type, src) if self_type is not None else [],
+                head(self_type, src) if self_type is not None else None,
+                head(trait, src) if trait is not None else None,
+            ]
+        )
+        if self_type is not None:
+            self.types.append([item.id, item.start_line, template(self_type, src)])
+
+    def _use(self, node: Node, src: bytes, line: int) -> None:
+        owner = self._owner(node)
+        vis = ""
+        first = node.named_child(0)
+        if first is not None and first.type == "visibility_modifier":
+            vis = " ".join(_text(first, src).split())
+        argument = node.child_by_field_name("argument")
+        if argument is None:
+            return
+        for segs, alias in use_leaves(argument, src, []):
+            self.uses.append([owner, line, vis, segs, alias])
+
+    def _call(self, node: Node, callee: Node, src: bytes, line: int) -> None:
+        if callee.type == "generic_function":
+            inner = callee.child_by_field_name("function")
+            if inner is None:
+                return
+            callee = inner
+        owner = self._owner(node)
+        kind = callee.type
+        if kind == "field_expression":
+            field = callee.child_by_field_name("field")
+            value = callee.child_by_field_name("value")
+            if field is not None and value is not None:
+                receiver = self._receiver(owner, value, src)
+                self.calls.append([owner, line, "m", _text(field, src), receiver])
+        elif kind == "identifier":
+            name = _text(callee, src)
+            if not self._bound(owner, name, callee.start_byte):
+                self.calls.append([owner, line, "p", [name]])
+        elif kind == "scoped_identifier":
+            path = callee.child_by_field_name("path")
+            name_node = callee.child_by_field_name("name")
+            if path is not None and path.type == "bracketed_type" and name_node is not None:
+                qualified = path.named_child(0)
+                if qualified is not None and qualified.type == "qualified_type":
+                    ty = qualified.child_by_field_name("type")
+                    trait = qualified.child_by_field_name("alias")
+                    self.calls.append(
+                        [owner, line, "q", head(ty, src) if ty is not None else None]
+                        + [head(trait, src) if trait is not None else None, _text(name_node, src)]
+                    )
+                return
+            segs = segments(callee, src)
+            if segs is not None:
+                self.calls.append([owner, line, "p", segs])
+
+    def _receiver(self, owner: int, value: Node, src: bytes) -> list[Any]:
+        kind = value.type
+        if kind == "self":
+            return ["self"]
+        if kind == "identifier":
+            return self._binding(owner, _text(value, src), value.start_byte)
+        if kind in ("parenthesized_expression", "reference_expression"):
+            inner = value.named_child(value.named_child_count - 1)
+            return self._receiver(owner, inner, src) if inner is not None else []
+        return []
+
+    def _bind(self, node: Node, pattern: Node, src: bytes, known: list[Any]) -> None:
+        owner = self._owner(node)
+        names = pattern_names(pattern, src)
+        found = self._bindings.setdefault(owner, [])
+        for name in names:
+            found.append((node.end_byte, name, known if len(names) == 1 else []))
+
+    def _binding(self, owner: int, name: str, at: int) -> list[Any]:
+        best: list[Any] = []
+        for start, bound, known in self._bindings.get(owner, ()):
+            if bound == name and start < at:
+                best = known
+        return best
+
+    def _bound(self, owner: int, name: str, at: int) -> bool:
+        return any(b == name and s < at for s, b, _ in self._bindings.get(owner, ()))
+
+
+def unpack_facts(blob: bytes) -> dict[str, Any]:
+    """Inverse of :meth:`FactCollector.pack`."""
+    facts: dict[str, Any] = msgpack.unpackb(blob, raw=False, strict_map_key=False)
+    return facts
+
+
+def _text(node: Node, src: bytes) -> str:
+    return src[node.start_byte : node.end_byte].decode("utf-8", "replace")
+
+
+def segments(node: Node, src: bytes) -> Segments | None:
+    """The segments of a simple path (``a::b::C``, ``Vec::<T>::new`` -> ``Vec, new``)."""
+    kind = node.type
+    if kind in _SEGMENT_LEAVES:
+        return [_text(node, src)]
+    if kind in ("scoped_identifier", "scoped_type_identifier"):
+        name = node.child_by_field_name("name")
+        if name is None:
+            return None
+        path = node.child_by_field_name("path")
+        if path is None:
+            return ["::", _text(name, src)]
+        prefix = segments(path, src)
+        return None if prefix is None else [*prefix, _text(name, src)]
+    if kind == "generic_type":
+        inner = node.child_by_field_name("type")
+        return segments(inner, src) if inner is not None else None
+    return None
+
+
+def head(node: Node, src: bytes) -> Segments | None:
+    """The path a type is named by, through references, pointers and generic arguments."""
+    while node.type in ("reference_type", "pointer_type"):
+        inner = node.child_by_field_name("type")
+        if inner is None:
+            return None
+        node = inner
+    return segments(node, src)
+
+
+def typed(node: Node, src: bytes) -> list[Any]:
+    """A receiver descriptor for a value of the written type ``node``."""
+    segs = head(node, src)
+    return ["type", segs] if segs is not None else []
+
+
+def _let_type(node: Node, src: bytes) -> list[Any]:
+    """What a ``let`` tells of its value's type: its annotation, or a constructor call."""
+    written = node.child_by_field_name("type")
+    if written is not None:
+        return typed(written, src)
+    value = node.child_by_field_name("value")
+    if value is None:
+        return []
+    if value.type == "struct_expression":
+        name = value.child_by_field_name("name")
+        segs = segments(name, src) if name is not None else None
+        return ["type", segs] if segs is not None else []
+    if value.type == "call_expression":
+        callee = value.child_by_field_name("function")
+        if callee is not None and callee.type == "generic_function":
+            callee = callee.child_by_field_name("function")
+        if callee is not None and callee.type == "scoped_identifier":
+            segs = segments(callee, src)
+            return ["ret", segs] if segs is not None and len(segs) >= 2 else []
+    return []
+
+
+def template(node: Node, src: bytes) -> list[Any]:
+    """A type as tokens (str) and paths (segment lists), formatting left out."""
+    out: list[Any] = []
+    _template(node, src, out)
+    return out
+
+
+def _template(node: Node, src: bytes, out: list[Any]) -> None:
+    kind = node.type
+    if kind in _PATHS:
+        segs = segments(node, src)
+        if segs is not None:
+            out.append(segs)
+            return
+    if kind == "type_binding":
+        name = node.child_by_field_name("name")
+        value = node.child_by_field_name("type")
+        if name is not None and value is not None:
+            out.extend((_text(name, src), "="))
+            _template(value, src, out)
+            return
+    if node.child_count == 0 or kind in _LEAF_TOKENS:
+        out.append(_text(node, src))
+        return
+    for child in node.children:
+        _template(child, src, out)
+
+
+def generic_names(node: Node, src: bytes) -> list[str]:
+    """Names of an item's type and const parameters (``T``, ``N`` in ``<T, const N: usize>``)."""
+    params = node.child_by_field_name("type_parameters")
+    if params is None:
+        return []
+    names = []
+    for param in params.named_children:
+        if param.type in ("type_parameter", "const_parameter", "optional_type_parameter"):
+            name = param.child_by_field_name("name")
+            if name is None and param.named_child_count:
+                name = param.named_child(0)
+            if name is not None and name.type in ("type_identifier", "identifier"):
+                names.append(_text(name, src))
+        elif param.type in ("type_identifier", "constrained_type_parameter"):
+            first = param.named_child(0) if param.type != "type_identifier" else param
+            if first is not None:
+                names.append(_text(first, src))
+    return names
+
+
+def pattern_names(pattern: Node, src: bytes) -> list[str]:
+    """The names a pattern binds (identifiers, shorthand fields), best effort."""
+    kind = pattern.type
+    if kind == "identifier":
+        return [_text(pattern, src)]
+    if kind == "shorthand_field_identifier":
+        return [_text(pattern, src)]
+    names: list[str] = []
+    for child in pattern.named_children:
+        if child.type in ("type_identifier", "scoped_identifier", "scoped_type_identifier"):
+            continue
+        if kind in ("tuple_struct_pattern", "struct_pattern") and child is pattern.named_child(0):
+            continue
+        names.extend(pattern_names(child, src))
+    return names
+
+
+def use_leaves(node: Node, src: bytes, prefix: Segments) -> list[tuple[Segments, str]]:
+    """``(segments, alias)`` of every leaf of a use tree under ``prefix``."""
+    kind = node.type
+    if kind == "use_as_clause":
+        path = node.child_by_field_name("path")
+        alias = node.child_by_field_name("alias")
+        segs = segments(path, src) if path is not None else None
+        if segs is None or alias is None:
+            return []
+        return [([*prefix, *segs], _text(alias, src))]
+    if kind == "use_wildcard":
+        inner = node.named_child(0)
+        segs = segments(inner, src) if inner is not None else []
+        return [([*prefix, *(segs or [])], "*")]
+    if kind == "scoped_use_list":
+        path = node.child_by_field_name("path")
+        segs = segments(path, src) if path is not None else []
+        listed = node.child_by_field_name("list")
+        if listed is None or segs is None:
+            return []
+        return use_leaves(listed, src, [*prefix, *segs])
+    if kind == "use_list":
+        found: list[tuple[Segments, str]] = []
+        for child in node.named_children:
+            found.extend(use_leaves(child, src, prefix))
+        return found
+    if kind == "self":
+        return [(prefix, "")] if prefix else []
+    segs = segments(node, src)
+    return [([*prefix, *segs], "")] if segs is not None else []
+
+
+def derives(attrs: str) -> list[Segments]:
+    """The trait paths of the ``#[derive(...)]`` lines in an item's attributes."""
+    found: list[Segments] = []
+    for line in attrs.split("\n"):
+        match = _DERIVE.match(line)
+        if match is not None:
+            for part in match.group(1).split(","):
+                segs = [s.strip() for s in part.split("::")]
+                if segs[0] == "" and len(segs) > 1:
+                    segs[0] = "::"
+                if all(segs):
+                    found.append(segs)
+    return found

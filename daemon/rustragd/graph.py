@@ -1,0 +1,56 @@
+"""In-memory adjacency of a workspace's edges, for graph answers in microseconds."""
+
+from __future__ import annotations
+
+from collections import defaultdict, deque
+from collections.abc import Iterable
+
+from rustragd.model import Edge
+
+
+class Graph:
+    """Edges indexed by source and by destination."""
+
+    def __init__(self, edges: Iterable[Edge] = ()) -> None:
+        self.outgoing: dict[int, list[Edge]] = defaultdict(list)
+        self.incoming: dict[int, list[Edge]] = defaultdict(list)
+        self.count = 0
+        for edge in edges:
+            self.outgoing[edge.src].append(edge)
+            if edge.dst:
+                self.incoming[edge.dst].append(edge)
+            self.count += 1
+
+    def edges_from(self, item_id: int, rel: str | None = None) -> list[Edge]:
+        """Edges leaving ``item_id`` (of one relation when given)."""
+        return [e for e in self.outgoing.get(item_id, ()) if rel is None or e.rel == rel]
+
+    def edges_to(self, item_id: int, rel: str | None = None) -> list[Edge]:
+        """Edges arriving at ``item_id`` (of one relation when given)."""
+        return [e for e in self.incoming.get(item_id, ()) if rel is None or e.rel == rel]
+
+    def walk(
+        self, starts: Iterable[int], rel: str, forward: bool, depth: int, limit: int
+    ) -> list[tuple[Edge, int]]:
+        """Breadth-first edges of ``rel`` from ``starts``, each with its depth (1-based).
+
+        ``forward`` follows src -> dst (callees), else dst -> src (callers). Every
+        edge is reported once; ``limit`` bounds the answer.
+        """
+        seen_nodes = set(starts)
+        queue = deque((node, 0) for node in seen_nodes)
+        found: list[tuple[Edge, int]] = []
+        while queue and len(found) < limit:
+            node, level = queue.popleft()
+            if level >= depth:
+                continue
+            edges = self.edges_from(node, rel) if forward else self.edges_to(node, rel)
+            for edge in edges:
+                found.append((edge, level + 1))
+                if len(found) >= limit:
+                    break
+                nxt = edge.dst if forward else edge.src
+                if nxt and nxt not in seen_nodes:
+                    seen_nodes.add(nxt)
+                    queue.append((nxt, level + 1))
+        return found

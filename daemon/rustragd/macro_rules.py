@@ -1,0 +1,904 @@
+"""A small, exact-enough ``macro_rules!`` expander for item-position invocations.
+
+The indexer uses it to see the items that crate-local declarative macros
+generate. Everything is plain Python: a token-tree lexer, a backtracking
+matcher over the rules (first match wins), fragment parsers that are
+pragmatic rather than full Rust parsers, and a transcriber. Bad input, an
+unsupported feature or an exhausted budget gives ``None``, never an exception.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from functools import lru_cache
+from typing import TypeAlias, TypeGuard
+
+__all__ = ["expand", "expand_recursive"]
+
+_MAX_STEPS = 200_000  # matcher steps per expansion session
+_MAX_TOKENS = 200_000  # transcribed tokens per expansion session
+
+
+class _MacroError(Exception):
+    """Malformed or unsupported input, or an exhausted budget."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Tok:
+    """A leaf token; ``src``, ``start``, ``end`` place it in its text (``src`` < 0: made up).
+
+    A token that starts (ends) a substituted fragment carries the ``$`` (name)
+    token of the metavariable in ``before`` (``after``), for rendering.
+    """
+
+    kind: str  # "ident", "lifetime", "literal" or "punct" (one character)
+    text: str
+    src: int
+    start: int
+    end: int
+    line: int
+    before: _Tok | None = None
+    after: _Tok | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Group:
+    """A delimited token tree."""
+
+    delim: str  # "(", "[" or "{"
+    trees: tuple[_Tree, ...]
+    open: _Tok
+    close: _Tok
+
+
+_Tree: TypeAlias = "_Tok | _Group"
+# A fragment is a tuple of trees; a repetition a list with one binding per iteration.
+_Binding: TypeAlias = "tuple[_Tree, ...] | list[_Binding]"
+_Env: TypeAlias = "dict[str, _Binding]"
+
+# ---------------------------------------------------------------- lexer
+
+_LEX = re.compile(
+    r"""
+  (?P<space>\s+)
+| (?P<doc>///(?!/)[^\n]*|//![^\n]*)
+| (?P<comment>//[^\n]*)
+| (?P<block>/\*)
+| (?P<raw>(?:br|cr|r)(?P<hashes>\#*)".*?"(?P=hashes))
+| (?P<string>[bc]?"(?:[^"\\]|\\.)*")
+| (?P<char>b?'(?:\\(?:u\{[0-9a-fA-F_]*\}|x[0-9a-fA-F]{2}|.)|[^'\\\n])')
+| (?P<lifetime>'(?:r\#)?[^\W\d]\w*)
+| (?P<ident>(?:r\#)?[^\W\d]\w*)
+| (?P<number>\d(?:\w|(?<=[eE])[+-](?=\d))*(?:\.\d(?:\w|(?<=[eE])[+-](?=\d))*|\.(?![.\w]))?)
+| (?P<punct>[-+*/%^!&|=<>@.,;:\#$?~])
+| (?P<open>[(\[{])
+| (?P<close>[)\]}])
+""",
+    re.VERBOSE | re.DOTALL,
+)
+_CLOSE = {")": "(", "]": "[", "}": "{"}
+_KIND = {
+    "raw": "literal",
+    "string": "literal",
+    "char": "literal",
+    "number": "literal",
+    "lifetime": "lifetime",
+    "ident": "ident",
+    "punct": "punct",
+}
+_SOURCES = itertools.count()
+
+
+def _tokenize(text: str) -> list[_Tree]:
+    """Token trees of ``text``; comments dropped, doc comments turned into ``#[doc]``."""
+    src = next(_SOURCES)
+    stack: list[tuple[_Tok | None, list[_Tree]]] = [(None, [])]
+    pos, line = 0, 1
+    while pos < len(text):
+        m = _LEX.match(text, pos)
+        if m is None:
+            raise _MacroError(f"unexpected character {text[pos]!r}")
+        group, end = m.lastgroup, m.end()
+        if group == "block":
+            end = _block_comment_end(text, pos)
+            body = text[pos:end]
+            if body.startswith(("/**", "/*!")) and not body.startswith(("/***", "/**/")):
+                stack[-1][1].extend(_doc_attr(body[3:-2], body[2] == "!", line))
+        elif group == "doc":
+            stack[-1][1].extend(_doc_attr(m.group()[3:], m.group()[2] == "!", line))
+        elif group == "open":
+            stack.append((_Tok("punct", m.group(), src, pos, end, line), []))
+        elif group == "close":
+            opener, trees = stack.pop()
+            if opener is None or _CLOSE[m.group()] != opener.text:
+                raise _MacroError("unbalanced delimiters")
+            close = _Tok("punct", m.group(), src, pos, end, line)
+            stack[-1][1].append(_Group(opener.text, tuple(trees), opener, close))
+        elif group in _KIND:
+            stack[-1][1].append(_Tok(_KIND[group], m.group(), src, pos, end, line))
+        line += text.count("\n", pos, end)
+        pos = end
+    if len(stack) != 1:
+        raise _MacroError("unclosed delimiter")
+    return stack[0][1]
+
+
+def _block_comment_end(text: str, pos: int) -> int:
+    """End of the (nested) block comment starting at ``pos``."""
+    depth, i = 0, pos
+    while i < len(text):
+        pair = text[i : i + 2]
+        if pair == "/*":
+            depth, i = depth + 1, i + 2
+        elif pair == "*/":
+            depth, i = depth - 1, i + 2
+            if depth == 0:
+                return i
+        else:
+            i += 1
+    raise _MacroError("unterminated block comment")
+
+
+def _doc_attr(doc: str, inner: bool, line: int) -> list[_Tree]:
+    """The ``#[doc = "..."]`` (or ``#![doc = ...]``) tokens of a doc comment."""
+
+    def tok(kind: str, text: str) -> _Tok:
+        return _Tok(kind, text, -1, 0, 0, line)
+
+    quoted = '"' + doc.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    body = (tok("ident", "doc"), tok("punct", "="), tok("literal", quoted))
+    attr: list[_Tree] = [tok("punct", "#")]
+    if inner:
+        attr.append(tok("punct", "!"))
+    attr.append(_Group("[", body, tok("punct", "["), tok("punct", "]")))
+    return attr
+
+
+# ---------------------------------------------------------------- token helpers
+
+_OPS3 = frozenset({"<<=", ">>=", "...", "..="})
+_OPS2 = frozenset(
+    {"==", "!=", "<=", ">=", "&&", "||", "+=", "-=", "*=", "/=", "%=", "^=", "&=", "|="}
+    | {"<<", ">>", "..", "::", "->", "=>"}
+)
+_UNITS = frozenset({"..=", "...", "..", "::", "->", "=>"})  # operators scanners see as one
+
+
+def _punct(tree: _Tree | None, chars: str) -> TypeGuard[_Tok]:
+    """Whether ``tree`` is a one-character punct among ``chars``."""
+    return isinstance(tree, _Tok) and tree.kind == "punct" and tree.text in chars
+
+
+def _ident(tree: _Tree | None, *texts: str) -> TypeGuard[_Tok]:
+    """Whether ``tree`` is an identifier (one of ``texts`` when given)."""
+    return isinstance(tree, _Tok) and tree.kind == "ident" and (not texts or tree.text in texts)
+
+
+def _glued(trees: tuple[_Tree, ...] | list[_Tree], i: int, ops: frozenset[str]) -> str:
+    """The longest operator of ``ops`` written without spaces at ``i`` (else one char, or "")."""
+    first = trees[i] if i < len(trees) else None
+    if not isinstance(first, _Tok) or first.kind != "punct":
+        return ""
+    text, prev, j = first.text, first, i + 1
+    while j < len(trees) and len(text) < 3:
+        nxt = trees[j]
+        if not (isinstance(nxt, _Tok) and nxt.kind == "punct" and _adjacent(prev, nxt)):
+            break
+        text, prev, j = text + nxt.text, nxt, j + 1
+    for size in (3, 2):
+        if len(text) >= size and text[:size] in ops:
+            return text[:size]
+    return text[0]
+
+
+def _adjacent(a: _Tok, b: _Tok) -> bool:
+    """Whether ``b`` directly follows ``a`` in the same source text."""
+    return a.src >= 0 and a.src == b.src and a.end == b.start
+
+
+def _unit(trees: tuple[_Tree, ...], i: int) -> str:
+    """The scanner unit at ``i``: a multi-char operator of ``_UNITS``, one char, or ""."""
+    return _glued(trees, i, _UNITS)
+
+
+# ---------------------------------------------------------------- fragment parsers
+
+_Scanner = Callable[[tuple[_Tree, ...], int], "int | None"]
+
+
+def _scan_until(
+    trees: tuple[_Tree, ...], pos: int, stops: frozenset[str], angles: bool = False
+) -> int:
+    """Index of the first top-level unit in ``stops`` (stop words included) from ``pos``."""
+    depth, i = 0, pos
+    while i < len(trees):
+        tree = trees[i]
+        if isinstance(tree, _Group):
+            if depth == 0 and tree.delim in stops and i > pos:
+                return i
+            i += 1
+            continue
+        unit = _unit(trees, i) or tree.text
+        if angles and unit == "<":
+            depth += 1
+        elif angles and unit == ">" and depth > 0:
+            depth -= 1
+        elif depth == 0 and unit in stops:
+            return i
+        i += len(unit) if tree.kind == "punct" else 1
+    return i
+
+
+_EXPR_STOPS = frozenset({",", ";", "=>"})
+_PAT_STOPS = frozenset({",", ";", "=", "=>", ":", "if", "in"})
+
+
+def _nonempty(end: int, pos: int) -> int | None:
+    """``end`` when it is past ``pos``."""
+    return end if end > pos else None
+
+
+def _expr(trees: tuple[_Tree, ...], pos: int) -> int | None:
+    """An expression: up to ``,``, ``;`` or ``=>`` (a leading closure's ``|a, b|`` skipped)."""
+    i = pos + 1 if _ident(trees[pos] if pos < len(trees) else None, "move") else pos
+    if _unit(trees, i) == "|":
+        i = next((j + 1 for j in range(i + 1, len(trees)) if _punct(trees[j], "|")), i)
+    return _nonempty(_scan_until(trees, i, _EXPR_STOPS), pos)
+
+
+def _ty(trees: tuple[_Tree, ...], pos: int) -> int | None:
+    """A type: reference, pointer, tuple, array, slice, ``fn``, ``dyn``/``impl``, or path."""
+    tree = trees[pos] if pos < len(trees) else None
+    unit = _unit(trees, pos)
+    if isinstance(tree, _Group):
+        return pos + 1 if tree.delim != "{" else None
+    if unit in ("&", "*"):
+        i = pos + 1
+        if isinstance(tree := trees[i] if i < len(trees) else None, _Tok) and (
+            tree.kind == "lifetime" or tree.text in ("mut", "const")
+        ):
+            i += 1
+        if _ident(trees[i] if i < len(trees) else None, "mut"):
+            i += 1
+        return _ty(trees, i)
+    if unit == "!" or _ident(tree, "_"):
+        return pos + 1
+    if _ident(tree, "dyn", "impl"):
+        return _bounds(trees, pos + 1)
+    if _ident(tree, "for", "unsafe", "extern", "fn"):
+        return _fn_ty(trees, pos)
+    if unit == "<":
+        end = _angle_end(trees, pos)
+        if end is None or _unit(trees, end) != "::":
+            return None
+        return _path(trees, end)
+    return _path_ty(trees, pos)
+
+
+def _path_ty(trees: tuple[_Tree, ...], pos: int) -> int | None:
+    """A path type, with ``Fn(A) -> B`` sugar."""
+    i = _path(trees, pos)
+    if i is None or not isinstance(g := trees[i] if i < len(trees) else None, _Group):
+        return i
+    if g.delim != "(":
+        return i
+    return _ty(trees, i + 3) if _unit(trees, i + 1) == "->" else i + 1
+
+
+def _fn_ty(trees: tuple[_Tree, ...], pos: int) -> int | None:
+    """``for<'a>`` types and ``unsafe extern "C" fn(A) -> B`` pointers."""
+    i = pos
+    if _ident(trees[i], "for"):
+        end = _angle_end(trees, i + 1)
+        return None if end is None else _ty(trees, end)
+    while i < len(trees) and not _ident(trees[i], "fn"):
+        i += 1
+    params = trees[i + 1] if i + 1 < len(trees) else None
+    if not (isinstance(params, _Group) and params.delim == "("):
+        return None
+    return _ty(trees, i + 4) if _unit(trees, i + 2) == "->" else i + 2
+
+
+def _bounds(trees: tuple[_Tree, ...], pos: int) -> int | None:
+    """``Bound + Bound ...``: lifetimes, ``?Sized``, ``for<'a>`` and path bounds."""
+    i = pos
+    while True:
+        if _unit(trees, i) == "?":
+            i += 1
+        tree = trees[i] if i < len(trees) else None
+        end: int | None
+        if (isinstance(tree, _Tok) and tree.kind == "lifetime") or (
+            isinstance(tree, _Group) and tree.delim == "("
+        ):
+            end = i + 1
+        elif _ident(tree, "for"):
+            end = _fn_ty(trees, i)
+        else:
+            end = _path_ty(trees, i)
+        if end is None or _unit(trees, end) != "+":
+            return end
+        i = end + 1
+
+
+def _pat(trees: tuple[_Tree, ...], pos: int) -> int | None:
+    """A pattern, ``|`` alternatives included."""
+    return _nonempty(_scan_until(trees, pos, _PAT_STOPS), pos)
+
+
+def _pat_param(trees: tuple[_Tree, ...], pos: int) -> int | None:
+    """A pattern without top-level ``|``."""
+    return _nonempty(_scan_until(trees, pos, _PAT_STOPS | {"|"}), pos)
+
+
+def _stmt(trees: tuple[_Tree, ...], pos: int) -> int | None:
+    """A statement without its ``;``."""
+    return _nonempty(_scan_until(trees, pos, frozenset({";"})), pos)
+
+
+def _angle_end(trees: tuple[_Tree, ...], i: int) -> int | None:
+    """Index after the ``>`` closing the ``<`` at ``i``."""
+    depth = 0
+    while i < len(trees):
+        unit = _unit(trees, i)
+        if unit == "<":
+            depth += 1
+        elif unit == ">":
+            depth -= 1
+            if depth == 0:
+                return i + 1
+        i += len(unit) or 1
+    return None
+
+
+def _path(trees: tuple[_Tree, ...], pos: int) -> int | None:
+    """A path such as ``::a::b<T>::c``."""
+    i = pos + 2 if _unit(trees, pos) == "::" else pos
+    while True:
+        if not _ident(trees[i] if i < len(trees) else None):
+            return None
+        i += 1
+        if _unit(trees, i) == "::" and _unit(trees, i + 2) == "<":
+            i += 2
+        if _unit(trees, i) == "<":
+            end = _angle_end(trees, i)
+            if end is None:
+                return None
+            i = end
+        if _unit(trees, i) != "::":
+            return i
+        i += 2
+
+
+def _meta(trees: tuple[_Tree, ...], pos: int) -> int | None:
+    """Attribute content: a path, then a group or ``= value``."""
+    i = _path(trees, pos)
+    if i is None or i >= len(trees):
+        return i
+    if isinstance(trees[i], _Group):
+        return i + 1
+    if _unit(trees, i) == "=":
+        return _expr(trees, i + 1)
+    return i
+
+
+def _vis(trees: tuple[_Tree, ...], pos: int) -> int | None:
+    """A visibility, possibly empty: ``pub`` with an optional ``(...)``."""
+    if not _ident(trees[pos] if pos < len(trees) else None, "pub"):
+        return pos
+    nxt = trees[pos + 1] if pos + 1 < len(trees) else None
+    if (
+        isinstance(nxt, _Group)
+        and nxt.delim == "("
+        and _ident(nxt.trees[0] if nxt.trees else None, "crate", "self", "super", "in")
+    ):
+        return pos + 2
+    return pos + 1
+
+
+def _item(trees: tuple[_Tree, ...], pos: int) -> int | None:
+    """An item with its attributes: up to its ``{...}`` body or ``;``."""
+    i = pos
+    while _punct(trees[i] if i < len(trees) else None, "#"):
+        i += 2 if isinstance(trees[i + 1] if i + 1 < len(trees) else None, _Group) else 3
+    kind = next((t.text for t in trees[i:] if _ident(t) and t.text not in _ITEM_PREFIX), "")
+    semicolon_only = kind in {"const", "static", "type", "use", "let"}
+    while i < len(trees):
+        tree = trees[i]
+        if _punct(tree, ";") or (
+            isinstance(tree, _Group) and tree.delim == "{" and not semicolon_only
+        ):
+            return i + 1
+        i += 1
+    return None
+
+
+_ITEM_PREFIX = frozenset({"pub", "crate", "unsafe", "default", "async", "extern"})
+
+
+def _one(test: Callable[[_Tree], bool]) -> _Scanner:
+    """A scanner for one tree passing ``test``."""
+    return lambda trees, pos: pos + 1 if pos < len(trees) and test(trees[pos]) else None
+
+
+def _literal(trees: tuple[_Tree, ...], pos: int) -> int | None:
+    """A literal, ``-`` number, ``true`` or ``false``."""
+    tree = trees[pos] if pos < len(trees) else None
+    if _punct(tree, "-"):
+        pos, tree = pos + 1, trees[pos + 1] if pos + 1 < len(trees) else None
+    if isinstance(tree, _Tok) and (tree.kind == "literal" or tree.text in ("true", "false")):
+        return pos + 1
+    return None
+
+
+def _tt(trees: tuple[_Tree, ...], pos: int) -> int | None:
+    """One token tree; a multi-char operator counts as one."""
+    if pos >= len(trees):
+        return None
+    return pos + (len(_glued(trees, pos, _OPS2 | _OPS3)) or 1)
+
+
+_FRAGMENTS: dict[str, _Scanner] = {
+    "ident": _one(lambda t: _ident(t) and t.text != "_"),
+    "lifetime": _one(lambda t: isinstance(t, _Tok) and t.kind == "lifetime"),
+    "block": _one(lambda t: isinstance(t, _Group) and t.delim == "{"),
+    "literal": _literal,
+    "tt": _tt,
+    "expr": _expr,
+    "expr_2021": _expr,
+    "ty": _ty,
+    "path": _path,
+    "pat": _pat,
+    "pat_param": _pat_param,
+    "stmt": _stmt,
+    "meta": _meta,
+    "vis": _vis,
+    "item": _item,
+}
+
+# ---------------------------------------------------------------- compiled rules
+
+
+@dataclass(frozen=True, slots=True)
+class _Lit:
+    tok: _Tok
+
+
+@dataclass(frozen=True, slots=True)
+class _Frag:
+    name: str
+    kind: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Delimited:
+    """A group in a matcher (``elems`` are patterns) or a transcriber (``elems`` are pieces)."""
+
+    group: _Group
+    elems: tuple[_Elem, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Rep:
+    elems: tuple[_Elem, ...]
+    sep: tuple[_Tok, ...]
+    op: str
+    names: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class _Var:
+    """``$name`` in a transcriber; ``dollar`` and ``tok`` are re-emitted when it is unbound."""
+
+    dollar: _Tok
+    tok: _Tok
+
+
+_Elem: TypeAlias = "_Lit | _Frag | _Delimited | _Rep | _Var"
+
+
+def _compile(trees: tuple[_Tree, ...], matcher: bool) -> tuple[_Elem, ...]:
+    """Compile a matcher's or a transcriber's token trees."""
+    out: list[_Elem] = []
+    i = 0
+    while i < len(trees):
+        tree = trees[i]
+        nxt = trees[i + 1] if i + 1 < len(trees) else None
+        if isinstance(tree, _Group):
+            out.append(_Delimited(tree, _compile(tree.trees, matcher)))
+            i += 1
+        elif not _punct(tree, "$") or nxt is None:
+            out.append(_Lit(tree))
+            i += 1
+        elif isinstance(nxt, _Group):
+            if nxt.delim != "(":
+                raise _MacroError("metavariable expressions are not supported")
+            elems = _compile(nxt.trees, matcher)
+            sep, op, i = _rep_suffix(trees, i + 2)
+            out.append(_Rep(elems, sep, op, frozenset(_names(elems))))
+        elif nxt.kind != "ident":
+            out.append(_Lit(tree))
+            i += 1
+        elif nxt.text == "crate" and not matcher:
+            out.append(_Lit(nxt))
+            i += 2
+        elif not matcher:
+            out.append(_Var(tree, nxt))
+            i += 2
+        else:
+            colon, kind = (*trees[i + 2 : i + 4], None, None)[:2]
+            if not _punct(colon, ":") or not isinstance(kind, _Tok):
+                raise _MacroError(f"fragment ${nxt.text} has no kind")
+            if kind.text not in _FRAGMENTS:
+                raise _MacroError(f"unsupported fragment kind {kind.text}")
+            out.append(_Frag(nxt.text, kind.text))
+            i += 4
+    return tuple(out)
+
+
+def _rep_suffix(trees: tuple[_Tree, ...], i: int) -> tuple[tuple[_Tok, ...], str, int]:
+    """The separator and operator after ``$(...)``, and the index after them."""
+    first = trees[i] if i < len(trees) else None
+    if _punct(first, "*+?"):
+        return (), first.text, i + 1
+    if not isinstance(first, _Tok):
+        raise _MacroError("repetition without operator")
+    size = len(_glued(trees, i, _OPS2 | _OPS3)) or 1
+    op = trees[i + size] if i + size < len(trees) else None
+    if not _punct(op, "*+"):
+        raise _MacroError("repetition without operator")
+    return tuple(t for t in trees[i : i + size] if isinstance(t, _Tok)), op.text, i + size + 1
+
+
+def _names(elems: tuple[_Elem, ...]) -> Iterator[str]:
+    """Metavariable names bound or used in ``elems``, nested ones included."""
+    for elem in elems:
+        if isinstance(elem, _Frag):
+            yield elem.name
+        elif isinstance(elem, _Var):
+            yield elem.tok.text
+        elif isinstance(elem, (_Delimited, _Rep)):
+            yield from _names(elem.elems)
+
+
+@dataclass(frozen=True, slots=True)
+class _Macro:
+    rules: tuple[tuple[tuple[_Elem, ...], tuple[_Elem, ...]], ...]
+
+
+@lru_cache(maxsize=1024)
+def _load(definition: str) -> _Macro | None:
+    """The compiled rules of a ``macro_rules!`` definition, or None if malformed."""
+    try:
+        trees = _tokenize(definition)
+        for i in range(len(trees) - 3):
+            body = trees[i + 3]
+            head = _ident(trees[i], "macro_rules") and _punct(trees[i + 1], "!")
+            if head and _ident(trees[i + 2]) and isinstance(body, _Group):
+                return _Macro(_rules(body.trees))
+        return None
+    except (_MacroError, RecursionError):
+        return None
+
+
+def _rules(body: tuple[_Tree, ...]) -> tuple[tuple[tuple[_Elem, ...], tuple[_Elem, ...]], ...]:
+    """Compile ``(matcher) => {transcriber};`` rules."""
+    rules = []
+    i = 0
+    while i < len(body):
+        matcher, transcriber = body[i], body[i + 3] if i + 3 < len(body) else None
+        if not (
+            isinstance(matcher, _Group)
+            and _glued(body, i + 1, _OPS2) == "=>"
+            and isinstance(transcriber, _Group)
+        ):
+            raise _MacroError("malformed rule")
+        rules.append((_compile(matcher.trees, True), _compile(transcriber.trees, False)))
+        i += 4
+        if i < len(body) and _punct(body[i], ";"):
+            i += 1
+    if not rules:
+        raise _MacroError("no rules")
+    return tuple(rules)
+
+
+# ---------------------------------------------------------------- matching and transcription
+
+_Result: TypeAlias = "tuple[int, _Env] | None"  # where matching ended, and the bindings
+_Cont = Callable[[int, _Env], _Result]
+
+
+def _beyond(at: int) -> _Cont:
+    """A continuation accepting any match that ends after ``at``."""
+    return lambda p, e: (p, e) if p > at else None
+
+
+class _Session:
+    """Budgets shared by every expansion that one API call makes."""
+
+    def __init__(self) -> None:
+        self.steps = 0
+        self.tokens = 0
+
+    def apply(self, macro: _Macro, trees: tuple[_Tree, ...]) -> list[_Tree] | None:
+        """Transcribe the first rule whose matcher matches all of ``trees``."""
+        for matcher, transcriber in macro.rules:
+            found = self._match(
+                matcher, 0, trees, 0, {}, lambda p, e: (p, e) if p == len(trees) else None
+            )
+            if found is not None:
+                out: list[_Tree] = []
+                self._transcribe(transcriber, found[1], out)
+                return out
+        return None
+
+    def _match(
+        self,
+        elems: tuple[_Elem, ...],
+        k: int,
+        trees: tuple[_Tree, ...],
+        pos: int,
+        env: _Env,
+        cont: _Cont,
+    ) -> _Result:
+        """Match ``elems[k:]`` at ``trees[pos:]``, then ``cont``; backtracks over repetitions."""
+        self.steps += 1
+        if self.steps > _MAX_STEPS:
+            raise _MacroError("matching budget exhausted")
+        if k == len(elems):
+            return cont(pos, env)
+        elem = elems[k]
+        tree = trees[pos] if pos < len(trees) else None
+        if isinstance(elem, _Lit):
+            lit = elem.tok
+            if isinstance(tree, _Tok) and tree.kind == lit.kind and tree.text == lit.text:
+                return self._match(elems, k + 1, trees, pos + 1, env, cont)
+            return None
+        if isinstance(elem, _Delimited):
+            if not isinstance(tree, _Group) or tree.delim != elem.group.delim:
+                return None
+            inner = tree.trees
+
+            def close(p: int, e: _Env) -> _Result:
+                return (
+                    self._match(elems, k + 1, trees, pos + 1, e, cont) if p == len(inner) else None
+                )
+
+            return self._match(elem.elems, 0, inner, 0, env, close)
+        if isinstance(elem, _Frag):
+            end = _FRAGMENTS[elem.kind](trees, pos)
+            if end is None:
+                return None
+            return self._match(elems, k + 1, trees, end, {**env, elem.name: trees[pos:end]}, cont)
+        if isinstance(elem, _Rep):
+            return self._repeat(elem, elems, k, trees, pos, env, cont)
+        raise _MacroError("metavariable in a matcher")
+
+    def _repeat(
+        self,
+        rep: _Rep,
+        elems: tuple[_Elem, ...],
+        k: int,
+        trees: tuple[_Tree, ...],
+        pos: int,
+        env: _Env,
+        cont: _Cont,
+    ) -> _Result:
+        """Match ``rep`` as often as it goes, then the rest, giving back iterations as needed.
+
+        Each iteration keeps its first way of matching: only the count backtracks.
+        """
+        ends: list[int] = [pos]
+        done: list[_Env] = []
+        while rep.op != "?" or not done:
+            at = ends[-1]
+            start = at + len(rep.sep) if done else at
+            got = trees[at:start]
+            if len(got) != start - at or not all(
+                isinstance(t, _Tok) and t.kind == s.kind and t.text == s.text
+                for t, s in zip(got, rep.sep, strict=False)
+            ):
+                break
+            found = self._match(rep.elems, 0, trees, start, {}, _beyond(at))
+            if found is None:
+                break
+            ends.append(found[0])
+            done.append(found[1])
+        for count in range(len(done), 0 if rep.op == "+" else -1, -1):
+            taken = done[:count]
+            merged: _Env = {**env, **{name: [it[name] for it in taken] for name in rep.names}}
+            result = self._match(elems, k + 1, trees, ends[count], merged, cont)
+            if result is not None:
+                return result
+        return None
+
+    def _transcribe(self, elems: tuple[_Elem, ...], env: _Env, out: list[_Tree]) -> None:
+        """Append the transcription of ``elems`` under ``env`` to ``out``."""
+        self.tokens += len(elems)
+        if self.tokens > _MAX_TOKENS:
+            raise _MacroError("expansion too large")
+        for elem in elems:
+            if isinstance(elem, _Lit):
+                out.append(elem.tok)
+            elif isinstance(elem, _Var):
+                value = env.get(elem.tok.text)
+                if value is None:
+                    out.extend((elem.dollar, elem.tok))
+                elif isinstance(value, list):
+                    raise _MacroError(f"${elem.tok.text} is still repeating")
+                elif value:
+                    self.tokens += len(value)
+                    out.extend(_splice(value, elem))
+            elif isinstance(elem, _Delimited):
+                inner: list[_Tree] = []
+                self._transcribe(elem.elems, env, inner)
+                out.append(
+                    _Group(elem.group.delim, tuple(inner), elem.group.open, elem.group.close)
+                )
+            elif isinstance(elem, _Rep):
+                self._transcribe_rep(elem, env, out)
+            else:
+                raise _MacroError("fragment in a transcriber")
+
+    def _transcribe_rep(self, rep: _Rep, env: _Env, out: list[_Tree]) -> None:
+        """Transcribe ``$(...)`` once per iteration of the repeating variables in it."""
+        lists = {n: v for n in rep.names if isinstance(v := env.get(n), list)}
+        counts = {len(v) for v in lists.values()}
+        if len(counts) != 1:
+            raise _MacroError("no or inconsistent repetition in transcriber")
+        for index in range(counts.pop()):
+            if index:
+                out.extend(rep.sep)
+            self._transcribe(rep.elems, {**env, **{n: v[index] for n, v in lists.items()}}, out)
+
+    def expand_items(
+        self, trees: list[_Tree], macros: dict[str, _Macro], depth: int
+    ) -> list[_Tree]:
+        """Expand invocations of ``macros`` at item position in ``trees``, ``depth`` levels deep."""
+        if depth <= 0:
+            return trees
+        out: list[_Tree] = []
+        at_start, kind, i = True, "", 0
+        while i < len(trees):
+            tree = trees[i]
+            found = _invocation(trees, i) if at_start else None
+            if found is not None and found[0] in macros:
+                name, group, end = found
+                expanded = self.apply(macros[name], group.trees)
+                if expanded is not None:
+                    out.extend(self.expand_items(expanded, macros, depth - 1))
+                    i = end
+                    continue
+            if _punct(tree, "#") and isinstance(
+                trees[i + 1] if i + 1 < len(trees) else None, _Group
+            ):
+                out.extend(trees[i : i + 2])
+                i += 2
+                continue
+            if isinstance(tree, _Group) and tree.delim == "{":
+                if kind in ("impl", "trait", "mod", "extern"):
+                    inner = self.expand_items(list(tree.trees), macros, depth)
+                    tree = _Group("{", tuple(inner), tree.open, tree.close)
+                at_start, kind = True, ""
+            elif _punct(tree, ";"):
+                at_start, kind = True, ""
+            else:
+                at_start = False
+                if not kind and _ident(tree):
+                    kind = "" if tree.text in _ITEM_PREFIX else tree.text
+            out.append(tree)
+            i += 1
+        return out
+
+
+def _splice(value: tuple[_Tree, ...], var: _Var) -> tuple[_Tree, ...]:
+    """``value`` with its first and last tokens marked as standing where ``var`` was written."""
+    first = _mark(value[0], before=var.dollar)
+    if len(value) == 1:
+        return (_mark(first, after=var.tok),)
+    return (first, *value[1:-1], _mark(value[-1], after=var.tok))
+
+
+def _mark(tree: _Tree, before: _Tok | None = None, after: _Tok | None = None) -> _Tree:
+    """``tree`` with its first leaf marked ``before`` or its last leaf marked ``after``."""
+    if isinstance(tree, _Tok):
+        return replace(tree, before=before or tree.before, after=after or tree.after)
+    if before is not None:
+        return replace(tree, open=replace(tree.open, before=before))
+    return replace(tree, close=replace(tree.close, after=after))
+
+
+def _invocation(trees: list[_Tree], i: int) -> tuple[str, _Group, int] | None:
+    """``(name, arguments, end)`` of a ``path::name!(...)`` invocation at ``i``, if any."""
+    seq = tuple(trees)
+    if _unit(seq, i) == "::":
+        i += 2
+    while _ident(seq[i] if i < len(seq) else None) and _unit(seq, i + 1) == "::":
+        i += 3
+    name, bang, group = (*seq[i : i + 3], None, None, None)[:3]
+    if not (_ident(name) and _punct(bang, "!")):
+        return None
+    if not isinstance(group, _Group):
+        return None
+    end = i + 3
+    if group.delim != "{" and _punct(seq[end] if end < len(seq) else None, ";"):
+        end += 1
+    return name.text, group, end
+
+
+# ---------------------------------------------------------------- rendering and API
+
+
+def _flatten(trees: list[_Tree] | tuple[_Tree, ...]) -> Iterator[_Tok]:
+    """The leaf tokens of ``trees``, delimiters included."""
+    for tree in trees:
+        if isinstance(tree, _Group):
+            yield tree.open
+            yield from _flatten(tree.trees)
+            yield tree.close
+        else:
+            yield tree
+
+
+def _render(trees: list[_Tree]) -> str:
+    """Source text: tokens adjacent in their source stay glued, their line breaks are kept.
+
+    A substituted fragment is placed as if written where its metavariable was.
+    """
+    parts: list[str] = []
+    lines: dict[int, int] = {}  # source -> line of its last token written
+    prev: _Tok | None = None
+    for tok in _flatten(trees):
+        right = tok.before or tok
+        if prev is not None:
+            left = prev.after or prev
+            words = prev.kind != "punct" and tok.kind != "punct"
+            if not (_adjacent(prev, tok) or (_adjacent(left, right) and not words)):
+                anchor = tok if tok.src == prev.src else right
+                parts.append("\n" if lines.get(anchor.src, anchor.line) != anchor.line else " ")
+        parts.append(tok.text)
+        for seen in (tok.before, tok, tok.after):
+            if seen is not None and seen.src >= 0:
+                lines[seen.src] = seen.line
+        prev = tok
+    return "".join(parts)
+
+
+def expand(definition: str, invocation: str) -> str | None:
+    """Expand one invocation of ``definition`` whose arguments are ``invocation``.
+
+    Nested macro invocations in the result are left as written. None when no
+    rule matches, the definition is malformed or unsupported, or a budget runs out.
+    """
+    macro = _load(definition)
+    if macro is None:
+        return None
+    try:
+        out = _Session().apply(macro, tuple(_tokenize(invocation)))
+        return None if out is None else _render(out)
+    except (_MacroError, RecursionError):
+        return None
+
+
+def expand_recursive(
+    definitions: dict[str, str], name: str, invocation: str, depth: int = 4
+) -> str | None:
+    """Expand ``name!(invocation)``, then item-position invocations of ``definitions`` in it.
+
+    ``definitions`` maps macro names to their ``macro_rules!`` source; nested
+    invocations are expanded up to ``depth`` levels below the first one, and
+    those that cannot be expanded are left as written.
+    """
+    macros = {n: m for n, d in definitions.items() if (m := _load(d)) is not None}
+    if name not in macros:
+        return None
+    session = _Session()
+    try:
+        out = session.apply(macros[name], tuple(_tokenize(invocation)))
+        if out is None:
+            return None
+        return _render(session.expand_items(out, macros, depth))
+    except (_MacroError, RecursionError):
+        return None

@@ -1,0 +1,349 @@
+"""The code graph's edges and types, resolved over a whole workspace's facts.
+
+:func:`resolve_workspace` takes every file's facts blob (:mod:`rustragd.facts`)
+and turns impl headers, derives, ``use`` trees, calls, type references and
+macro invocations into :class:`~rustragd.model.Edge` rows through the scopes of
+:mod:`rustragd.scopes`. A name is never resolved by guessing: several
+candidates give one ``ambiguous`` edge each, none an ``unresolved`` edge.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rustragd.expansion import expand_local_macros
+from rustragd.facts import unpack_facts
+from rustragd.fingerprints import TypeTable
+from rustragd.model import Edge, Resolution
+from rustragd.scopes import MACROS, TYPES, VALUES, Resolver, Scope, Target
+
+__all__ = ["resolve_workspace"]
+
+_TYPES = frozenset({"struct", "enum", "union", "type_alias"})
+_CALLABLE = frozenset({"function", "method"})
+_CONTAINERS = frozenset({"impl", "trait"})
+_PRIMITIVE = frozenset(
+    {"bool", "char", "str", "f32", "f64", "Self"}
+    | {f"{sign}{bits}" for sign in "iu" for bits in ("8", "16", "32", "64", "128", "size")}
+)
+
+
+def resolve_workspace(files: list[tuple[str, bytes]]) -> Resolution:
+    """Resolve every file's facts of one workspace into edges, types and macro-made items."""
+    loaded = [(path, unpack_facts(blob)) for path, blob in files]
+    made, extra = expand_local_macros(loaded)
+    graph = _Graph(Resolver(loaded + extra))
+    graph.build()
+    return Resolution(edges=graph.edges, types=graph.types.records(), items=made)
+
+
+class _Graph:
+    """Builds the edges of one workspace."""
+
+    def __init__(self, resolver: Resolver) -> None:
+        self.r = resolver
+        self.edges: list[Edge] = []
+        self.types = TypeTable()
+
+    def build(self) -> None:
+        """Every relation, impls first (``Self`` and methods of types depend on them)."""
+        r = self.r
+        r.link()
+        for path, facts in r.files:
+            for row in facts["impls"]:
+                self._impl(path, facts["mod"], row)
+        self._has_method()
+        self._contains()
+        for path, facts in r.files:
+            module = facts["mod"]
+            for row in facts["derives"]:
+                self._derives(path, module, row)
+            for row in facts["uses"]:
+                self._import(path, module, row)
+            for row in facts["calls"]:
+                self._call(path, module, row)
+            for owner, line, template in facts["types"]:
+                self._uses_type(path, module, owner, line, template)
+            for row in facts["macros"]:
+                self._expands(path, module, row)
+
+    def edge(
+        self,
+        src: int,
+        rel: str,
+        found: list[Target],
+        line: int,
+        path: str,
+        written: str,
+        via: int = 0,
+        extra: str = "",
+    ) -> None:
+        """One edge per candidate (``exact`` when one, ``ambiguous`` when more), else unresolved."""
+        items = [t for t in found if isinstance(t, int)]
+        if not items:
+            self.edges.append(Edge(src, rel, 0, "unresolved", line, path, written, via, extra))
+            return
+        confidence = "exact" if len(items) == 1 else "ambiguous"
+        for dst in items:
+            target = self.r.defs[dst].qualified_name
+            self.edges.append(Edge(src, rel, dst, confidence, line, path, target, via, extra))
+
+    # -- impls and methods -------------------------------------------------
+
+    def _impl(self, path: str, module: str, row: list[Any]) -> None:
+        impl, line, _template, self_head, trait = row
+        r = self.r
+        scope = r.scope_of(impl, module)
+        selves: list[Target] = []
+        if self_head is not None:
+            selves = [
+                t
+                for t in r.resolve(scope, self_head, TYPES, impl)
+                if isinstance(t, int) and r.defs[t].kind in _TYPES
+            ]
+        r.impl_self[impl] = [t for t in selves if isinstance(t, int)]
+        written_self = r.written(scope, self_head) if self_head else "?"
+        self.edge(impl, "impl_for", selves, line, path, written_self)
+        traits: list[Target] = []
+        if trait is not None:
+            traits = [
+                t
+                for t in r.resolve(scope, trait, TYPES, impl)
+                if isinstance(t, int) and r.defs[t].kind == "trait"
+            ]
+            r.impl_trait[impl] = [t for t in traits if isinstance(t, int)]
+            self.edge(impl, "implements", traits, line, path, r.written(scope, trait))
+        via = r.impl_trait.get(impl, [0])[0] if len(r.impl_trait.get(impl, [])) == 1 else 0
+        methods = {r.defs[c].name: c for c in r.children[impl] if r.defs[c].kind == "method"}
+        if via:
+            for child in r.children[via]:
+                found = r.defs[child]
+                if found.kind == "method" and not found.bodiless and found.name not in methods:
+                    methods[found.name] = child
+        tables = [r.assoc[t] for t in r.impl_self[impl]]
+        if not tables and self_head is not None and not r.generic(impl, self_head[0]):
+            tables = [r.external_assoc[self_head[-1]]]
+        for table in tables:
+            for name, method in methods.items():
+                table.setdefault(name, []).append(
+                    (method, (via or impl) if trait is not None else 0)
+                )
+
+    def _has_method(self) -> None:
+        r = self.r
+        for owner, table in r.assoc.items():
+            for methods in table.values():
+                for method, via in methods:
+                    found = r.defs[method]
+                    self.edges.append(
+                        Edge(
+                            owner,
+                            "has_method",
+                            method,
+                            "exact",
+                            found.line,
+                            found.path,
+                            found.qualified_name,
+                            via,
+                        )
+                    )
+
+    def _contains(self) -> None:
+        r = self.r
+        for ident, found in r.defs.items():
+            parent = found.parent or r.module_items.get(found.module, 0)
+            if parent and parent != ident:
+                self.edges.append(
+                    Edge(
+                        parent,
+                        "contains",
+                        ident,
+                        "exact",
+                        found.line,
+                        found.path,
+                        found.qualified_name,
+                    )
+                )
+
+    def _derives(self, path: str, module: str, row: list[Any]) -> None:
+        ident, line, traits = row
+        r = self.r
+        scope = r.scope_of(ident, module)
+        for segs in traits:
+            local = [
+                t
+                for t in r.resolve(scope, segs, TYPES, ident)
+                if isinstance(t, int) and r.defs[t].kind == "trait"
+            ]
+            if len(local) == 1:
+                dst = local[0]
+                self.edges.append(
+                    Edge(ident, "derives", dst, "exact", line, path, r.defs[dst].name)
+                )
+            else:
+                self.edges.append(Edge(ident, "derives", 0, "unresolved", line, path, segs[-1]))
+
+    # -- imports, calls, types, macros -------------------------------------
+
+    def _import(self, path: str, module: str, row: list[Any]) -> None:
+        owner, line, _vis, segs, alias = row
+        if not segs:
+            return
+        r = self.r
+        scope = r.scope_of(owner, module)
+        src = owner or r.module_items.get(module, 0)
+        found: list[Target] = []
+        for ns in (TYPES, VALUES, MACROS):
+            found.extend(r.resolve_use(scope, segs, ns))
+        found = [r.module_items.get(t, t) if isinstance(t, str) else t for t in found]
+        written = "::".join(segs) + ("::*" if alias == "*" else "")
+        self.edge(src, "imports", list(dict.fromkeys(found)), line, path, written)
+
+    def _call(self, path: str, module: str, row: list[Any]) -> None:
+        owner, line, form = row[0], row[1], row[2]
+        r = self.r
+        scope = r.scope_of(owner, module)
+        if form == "p":
+            segs = row[3]
+            found = self._callables(r.resolve(scope, segs, VALUES, owner))
+            self.edge(owner, "calls", found, line, path, r.written(scope, segs))
+        elif form == "q":
+            self_head, trait, name = row[3], row[4], row[5]
+            self.edge(
+                owner,
+                "calls",
+                self._qualified_call(scope, owner, self_head, trait, name),
+                line,
+                path,
+                name,
+            )
+        else:
+            name, receiver = row[3], row[4]
+            types, known = self._receiver(scope, owner, receiver)
+            if known:
+                found = [m for t in types for m in self._methods(t, name)]
+                self.edge(owner, "calls", found, line, path, name)
+            else:
+                self._guess(owner, name, line, path)
+
+    def _callables(self, found: list[Target]) -> list[Target]:
+        return [t for t in found if isinstance(t, int) and self.r.defs[t].kind in _CALLABLE]
+
+    def _qualified_call(
+        self,
+        scope: Scope,
+        owner: int,
+        self_head: list[str] | None,
+        trait: list[str] | None,
+        name: str,
+    ) -> list[Target]:
+        """``<T as Trait>::name``: T's impl of the trait if local, else the trait's method."""
+        r = self.r
+        if trait is None:
+            return []
+        traits = [t for t in r.resolve(scope, trait, TYPES, owner) if isinstance(t, int)]
+        selves = r.resolve(scope, self_head, TYPES, owner) if self_head else []
+        found = [
+            m
+            for t in selves
+            if isinstance(t, int)
+            for m, via in r.assoc[t].get(name, ())
+            if via in traits
+        ]
+        if found:
+            return list(dict.fromkeys(found))
+        return [c for t in traits for c in r.children[t] if r.defs[c].name == name]
+
+    def _receiver(self, scope: Scope, owner: int, receiver: list[Any]) -> tuple[list[int], bool]:
+        """The local types a method call's receiver may have, and whether that is known."""
+        r = self.r
+        if not receiver:
+            return [], False
+        if receiver[0] == "self":
+            around = r.enclosing(owner, _CONTAINERS)
+            if around is None:
+                return [], False
+            if around.kind == "trait":
+                return [around.id], True
+            selves = r.impl_self.get(around.id, [])
+            return selves, bool(selves)
+        segs = receiver[1]
+        if receiver[0] == "ret":
+            callees = self._callables(r.resolve(scope, segs, VALUES, owner))
+            if len(callees) != 1:
+                return [], False
+            callee = r.defs[callees[0]]
+            returns = callee.returns
+            if returns is None:
+                return [], False
+            return self._type_of(r.scope_of(callee.id, callee.module), callee.id, returns)
+        return self._type_of(scope, owner, segs)
+
+    def _type_of(self, scope: Scope, owner: int, segs: list[str]) -> tuple[list[int], bool]:
+        r = self.r
+        if segs[0] != "Self" and r.generic(owner, segs[0]):
+            return [], False
+        found = [t for t in r.resolve(scope, segs, TYPES, owner) if isinstance(t, int)]
+        found = [t for t in found if r.defs[t].kind in _TYPES or r.defs[t].kind == "trait"]
+        return found, bool(found)
+
+    def _methods(self, owner: int, name: str) -> list[Target]:
+        r = self.r
+        if r.defs[owner].kind == "trait":
+            return [c for c in r.children[owner] if r.defs[c].name == name]
+        return [m for m, _ in r.assoc[owner].get(name, ())]
+
+    def _guess(self, owner: int, name: str, line: int, path: str) -> None:
+        """A method call on a receiver of unknown type: every method of that name, ambiguous."""
+        candidates = self.r.methods_by_name.get(name, [])
+        if not candidates:
+            self.edges.append(Edge(owner, "calls", 0, "unresolved", line, path, name))
+        for dst in candidates:
+            target = self.r.defs[dst].qualified_name
+            self.edges.append(Edge(owner, "calls", dst, "ambiguous", line, path, target))
+
+    def _uses_type(
+        self, path: str, module: str, owner: int, line: int, template: list[Any]
+    ) -> None:
+        r = self.r
+        scope = r.scope_of(owner, module)
+        tokens: list[str] = []
+        refs: list[tuple[list[Target], str]] = []
+        for part in template:
+            if isinstance(part, str):
+                tokens.append(part)
+                continue
+            if len(part) == 1 and (part[0] in _PRIMITIVE or r.generic(owner, part[0])):
+                if part[0] == "Self":
+                    selves = r.self_types(owner)
+                    tokens.append(r.qualified(selves[0]) if len(selves) == 1 else "Self")
+                else:
+                    tokens.append(part[0])
+                continue
+            found = [
+                t
+                for t in r.resolve(scope, part, TYPES, owner)
+                if isinstance(t, int) and r.defs[t].kind in _TYPES | {"trait"}
+            ]
+            written = r.written(scope, part)
+            tokens.append(r.defs[found[0]].qualified_name if len(found) == 1 else written)
+            refs.append((list(found), written))
+        head = next((found[0] for found, _ in refs if len(found) == 1), 0)
+        definition = head if isinstance(head, int) and refs and len(refs[0][0]) == 1 else 0
+        key = self.types.add(tokens, definition)
+        for found, written in refs:
+            self.edge(owner, "uses_type", found, line, path, written, extra=key)
+
+    def _expands(self, path: str, module: str, row: list[Any]) -> None:
+        owner, line, segs, _text = row
+        r = self.r
+        crate = module.partition("::")[0]
+        name = segs[-1]
+        local: list[Target] = [
+            ident
+            for ident in r.macros.get(name, ())
+            if r.defs[ident].module.partition("::")[0] == crate
+        ]
+        if local:
+            src = owner or r.module_items.get(module, 0)
+            self.edge(src, "expands", list(local), line, path, name)

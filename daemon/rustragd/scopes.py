@@ -1,0 +1,298 @@
+"""Rust scopes over a workspace's facts, and the name lookups that follow them.
+
+Modules (file, inline ``mod``) and function bodies are scopes holding items,
+``use`` imports and glob imports; :meth:`Resolver.resolve` resolves a path from
+a scope the way rustc does as far as syntax allows: ``crate``/``self``/
+``super``/``Self``, extern crate names of workspace members, generic
+parameters (never resolved), imports before globs, then enclosing scopes.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["MACROS", "TYPES", "VALUES", "Def", "Resolver", "Scope", "Target"]
+
+TYPES, VALUES, MACROS = 0, 1, 2
+_NAMESPACE = {
+    "mod": TYPES,
+    "struct": TYPES,
+    "enum": TYPES,
+    "union": TYPES,
+    "trait": TYPES,
+    "type_alias": TYPES,
+    "function": VALUES,
+    "const": VALUES,
+    "static": VALUES,
+    "macro_rules": MACROS,
+}
+_TYPE_KINDS = frozenset({"struct", "enum", "union", "trait", "type_alias"})
+_CALLABLE = frozenset({"function", "method"})
+_SCOPE_KINDS = frozenset({"function", "method"})
+
+#: A resolved name: an item id, or the key of a module without an item (a crate root).
+Target = int | str
+
+
+@dataclass(slots=True)
+class Def:
+    """One item as the resolver sees it."""
+
+    id: int
+    kind: str
+    name: str
+    parent: int
+    qualified_name: str
+    line: int
+    path: str
+    module: str
+    bodiless: bool = False
+    returns: list[str] | None = None
+
+
+@dataclass(slots=True)
+class Scope:
+    """A module or a function body: names defined and imported there."""
+
+    key: str
+    module: str
+    crate: str
+    lexical: str | None = None
+    items: dict[tuple[int, str], list[int]] = field(default_factory=dict)
+    imports: dict[str, list[list[str]]] = field(default_factory=dict)
+    globs: list[list[str]] = field(default_factory=list)
+
+
+class Resolver:
+    """The workspace's definitions and scopes, and the lookups over them."""
+
+    def __init__(self, files: list[tuple[str, dict[str, Any]]]) -> None:
+        self.files = files
+        self.defs: dict[int, Def] = {}
+        self.children: dict[int, list[int]] = defaultdict(list)
+        self.scopes: dict[str, Scope] = {}
+        self.crates: set[str] = set()
+        self.generics: dict[int, list[str]] = {}
+        self.assoc: dict[int, dict[str, list[tuple[int, int]]]] = defaultdict(dict)
+        self.external_assoc: dict[str, dict[str, list[tuple[int, int]]]] = defaultdict(dict)
+        self.impl_self: dict[int, list[int]] = {}
+        self.impl_trait: dict[int, list[int]] = {}
+        self.methods_by_name: dict[str, list[int]] = defaultdict(list)
+        self.module_items: dict[str, int] = {}
+        self.macros: dict[str, list[int]] = defaultdict(list)
+        self._memo: dict[tuple[str, str, int], list[Target]] = {}
+        self._busy: set[tuple[str, str, int]] = set()
+        for path, facts in files:
+            self._load(path, facts)
+
+    def _load(self, path: str, facts: dict[str, Any]) -> None:
+        module = facts["mod"]
+        crate = module.partition("::")[0]
+        self.crates.add(crate)
+        self._module_scope(module)
+        for row in facts["items"]:
+            ident, kind, name, parent, qualified, line, _vis, bodiless, returns = row
+            found = Def(ident, kind, name, parent, qualified, line, path, module, bodiless, returns)
+            self.defs[ident] = found
+            if parent:
+                self.children[parent].append(ident)
+            if kind == "mod":
+                self._module_scope(qualified)
+                self.module_items.setdefault(qualified, ident)
+            elif kind in _SCOPE_KINDS:
+                self.scopes[str(ident)] = Scope(str(ident), "", crate)
+        for ident, names in facts["gen"]:
+            self.generics[ident] = names
+
+    def _module_scope(self, key: str) -> Scope:
+        scope = self.scopes.get(key)
+        if scope is None:
+            scope = self.scopes[key] = Scope(key, key, key.partition("::")[0])
+        return scope
+
+    def link(self) -> None:
+        """Place every item and ``use`` in its scope, once all files are loaded."""
+        for ident, found in self.defs.items():
+            ns = _NAMESPACE.get(found.kind)
+            if found.kind in _SCOPE_KINDS:
+                scope = self.scopes[str(ident)]
+                outer = self.scope_of(found.parent, found.module)
+                scope.lexical, scope.module = outer.key, outer.module
+            if ns is None:
+                continue
+            home = self.home_scope(found)
+            if home is not None:
+                home.items.setdefault((ns, found.name), []).append(ident)
+            if found.kind == "method":
+                self.methods_by_name[found.name].append(ident)
+            elif found.kind == "macro_rules":
+                self.macros[found.name].append(ident)
+        for path, facts in self.files:
+            for owner, _line, _vis, segs, alias in facts["uses"]:
+                scope = self.scope_of(owner, facts["mod"])
+                if alias == "*":
+                    scope.globs.append(segs)
+                elif alias != "_" and segs:
+                    scope.imports.setdefault(alias or segs[-1], []).append(segs)
+
+    def home_scope(self, found: Def) -> Scope | None:
+        """The scope an item's name is defined in (None: an associated item)."""
+        if not found.parent:
+            return self.scopes[found.module]
+        parent = self.defs.get(found.parent)
+        if parent is None:
+            return self.scopes[found.module]
+        if parent.kind == "mod":
+            return self.scopes[parent.qualified_name]
+        if parent.kind in _SCOPE_KINDS:
+            return self.scopes[str(parent.id)]
+        return None
+
+    def scope_of(self, owner: int, module: str) -> Scope:
+        """The scope references made inside item ``owner`` are resolved in."""
+        while owner:
+            found = self.defs.get(owner)
+            if found is None:
+                break
+            if found.kind == "mod":
+                return self.scopes[found.qualified_name]
+            if found.kind in _SCOPE_KINDS:
+                return self.scopes[str(owner)]
+            owner = found.parent
+        return self.scopes[module]
+
+    def generic(self, owner: int, name: str) -> bool:
+        """Whether ``name`` is a generic parameter in scope at ``owner``."""
+        while owner:
+            if name in self.generics.get(owner, ()):
+                return True
+            found = self.defs.get(owner)
+            if found is None or found.kind == "mod":
+                return False
+            owner = found.parent
+        return False
+
+    def enclosing(self, owner: int, kinds: frozenset[str]) -> Def | None:
+        """The nearest item of one of ``kinds`` at or above ``owner``."""
+        while owner:
+            found = self.defs.get(owner)
+            if found is None or found.kind == "mod":
+                return None
+            if found.kind in kinds:
+                return found
+            owner = found.parent
+        return None
+
+    # -- lookups -----------------------------------------------------------
+
+    def lookup(self, scope: Scope, name: str, ns: int, lexical: bool = True) -> list[Target]:
+        """Candidates for ``name`` in ``scope`` (items, imports, globs, then outer scopes)."""
+        key = (scope.key, name, ns + 3 * lexical)
+        cached = self._memo.get(key)
+        if cached is not None:
+            return cached
+        if key in self._busy:
+            return []
+        self._busy.add(key)
+        found = list(scope.items.get((ns, name), ()))
+        if not found:
+            for segs in scope.imports.get(name, ()):
+                found.extend(self.resolve_use(scope, segs, ns))
+        if not found:
+            for segs in scope.globs:
+                for module in self.resolve_use(scope, segs, TYPES):
+                    found.extend(self.member(module, name, ns))
+        if not found and lexical and scope.lexical is not None:
+            found = self.lookup(self.scopes[scope.lexical], name, ns)
+        if not found and lexical and ns == TYPES and name in self.crates:
+            found = [name]
+        self._busy.discard(key)
+        found = list(dict.fromkeys(found))
+        self._memo[key] = found
+        return found
+
+    def resolve_use(self, scope: Scope, segs: list[str], ns: int) -> list[Target]:
+        """Where a ``use`` path leads (2018 paths, with a crate-relative fallback for 2015)."""
+        found = self.resolve(scope, segs, ns, 0)
+        if not found and segs[0] not in ("crate", "self", "super", "::"):
+            found = self.resolve(self._module_scope(scope.crate), segs, ns, 0, lexical=False)
+        return found
+
+    def resolve(
+        self, scope: Scope, segs: list[str], ns: int, owner: int, lexical: bool = True
+    ) -> list[Target]:
+        """Candidates for the path ``segs`` used at ``owner`` in ``scope``."""
+        first, rest = segs[0], segs[1:]
+        current: list[Target]
+        if first == "::":
+            if not rest or rest[0] not in self.crates:
+                return []
+            current, rest = [rest[0]], rest[1:]
+        elif first == "crate":
+            current = [scope.crate]
+        elif first in ("self", "super"):
+            module = _parent(scope.module) if first == "super" else scope.module
+            while rest[:1] == ["super"]:
+                module, rest = _parent(module), rest[1:]
+            current = [self.module_items.get(module, module)]
+        elif first == "Self":
+            current = list(self.self_types(owner))
+        elif owner and self.generic(owner, first):
+            return []
+        else:
+            current = self.lookup(scope, first, TYPES if rest else ns, lexical)
+        for index, seg in enumerate(rest):
+            space = ns if index == len(rest) - 1 else TYPES
+            current = [found for target in current for found in self.member(target, seg, space)]
+            if not current:
+                return []
+        return current
+
+    def member(self, target: Target, name: str, ns: int) -> list[Target]:
+        """``target::name``: a module's item, an enum's variant, a type's associated item."""
+        if isinstance(target, str):
+            scope = self.scopes.get(target)
+            return self.lookup(scope, name, ns, lexical=False) if scope is not None else []
+        found = self.defs.get(target)
+        if found is None:
+            return []
+        if found.kind == "mod":
+            return self.member(found.qualified_name, name, ns)
+        if found.kind == "enum" and ns != MACROS:
+            variants = [c for c in self.children[target] if self.defs[c].name == name]
+            if variants:
+                return list(variants)
+        if found.kind == "trait":
+            return [c for c in self.children[target] if self.defs[c].name == name]
+        if found.kind in _TYPE_KINDS:
+            return [m for m, _ in self.assoc[target].get(name, ())]
+        return []
+
+    def self_types(self, owner: int) -> list[Target]:
+        """What ``Self`` means at ``owner``: the impl's self type(s) or the trait."""
+        around = self.enclosing(owner, frozenset({"impl", "trait", "struct", "enum", "union"}))
+        if around is None:
+            return []
+        if around.kind == "impl":
+            return list(self.impl_self.get(around.id, ()))
+        return [around.id]
+
+    def qualified(self, target: Target) -> str:
+        """The qualified name of a resolved target."""
+        return target if isinstance(target, str) else self.defs[target].qualified_name
+
+    def written(self, scope: Scope, segs: list[str]) -> str:
+        """An unresolved path, its first segment expanded through a ``use`` if one names it."""
+        probe: Scope | None = scope
+        while probe is not None:
+            imported = probe.imports.get(segs[0])
+            if imported:
+                return "::".join([*imported[0], *segs[1:]])
+            probe = self.scopes[probe.lexical] if probe.lexical is not None else None
+        return "::".join(segs)
+
+
+def _parent(module: str) -> str:
+    return module.rpartition("::")[0] if "::" in module else module

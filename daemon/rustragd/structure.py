@@ -1,0 +1,93 @@
+"""Structural answers over items and edges: the implementations of a trait, a type's methods.
+
+Pure functions shared by the daemon's ``impls``/``methods`` ops and the benches.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from rustragd.model import Edge, Item
+
+__all__ = ["impls_of", "methods_of"]
+
+
+def _matches(item: Item, query: str, path: str) -> bool:
+    """A query names an item by its name or qualified name; ``path`` ("" any) picks its file."""
+    if path and item.path != path and not item.path.endswith("/" + path):
+        return False
+    return query in (item.name, item.qualified_name) or item.qualified_name.endswith("::" + query)
+
+
+def impls_of(
+    trait_query: str, items: Iterable[Item], edges: Iterable[Edge], path: str = ""
+) -> list[dict[str, object]]:
+    """Impls of the trait(s) named ``trait_query``: local traits through ``implements``
+    edges, external ones by the last segment of the unresolved path."""
+    by_id = {i.id: i for i in items}
+    traits = {i.id for i in by_id.values() if i.kind == "trait" and _matches(i, trait_query, path)}
+    last = trait_query.rpartition("::")[2]
+    found: dict[int, Item] = {}
+    for edge in edges:
+        if edge.rel != "implements":
+            continue
+        local = edge.dst in traits
+        external = not edge.dst and edge.target.rpartition("::")[2] == last
+        impl = by_id.get(edge.src)
+        if impl is not None and (local or (external and not traits)):
+            found[impl.id] = impl
+    return [
+        {
+            "type": i.name,
+            "path": i.path,
+            "start_line": i.start_line,
+            "end_line": i.end_line,
+            "id": i.id,
+        }
+        for i in sorted(found.values(), key=lambda i: (i.path, i.start_line))
+    ]
+
+
+def methods_of(
+    type_query: str, items: Iterable[Item], edges: Iterable[Edge], path: str = ""
+) -> tuple[list[dict[str, object]], list[str]]:
+    """Methods (inherent and through traits, ``via_trait`` "" when inherent) and traits
+    (explicit impls and derives) of the type(s) named ``type_query``."""
+    by_id = {i.id: i for i in items}
+    types = {
+        i.id
+        for i in by_id.values()
+        if i.kind in ("struct", "enum", "union") and _matches(i, type_query, path)
+    }
+    methods: dict[int, dict[str, object]] = {}
+    traits: dict[str, None] = {}
+    impls: set[int] = set()
+    edge_list = list(edges)
+    for edge in edge_list:
+        if edge.rel == "has_method" and edge.src in types:
+            method = by_id.get(edge.dst)
+            via = by_id.get(edge.via)
+            if method is not None:
+                methods[method.id] = {
+                    "name": method.name,
+                    "qualified_name": method.qualified_name,
+                    "path": method.path,
+                    "start_line": method.start_line,
+                    "end_line": method.end_line,
+                    "via_trait": _trait_name(via) if via is not None else "",
+                }
+        elif edge.rel == "impl_for" and edge.dst in types and edge.confidence == "exact":
+            impls.add(edge.src)
+        elif edge.rel == "derives" and edge.src in types:
+            traits[edge.target.rpartition("::")[2]] = None
+    for edge in edge_list:
+        if edge.rel == "implements" and edge.src in impls:
+            traits[edge.target.rpartition("::")[2]] = None
+    return list(methods.values()), list(traits)
+
+
+def _trait_name(via: Item) -> str:
+    """The trait a method comes through: a local trait, or an impl's ``<T as Trait>`` trait."""
+    if via.kind != "impl":
+        return via.name
+    return via.qualified_name.rpartition(" as ")[2].rstrip(">").rpartition("::")[2] or "?"
