@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import time
 
 import pytest
@@ -410,3 +411,25 @@ def test_long_repetitions_do_not_exhaust_the_stack() -> None:
     idents = [f"f{i}" for i in range(3000)]
     text = expand(definition, ", ".join(idents))
     assert text is not None and text.count("fn ") == 3000
+
+
+def test_tt_repetition_keeps_tokens_glued() -> None:
+    body = "macro_rules! num_128 { ($t:ident) => { fn $t() {} }; } num_128!(a); fn b() {}"
+    text = expand(FORWARD["serde_if_integer128"], body)
+    root = parsed(text)
+    assert names(root, "macro_definition") == ["num_128"]
+    assert names(root, "function_item") == ["b"]
+
+
+def test_mutated_definitions_and_invocations_never_raise() -> None:
+    rnd = random.Random(7)
+    pieces = [*"$()[]{}<>,;:=!#'\"r\\/*+?-.&|ab01 \n", "=>", "::", "$x:ty", "$($x:tt)*", "'a"]
+    definitions = [PRIMITIVE, DEFINE_BOOL, PARTIALEQ_NUMERIC, DECLARE_ERROR_TRAIT]
+    for _ in range(2000):
+        definition = rnd.choice(definitions)
+        cut = rnd.randrange(len(definition))
+        mutated = definition[:cut] + rnd.choice(pieces) + definition[cut + rnd.randrange(3) :]
+        invocation = "".join(rnd.choice(pieces) for _ in range(rnd.randrange(12)))
+        for text in (expand(mutated, invocation), expand(definition, invocation)):
+            assert text is None or isinstance(text, str)
+        expand_recursive({"m": mutated, **FORWARD}, "m", invocation)

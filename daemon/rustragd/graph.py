@@ -14,12 +14,16 @@ class Graph:
     def __init__(self, edges: Iterable[Edge] = ()) -> None:
         self.outgoing: dict[int, list[Edge]] = defaultdict(list)
         self.incoming: dict[int, list[Edge]] = defaultdict(list)
-        self.count = 0
-        for edge in edges:
+        self.edges = list(edges)
+        for edge in self.edges:
             self.outgoing[edge.src].append(edge)
             if edge.dst:
                 self.incoming[edge.dst].append(edge)
-            self.count += 1
+
+    @property
+    def count(self) -> int:
+        """Number of edges."""
+        return len(self.edges)
 
     def edges_from(self, item_id: int, rel: str | None = None) -> list[Edge]:
         """Edges leaving ``item_id`` (of one relation when given)."""

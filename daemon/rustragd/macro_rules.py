@@ -209,24 +209,16 @@ def _unit(trees: tuple[_Tree, ...], i: int) -> str:
 _Scanner = Callable[[tuple[_Tree, ...], int], "int | None"]
 
 
-def _scan_until(
-    trees: tuple[_Tree, ...], pos: int, stops: frozenset[str], angles: bool = False
-) -> int:
-    """Index of the first top-level unit in ``stops`` (stop words included) from ``pos``."""
-    depth, i = 0, pos
+def _scan_until(trees: tuple[_Tree, ...], pos: int, stops: frozenset[str]) -> int:
+    """Index of the first unit or word in ``stops`` from ``pos`` (groups are skipped whole)."""
+    i = pos
     while i < len(trees):
         tree = trees[i]
         if isinstance(tree, _Group):
-            if depth == 0 and tree.delim in stops and i > pos:
-                return i
             i += 1
             continue
         unit = _unit(trees, i) or tree.text
-        if angles and unit == "<":
-            depth += 1
-        elif angles and unit == ">" and depth > 0:
-            depth -= 1
-        elif depth == 0 and unit in stops:
+        if unit in stops:
             return i
         i += len(unit) if tree.kind == "punct" else 1
     return i

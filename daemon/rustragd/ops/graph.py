@@ -1,4 +1,7 @@
-"""Structural questions answered from the resolved graph: callers, callees, uses, neighbors."""
+"""Structural questions answered from the resolved graph.
+
+callers, callees, uses, neighbors, impls, methods.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ from typing import Any
 from rustrag_protocol import ErrorCode, ProtocolError
 from rustragd.hits import to_hits
 from rustragd.model import Edge, Item
+from rustragd.structure import impls_of, methods_of
 from rustragd.ops import args as a
 from rustragd.ops.registry import Context, op
 from rustragd.workspace import Workspace
@@ -119,3 +123,27 @@ async def neighbors(context: Context, args: dict[str, Any]) -> dict[str, Any]:
             hit.update(direction=direction, rel=edge.rel, via=edge.via, extra=edge.extra)
             edges.append(hit)
     return {"item": to_hits(workspace, [item])[0], "edges": edges}
+
+
+@op("impls")
+async def impls(context: Context, args: dict[str, Any]) -> dict[str, Any]:
+    """Implementations of a trait (local traits through resolved edges)."""
+    workspace = context.daemon.resolve(context.root)
+    name = a.required_string(args, "name")
+    found = impls_of(name, workspace.table.items.values(), workspace.graph.edges)
+    return {"trait": name, "impls": found}
+
+
+@op("methods")
+async def methods(context: Context, args: dict[str, Any]) -> dict[str, Any]:
+    """Inherent and trait methods of a type (``via_trait`` names the trait), and its traits."""
+    workspace = context.daemon.resolve(context.root)
+    name = a.required_string(args, "name")
+    path = a.string(args, "path")
+    found, traits = methods_of(
+        name,
+        workspace.table.items.values(),
+        workspace.graph.edges,
+        workspace.relative(path) if path else "",
+    )
+    return {"type": name, "methods": found, "traits": traits}
