@@ -122,6 +122,8 @@ def daemon_env() -> Iterator[DaemonEnv]:
     env["XDG_CONFIG_HOME"] = str(base / "config")
     env["RUSTRAG_SOCKET"] = str(base / "run" / "rustragd.sock")
     env["RUSTRAG_WORKERS"] = "2"
+    # Embedding is slow on a CPU; tests of ask and vectors switch it on.
+    env["RUSTRAG_EMBEDDINGS"] = "0"
     denv = DaemonEnv(base, base / "run" / "rustragd.sock", base / "state" / "rustrag", env)
     yield denv
     if denv.process is not None and denv.process.poll() is None:

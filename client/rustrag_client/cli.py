@@ -20,6 +20,7 @@ from rustrag_client.connection import (
     connect,
 )
 from rustrag_client.output import (
+    context_pack,
     edges_table,
     generic_text,
     hits_table,
@@ -109,6 +110,11 @@ def _parser() -> argparse.ArgumentParser:
     uses.add_argument("--limit", type=int)
     neighbors = command("neighbors", "every edge of one item")
     neighbors.add_argument("id", type=int)
+    ask = command("ask", "find the code a question is about, with its graph context")
+    ask.add_argument("query", metavar="QUESTION")
+    ask.add_argument("-k", type=int, default=10, help="results (default 10)")
+    ask.add_argument("--budget", type=int, help="token budget for results and context")
+    ask.add_argument("--mode", choices=("hybrid", "vector", "lexical"), default="hybrid")
     forget = command("forget", "unregister a workspace and delete its index")
     forget.add_argument("path")
     command("shutdown", "stop the daemon")
@@ -147,6 +153,13 @@ def _request_args(options: argparse.Namespace) -> dict[str, Any]:
         return {"name": options.name, "path": options.path}
     if command == "neighbors":
         return {"id": options.id}
+    if command == "ask":
+        return {
+            "query": options.query,
+            "k": options.k,
+            "budget": options.budget,
+            "mode": options.mode,
+        }
     return {}
 
 
@@ -157,6 +170,8 @@ def _render(command: str, result: Any, options: argparse.Namespace) -> tuple[str
     if command in ("callers", "callees", "uses"):
         hits = result["results"]
         return edges_table(hits), EXIT_OK if hits else EXIT_EMPTY
+    if command == "ask":
+        return context_pack(result), EXIT_OK if result["results"] else EXIT_EMPTY
     if command == "neighbors":
         return edges_table(result["edges"]), EXIT_OK if result["edges"] else EXIT_EMPTY
     if command == "impls":
@@ -179,7 +194,7 @@ def _render(command: str, result: Any, options: argparse.Namespace) -> tuple[str
 
 
 def _is_empty(command: str, result: Any) -> bool:
-    if command in ("symbols", "search", "def", "callers", "callees", "uses"):
+    if command in ("symbols", "search", "def", "callers", "callees", "uses", "ask"):
         return not result["results"]
     if command == "impls":
         return not result["impls"]

@@ -16,6 +16,25 @@ def hits_table(hits: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def _code_block(hit: dict[str, Any], note: str) -> str:
+    header = f"### {hit['path']}:{hit['start_line']}-{hit['end_line']} {hit['kind']} "
+    header += f"`{hit['qualified_name']}`{note}"
+    return f"{header}\n\n```rust\n{hit['snippet'].rstrip()}\n```"
+
+
+def context_pack(result: dict[str, Any]) -> str:
+    """Markdown ready to paste into a prompt: the results, then their graph context."""
+    parts = ["## Relevant code"]
+    parts += [_code_block(hit, "") for hit in result["results"]]
+    if result["context"]:
+        parts.append("## Related code")
+        parts += [_code_block(hit, f" ({hit['reason']})") for hit in result["context"]]
+    missing = result.get("vectors_missing")
+    if missing:
+        parts.append(f"_({missing} items are not embedded yet; results may improve.)_")
+    return "\n\n".join(parts)
+
+
 def edges_table(hits: list[dict[str, Any]]) -> str:
     """One line per edge: where it is written, its confidence, the item at its far end."""
     lines = []
@@ -66,6 +85,9 @@ def status_text(status: dict[str, Any], brief: bool) -> str:
             f"store {w['store_bytes'] / 1e6:.1f} MB"
             + (f", last index {took:.0f} ms" if took is not None else "")
         )
+        vectors = w.get("vectors", {})
+        if vectors.get("embedded") or vectors.get("pending"):
+            lines.append(f"  vectors: {vectors['embedded']} embedded, {vectors['pending']} pending")
         kinds = ", ".join(f"{k} {n}" for k, n in w.get("items_by_kind", {}).items())
         if kinds:
             lines.append(f"  {kinds}")

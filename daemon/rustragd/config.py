@@ -35,6 +35,16 @@ class Config:
     files_per_batch: int = 0
     """Files per worker batch and store transaction; 0 derives it from the L3 cache size."""
     shutdown_timeout: float = 10.0
+    embeddings: bool = True
+    """Embed items for ``ask``; off, ``ask`` is lexical only."""
+    embed_model_dir: Path | None = None
+    """A directory with ``model.onnx`` and ``tokenizer.json``; None: all-MiniLM-L6-v2 int8."""
+    embed_max_tokens: int = 128
+    embed_batch: int = 32
+    embed_pooling: str = "mean"
+    embed_query_prefix: str = ""
+    embed_document_prefix: str = ""
+    embed_recipe: str = "full"
 
     @classmethod
     def load(
@@ -50,6 +60,7 @@ class Config:
         env = {
             "log_level": os.environ.get("RUSTRAG_LOG_LEVEL"),
             "workers": os.environ.get("RUSTRAG_WORKERS"),
+            "embeddings": os.environ.get("RUSTRAG_EMBEDDINGS"),
         }
         config = config.merged({k: v for k, v in env.items() if v}, source="environment")
         return config.merged({k: v for k, v in (overrides or {}).items() if v is not None}, "flags")
@@ -80,9 +91,24 @@ def _read_yaml(path: Path) -> dict[str, Any]:
 
 def _convert(name: str, value: Any, source: str) -> Any:
     try:
-        if name in ("socket_path", "state_dir"):
+        if name in ("socket_path", "state_dir", "embed_model_dir"):
             return Path(os.path.expanduser(str(value)))
-        if name in ("max_frame", "workers", "files_per_batch"):
+        if name == "embeddings":
+            if isinstance(value, bool):
+                return value
+            text = str(value).lower()
+            if text not in ("1", "0", "true", "false", "yes", "no", "on", "off"):
+                raise ValueError("must be true or false")
+            return text in ("1", "true", "yes", "on")
+        if name == "embed_pooling" and value not in ("mean", "cls"):
+            raise ValueError("must be mean or cls")
+        if name == "embed_recipe":
+            from rustragd.embed_text import RECIPES
+
+            if value not in RECIPES:
+                raise ValueError(f"must be one of {', '.join(RECIPES)}")
+            return str(value)
+        if name in ("max_frame", "workers", "files_per_batch", "embed_max_tokens", "embed_batch"):
             number = int(value)
             if number < 0:
                 raise ValueError("must not be negative")

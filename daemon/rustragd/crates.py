@@ -112,7 +112,7 @@ def module_paths(root: Path, crates: list[Crate], files: list[str]) -> dict[str,
             continue
         for decl in mod_declarations(source):
             child = _declared_file(rel, mod_rs, decl, known)
-            if child is not None and child not in found:
+            if child is not None and child[0] not in found:
                 names = [name for name, _ in decl.inline]
                 queue.append((child[0], [*module, *names, decl.name], child[1]))
     for rel in files:

@@ -14,9 +14,11 @@ from rustrag_protocol import ErrorCode, ProtocolError
 
 from rustragd.clock import Clock
 from rustragd.config import Config
+from rustragd.embeddings import EmbeddingService
 from rustragd.indexer import WorkspaceMissing, index_workspace
 from rustragd.machine import default_batch_files, l3_bytes
 from rustragd.pool import ExtractorPool
+from rustragd.semantic import EmbeddingModel
 from rustragd.workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -37,6 +39,17 @@ class Daemon:
         )
         self.workspaces: dict[Path, Workspace] = {}
         self.stopping = asyncio.Event()
+        self.embeddings = EmbeddingService(
+            config, lambda: [w.semantic for w in self.workspaces.values()]
+        )
+        self.model: EmbeddingModel | None = None
+
+    async def start(self) -> None:
+        """Load the embedding model (when enabled), then reopen the registered workspaces."""
+        if self.config.embeddings:
+            self.model = await asyncio.to_thread(self.embeddings.load)
+            self.embeddings.start()
+        self.restore()
 
     # -- registry -----------------------------------------------------------------------
 
@@ -71,9 +84,16 @@ class Daemon:
     # -- workspaces ---------------------------------------------------------------------
 
     def _open(self, root: Path) -> Workspace:
-        workspace = Workspace(root, self.config.state_dir)
+        workspace = Workspace(root, self.config.state_dir, self.model)
         self.workspaces[root] = workspace
+        self.semantic_changed(workspace)
         return workspace
+
+    def semantic_changed(self, workspace: Workspace) -> None:
+        """Start embedding what a workspace has pending."""
+        if workspace.semantic.pending:
+            workspace.semantic.idle.clear()
+            self.embeddings.wake()
 
     def add(self, root: Path) -> Workspace:
         """Register ``root`` (an absolute, resolved directory) and return its workspace."""
@@ -110,6 +130,8 @@ class Daemon:
         """Stop indexing, close the store, delete its state and unregister."""
         await self.cancel_index(workspace)
         del self.workspaces[workspace.root]
+        workspace.semantic.pending.clear()
+        workspace.semantic.idle.set()
         self._save_registry()
         await asyncio.to_thread(workspace.close)
         await asyncio.to_thread(shutil.rmtree, workspace.state_dir.parent, True)
@@ -127,7 +149,9 @@ class Daemon:
 
     async def _run_index(self, workspace: Workspace) -> None:
         try:
-            await index_workspace(workspace, self.pool, self.clock, self.files_per_batch)
+            await index_workspace(
+                workspace, self.pool, self.clock, self.files_per_batch, self.semantic_changed
+            )
             workspace.state = "ready"
             workspace.last_error = None
         except asyncio.CancelledError:
@@ -152,9 +176,10 @@ class Daemon:
             await asyncio.gather(job, return_exceptions=True)
 
     async def wait_idle(self, workspaces: list[Workspace]) -> None:
-        """Return once none of ``workspaces`` has work in flight."""
+        """Return once none of ``workspaces`` has work in flight, vectors included."""
         for workspace in workspaces:
             await workspace.idle.wait()
+            await workspace.semantic.idle.wait()
 
     # -- lifecycle ----------------------------------------------------------------------
 
@@ -163,9 +188,10 @@ class Daemon:
         return round(time.monotonic() - self.started, 3)
 
     async def close(self) -> None:
-        """Stop every job, close every store and the worker pool."""
+        """Stop every job, save the vector indexes, close every store and the worker pool."""
         for workspace in list(self.workspaces.values()):
             await self.cancel_index(workspace)
+        await self.embeddings.close()
         for workspace in list(self.workspaces.values()):
             await asyncio.to_thread(workspace.close)
         await asyncio.to_thread(self.pool.shutdown)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from blake3 import blake3
 
-from rustragd.facts import FactCollector
+from rustragd.facts import EXPRESSION, ITEM, REPARSED, STATEMENT, FactCollector
 from rustragd.ids import item_id
 from rustragd.model import FileExtract, Item
 from rustragd.parser import Node, definitions, error_count, parse
@@ -95,18 +95,20 @@ def extract_fragment(
     scope: tuple[str, int, str, str],
     line: int,
     seen: dict[tuple[str, str], int],
+    shift: int = 0,
 ) -> tuple[list[Item], bytes]:
     """Items and facts of macro-made code (``source``) placed in ``scope`` at ``line``.
 
     ``scope`` is ``(qualified prefix, parent id, parent kind, module)``; every
     item gets the invocation's line; ``seen`` counts names already used in the
-    file, so that ids stay distinct and stable.
+    file, so that ids stay distinct and stable. ``line`` 0 keeps the fragment's own
+    lines, ``shift`` lines down (a macro body passed through unchanged).
     """
     prefix, parent, owner, module = scope
     state = _FileState(rel_path, source, module)
     state.seen = seen
     state.pinned = state.facts.pinned = line
-    state.walk(parse(source).root_node, source, _Scope(prefix, parent, owner, module), 1, 0)
+    state.walk(parse(source).root_node, source, _Scope(prefix, parent, owner, module), 1, shift)
     return state.items, state.facts.pack()
 
 
@@ -126,13 +128,19 @@ class _FileState:
         scopes: dict[int, _Scope] = {}
         outer, self.facts.outer = self.facts.outer, scope.parent
         for label, node, name_node in definitions(root):
-            if depth and node.has_error:
+            if depth and node.has_error and _broken(node):
                 continue
             if label == _MACRO:
                 where = _item_scope(node, scope, scopes)
-                self.facts.macro(node, src, shift, where is not None)
-                if where is not None and depth < _MACRO_DEPTH:
-                    self.expand(node, where, depth, shift)
+                body = self.reparsable(node) if where is not None and depth < _MACRO_DEPTH else b""
+                if where is not None:
+                    position = REPARSED if body else ITEM
+                else:
+                    position = STATEMENT if _statement(node) else EXPRESSION
+                self.facts.macro(node, src, shift, position)
+                if where is not None and body:
+                    start = node.named_children[-1].start_point.row
+                    self.walk(parse(body).root_node, body, where, depth + 1, shift + start)
                 continue
             where = _item_scope(node, scope, scopes) or _body_scope(node, scope, scopes)
             if where is None:
@@ -145,15 +153,15 @@ class _FileState:
         self.facts.scan(root, src, shift)
         self.facts.outer = outer
 
-    def expand(self, node: Node, scope: _Scope, depth: int, shift: int) -> None:
-        """Re-parse an item-position macro body as items, keeping file line numbers."""
+    def reparsable(self, node: Node) -> bytes:
+        """An item-position macro body that mentions an item keyword, to re-parse as items."""
         body = node.named_children[-1]
         inner = (body.text or b"")[1:-1].rstrip()
-        if body.type == "token_tree" and _ITEM_KEYWORD.search(inner):
-            if not inner.endswith((b";", b"}")):
-                inner += b";"  # `thread_local!(static X: T = e)` leaves out the last `;`
-            sub = parse(inner)
-            self.walk(sub.root_node, inner, scope, depth + 1, shift + body.start_point.row)
+        if body.type != "token_tree" or not _ITEM_KEYWORD.search(inner):
+            return b""
+        if not inner.endswith((b";", b"}")):
+            inner += b";"  # `thread_local!(static X: T = e)` leaves out the last `;`
+        return inner
 
     def add(
         self, kind: str, node: Node, name_node: Node, src: bytes, scope: _Scope, shift: int
@@ -233,6 +241,22 @@ def _item_scope(node: Node, root: _Scope, scopes: dict[int, _Scope]) -> _Scope |
             return found
         container = owner.parent
     return None
+
+
+def _statement(node: Node) -> bool:
+    """Whether a macro invocation is a statement of a block (``m! { ... }`` in a fn body)."""
+    parent = node.parent
+    return parent is not None and parent.type in ("expression_statement", "block")
+
+
+def _broken(node: Node) -> bool:
+    """Whether a syntax error sits in an item's header, not just inside its body (an
+    impl whose method uses ``try!``, which the grammar does not parse, is still an impl)."""
+    body = node.child_by_field_name("body")
+    for child in node.children:
+        if child.has_error and not (body is not None and child.id == body.id):
+            return True
+    return node.is_error or node.is_missing
 
 
 def _body_scope(node: Node, root: _Scope, scopes: dict[int, _Scope]) -> _Scope | None:

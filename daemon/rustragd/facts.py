@@ -20,7 +20,10 @@ later without the sources. Layout (all lists, for compactness):
   and paths (lists of segments);
 * ``impls``: ``[impl id, line, self template, self head segments | None, trait segments | None]``;
 * ``derives``: ``[type id, line, [segments...]]``;
-* ``macros``: ``[owner, line, segments, invocation text ("" unless at item position)]``;
+* ``macros``: ``[owner, line, segments, arguments, arguments' line, position]``:
+  the text inside the invocation's delimiters ("" in expression position);
+  position 0 expression, 1 item, 2 item whose body the extractor re-parsed as
+  items, 3 statement;
 * ``rules``: ``[macro_rules id, name, definition text]``.
 
 ``owner`` is the id of the innermost enclosing item (0: the file itself).
@@ -36,7 +39,10 @@ import msgpack
 from rustragd.model import Item
 from rustragd.parser import Node, captures_in_order
 
-__all__ = ["FactCollector", "unpack_facts"]
+__all__ = ["EXPRESSION", "ITEM", "REPARSED", "STATEMENT", "FactCollector", "unpack_facts"]
+
+#: Positions of a macro invocation (see ``macros`` above).
+EXPRESSION, ITEM, REPARSED, STATEMENT = 0, 1, 2, 3
 
 _PATHS = frozenset({"identifier", "type_identifier", "scoped_identifier", "scoped_type_identifier"})
 _LEAF_TOKENS = frozenset({"lifetime", "primitive_type", "string_literal", "integer_literal"})
@@ -94,14 +100,18 @@ class FactCollector:
             if derived:
                 self.derives.append([item.id, item.start_line, derived])
 
-    def macro(self, node: Node, src: bytes, shift: int, item_position: bool) -> None:
-        """Record a macro invocation; at item position with its text, for expansion."""
+    def macro(self, node: Node, src: bytes, shift: int, position: int) -> None:
+        """Record a macro invocation; its arguments too unless in expression position."""
         name = node.child_by_field_name("macro")
         segs = segments(name, src) if name is not None else None
         if segs is not None:
-            text = _text(node, src) if item_position else ""
+            body = node.named_children[-1] if position else None
+            text, body_line = "", 0
+            if body is not None and body.type == "token_tree":
+                text = _text(body, src)[1:-1]
+                body_line = body.start_point.row + shift + 1
             line = self.pinned or node.start_point.row + shift + 1
-            self.macros.append([self._owner(node), line, segs, text])
+            self.macros.append([self._owner(node), line, segs, text, body_line, position])
 
     def scan(self, root: Node, src: bytes, shift: int) -> None:
         """Run ``facts.scm`` over ``root`` (one parse: the file or a macro body)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 
 from rustragd.clock import Clock
 from rustragd.crates import discover_crates, module_paths
@@ -20,14 +21,30 @@ class WorkspaceMissing(Exception):
     """The workspace root is gone or is not a directory."""
 
 
-async def resolve_graph(workspace: Workspace, pool: ExtractorPool) -> None:
+#: Called after the retrieval indexes of a workspace changed (to start embedding).
+Notify = Callable[[Workspace], None]
+
+
+async def resolve_graph(workspace: Workspace, pool: ExtractorPool, notify: Notify) -> None:
     """Re-resolve the whole workspace's relations from the stored facts."""
     started = time.perf_counter()
     facts = await asyncio.to_thread(workspace.store.load_facts)
     resolution = await pool.resolve(sorted(facts.items()))
     await asyncio.to_thread(workspace.store.replace_graph, resolution)
-    workspace.apply_resolution(resolution)
+    gone = workspace.apply_resolution(resolution)
+    await asyncio.to_thread(workspace.semantic.update, resolution.items, gone)
+    notify(workspace)
     workspace.last_resolve_ms = round((time.perf_counter() - started) * 1000, 1)
+
+
+async def _store(
+    workspace: Workspace, extracts: list[FileExtract], removed: list[str], notify: Notify
+) -> None:
+    await asyncio.to_thread(workspace.store.replace_files, extracts, removed)
+    gone = workspace.apply(extracts, removed)
+    items = [item for extract in extracts for item in extract.items]
+    await asyncio.to_thread(workspace.semantic.update, items, gone)
+    notify(workspace)
 
 
 def _plan(workspace: Workspace) -> tuple[list[Job], list[str]]:
@@ -49,7 +66,7 @@ def _plan(workspace: Workspace) -> tuple[list[Job], list[str]]:
 
 
 async def index_workspace(
-    workspace: Workspace, pool: ExtractorPool, clock: Clock, files_per_batch: int
+    workspace: Workspace, pool: ExtractorPool, clock: Clock, files_per_batch: int, notify: Notify
 ) -> None:
     """Bring the workspace's store in line with the files on disk (by content hash)."""
     started = time.perf_counter()
@@ -74,15 +91,13 @@ async def index_workspace(
                     else:
                         assert isinstance(outcome, Unchanged)
             if extracts or vanished:
-                await asyncio.to_thread(workspace.store.replace_files, extracts, vanished)
-                workspace.apply(extracts, vanished)
+                await _store(workspace, extracts, vanished, notify)
                 clock.advance()
         if removed:
-            await asyncio.to_thread(workspace.store.replace_files, [], removed)
-            workspace.apply([], removed)
+            await _store(workspace, [], removed, notify)
             clock.advance()
         if workspace.graph_stale:
-            await resolve_graph(workspace, pool)
+            await resolve_graph(workspace, pool, notify)
             clock.advance()
     finally:
         for future in pending:

@@ -46,11 +46,12 @@ def terms(text: str) -> list[str]:
 
 
 def lexical_text(item: Item) -> str:
-    """What the lexical index holds for an item: name, qualified name, signature, doc.
+    """What the lexical index holds for an item: name, qualified name, signature, doc, source.
 
     Identifier splitting happens when the text is indexed, not here.
     """
-    return "\n".join(p for p in (item.name, item.qualified_name, item.signature, item.doc) if p)
+    parts = (item.name, item.qualified_name, item.signature, item.doc, item.snippet)
+    return "\n".join(p for p in parts if p)
 
 
 def _schema() -> tantivy.Schema:

@@ -335,7 +335,7 @@ class _Graph:
             self.edge(owner, "uses_type", found, line, path, written, extra=key)
 
     def _expands(self, path: str, module: str, row: list[Any]) -> None:
-        owner, line, segs, _text = row
+        owner, line, segs = row[0], row[1], row[2]
         r = self.r
         crate = module.partition("::")[0]
         name = segs[-1]

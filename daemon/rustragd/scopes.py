@@ -120,14 +120,14 @@ class Resolver:
                 scope = self.scopes[str(ident)]
                 outer = self.scope_of(found.parent, found.module)
                 scope.lexical, scope.module = outer.key, outer.module
+            if found.kind == "method":
+                self.methods_by_name[found.name].append(ident)
             if ns is None:
                 continue
             home = self.home_scope(found)
             if home is not None:
                 home.items.setdefault((ns, found.name), []).append(ident)
-            if found.kind == "method":
-                self.methods_by_name[found.name].append(ident)
-            elif found.kind == "macro_rules":
+            if found.kind == "macro_rules":
                 self.macros[found.name].append(ident)
         for path, facts in self.files:
             for owner, _line, _vis, segs, alias in facts["uses"]:

@@ -143,9 +143,10 @@ class Server:
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, self._on_signal, signum)
+        # Clients that connect meanwhile wait in the listen backlog.
+        await self.daemon.start()
         server = await asyncio.start_unix_server(self._serve_connection, sock=listener)
         log.info("rustragd %d listening on %s", os.getpid(), self.config.socket_path)
-        self.daemon.restore()
         systemd.notify_ready()
         systemd.notify_status(f"serving {len(self.daemon.workspaces)} workspaces")
         try:

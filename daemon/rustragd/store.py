@@ -46,6 +46,10 @@ _SCHEMA = (
     ":create edge {src: Int, rel: String, dst: Int, path: String, line: Int, target: String"
     " => confidence: String, via: Int, extra: String}",
     ":create type {fingerprint: String => canonical: String, definition: Int}",
+    # Content-addressed embedding cache (key: blake3 of model id + text) and what each
+    # item's vector currently is.
+    ":create embedding {key: Bytes => vector: Bytes}",
+    ":create item_vector {id: Int => key: Bytes}",
 )
 
 _EDGE_COLUMNS = ("src", "rel", "dst", "path", "line", "target", "confidence", "via", "extra")
@@ -56,7 +60,7 @@ class StoreError(Exception):
 
 
 class GraphStore:
-    """Files and items of one workspace, persisted in CozoDB (sqlite engine).
+    """Files and items of one workspace, persisted in CozoDB (RocksDB engine).
 
     Writes of one batch of files happen in one transaction, so a kill at any
     moment leaves each file either fully old or fully new.
@@ -67,7 +71,7 @@ class GraphStore:
         self.path = path
         self._lock = threading.Lock()
         try:
-            self._db = Client("sqlite", str(path), dataframe=False)
+            self._db = Client("rocksdb", str(path), dataframe=False)
         except Exception as exc:
             raise StoreError(f"cannot open the store at {path}: {exc}") from exc
         self._ensure_schema()
@@ -193,11 +197,50 @@ class GraphStore:
             script, {"paths": paths, "items": item_rows, "files": file_rows, "facts": facts_rows}
         )
 
-    def disk_bytes(self) -> int:
-        """Bytes used on disk by the database files."""
-        return sum(
-            p.stat().st_size for p in self.path.parent.glob(self.path.name + "*") if p.is_file()
+    def full_items(self) -> list[Item]:
+        """Every item with doc and snippet (start-up of the retrieval indexes)."""
+        listed = ", ".join(_ITEM_COLUMNS)
+        items = []
+        for relation in ("item", "derived_item"):
+            rows = self._run(f"?[{listed}] := *{relation}{{{listed}}}")
+            items += [_item_from_columns(dict(zip(_ITEM_COLUMNS, r, strict=True))) for r in rows]
+        return items
+
+    def item_vector_keys(self) -> dict[int, bytes]:
+        """Which cached vector each embedded item has."""
+        return {row[0]: bytes(row[1]) for row in self._run("?[id, key] := *item_vector{id, key}")}
+
+    def cached_vectors(self, keys: Iterable[bytes]) -> dict[bytes, bytes]:
+        """Stored vectors (float32 bytes) for the cache keys that have one."""
+        wanted = [[key] for key in keys]
+        if not wanted:
+            return {}
+        rows = self._run(
+            "k[key] <- $keys ?[key, vector] := k[key], *embedding{key, vector}", {"keys": wanted}
         )
+        return {bytes(row[0]): bytes(row[1]) for row in rows}
+
+    def item_vectors(self) -> list[tuple[int, bytes]]:
+        """``(id, vector bytes)`` of every embedded item, to rebuild the vector index."""
+        rows = self._run("?[id, vector] := *item_vector{id, key}, *embedding{key, vector}")
+        return [(row[0], bytes(row[1])) for row in rows]
+
+    def save_vectors(self, rows: Sequence[tuple[int, bytes, bytes]], forget: Sequence[int]) -> None:
+        """Record ``(id, key, vector)`` rows (cache and item) and drop ``forget`` items' rows."""
+        self._run(
+            "{ ?[key, vector] <- $cache :put embedding {key => vector} }"
+            "{ ?[id, key] <- $items :put item_vector {id => key} }"
+            "{ ?[id] <- $forget :rm item_vector {id} }",
+            {
+                "cache": [[key, vector] for _, key, vector in rows],
+                "items": [[item_id, key] for item_id, key, _ in rows],
+                "forget": [[item_id] for item_id in forget],
+            },
+        )
+
+    def disk_bytes(self) -> int:
+        """Bytes used on disk by the database (a RocksDB directory)."""
+        return sum(p.stat().st_size for p in self.path.rglob("*") if p.is_file())
 
 
 def _item_columns(item: Item) -> list[Any]:

@@ -58,6 +58,10 @@ class SymbolTable:
             ids.append(item.id)
         self._by_path[path] = ids
 
+    def ids_of(self, path: str) -> set[int]:
+        """Ids of the items of one file (or group)."""
+        return set(self._by_path.get(path, ()))
+
     def remove_file(self, path: str) -> None:
         """Forget every item of one file."""
         for item_id in self._by_path.pop(path, ()):

@@ -39,6 +39,11 @@ COOKIE_PREFIX = ".rustrag-cookie-"
 _WATCHED_NAMES = frozenset({"Cargo.toml", ".gitignore"})
 
 
+def _interesting(name: str) -> bool:
+    """Whether a file of this name is reported."""
+    return name.endswith(".rs") or name in _WATCHED_NAMES
+
+
 @dataclass(slots=True)
 class ChangeBatch:
     """One coalesced set of changes, as workspace-relative ``/`` paths.
@@ -112,10 +117,11 @@ class RustFilter(DefaultFilter):
         self._root = str(root)
         self._rules = rules
         self._dirs = dirs
-        self._lock = lock
+        #: The git lock file, relative to the root, when it lies inside it.
+        self.lock = lock
 
     def relative(self, path: str) -> str | None:
-        """``path`` relative to the root with ``/`` separators; ``""`` for the root, None outside."""
+        """``path`` relative to the root, ``/``-separated; ``""`` for the root, None outside."""
         if path == self._root:
             return ""
         if not path.startswith(self._prefix):
@@ -129,14 +135,14 @@ class RustFilter(DefaultFilter):
             return False
         if rel == "":
             return change == Change.deleted
-        if rel == self._lock:
+        if rel == self.lock:
             return True
         name = rel.rpartition("/")[2]
         if name.startswith(COOKIE_PREFIX):
             return change != Change.deleted
         if not super().__call__(change, rel):
             return False
-        if name.endswith(".rs") or name in _WATCHED_NAMES:
+        if _interesting(name):
             return not self._rules.ignored(rel)
         if change == Change.deleted:
             return rel in self._dirs
@@ -173,7 +179,7 @@ class WorkspaceWatcher:
         root: Path,
         on_batch: Callable[[ChangeBatch], Awaitable[None]],
         debounce_ms: int = 30,
-        step_ms: int = 10,
+        step_ms: int = 5,
         *,
         max_hold_s: float = 30.0,
         rescan_on_start: bool = True,
@@ -189,15 +195,13 @@ class WorkspaceWatcher:
         self._dirs: set[str] = set()
         self._pending = _Pending(rescan=rescan_on_start)
         self._cookies: dict[str, asyncio.Future[None]] = {}
+        self._seen_cookies: list[str] = []
         self._counter = itertools.count()
         self._rounds = 0
         self._round_done = asyncio.Condition()
         self._poller: asyncio.Task[None] | None = None
-        gitdir = git_dir(self.root)
-        self._lock = gitdir / "index.lock" if gitdir else None
-        inside = self.root / ".git"
-        self._cookie_dir = inside if gitdir is not None and gitdir == inside else self.root
-        self._filter = RustFilter(self.root, self._rules, self._dirs, self._relative(self._lock))
+        self._lock: Path | None = None
+        self._filter = RustFilter(self.root, self._rules, self._dirs, None)
 
     # -- public API -----------------------------------------------------------
 
@@ -210,6 +214,7 @@ class WorkspaceWatcher:
                     continue
                 self._rules.clear()
                 self._scan_dirs()
+                self._find_git()
                 try:
                     await self._watch()
                 except (OSError, RuntimeError) as exc:  # watchfiles' internal errors
@@ -277,7 +282,18 @@ class WorkspaceWatcher:
                 self._hold()
             elif self._pending:
                 await self._flush()
+            elif not raw:
+                self._remove_cookies()
             await self._end_round()
+        self._remove_cookies()
+
+    def _remove_cookies(self) -> None:
+        """Delete seen cookies when idle: their events would lengthen the next batch."""
+        for name in self._seen_cookies:
+            for folder in self._cookie_dirs():
+                with contextlib.suppress(OSError):
+                    os.unlink(folder / name)
+        self._seen_cookies.clear()
 
     def _start_cookie(self) -> None:
         name = f"{COOKIE_PREFIX}{os.getpid()}-start-{next(self._counter)}"
@@ -289,7 +305,7 @@ class WorkspaceWatcher:
         root_gone = False
         for change, path in raw:
             rel = self._filter.relative(path)
-            if rel is None or rel == self._filter._lock:
+            if rel is None or rel == self._filter.lock:
                 continue
             if rel == "":
                 root_gone = True
@@ -322,10 +338,11 @@ class WorkspaceWatcher:
         if batch.gitignore_changed:
             self._rules.clear()
             self._scan_dirs()
+        ours = f"{COOKIE_PREFIX}{os.getpid()}-"
         for name in pending.cookies:
-            with contextlib.suppress(OSError):
-                os.unlink(self._cookie_dir / name)
-            if name.startswith(f"{COOKIE_PREFIX}{os.getpid()}-start-"):
+            if name.startswith(ours):
+                self._seen_cookies.append(name)
+            if name.startswith(ours + "start-"):
                 self._watching.set()
         batch.cookies = {name for name in pending.cookies if name in self._cookies}
         error: BaseException | None = None
@@ -395,17 +412,28 @@ class WorkspaceWatcher:
             if not future.done():
                 future.set_result(None)
 
+    def _find_git(self) -> None:
+        """Locate the git lock file; the filter passes it when it lies inside the root."""
+        gitdir = git_dir(self.root)
+        self._lock = gitdir / "index.lock" if gitdir else None
+        self._filter.lock = self._relative(self._lock)
+
     async def _sleep(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._stop.wait(), seconds)
 
+    def _cookie_dirs(self) -> tuple[Path, Path]:
+        """Cookie folders: ``.git/`` (unseen by ``git status``, editors), else the root."""
+        return self.root / ".git", self.root
+
     def _write_cookie(self, name: str) -> bool:
-        try:
-            with open(self._cookie_dir / name, "wb"):
-                pass
-        except OSError:
-            return False
-        return True
+        for folder in self._cookie_dirs():
+            try:
+                with open(folder / name, "wb"):
+                    return True
+            except OSError:
+                continue
+        return False
 
     def _relative(self, path: Path | None) -> str | None:
         if path is None:
@@ -440,6 +468,5 @@ class WorkspaceWatcher:
                 if not self._rules.ignored(rel, is_dir=True):
                     self._dirs.add(rel)
                     self._walk_dirs(Path(entry.path), rel + "/", report)
-            elif report and (entry.name.endswith(".rs") or entry.name in _WATCHED_NAMES):
-                if not self._rules.ignored(rel):
-                    self._pending.paths.add(rel)
+            elif report and _interesting(entry.name) and not self._rules.ignored(rel):
+                self._pending.paths.add(rel)

@@ -11,6 +11,7 @@ import blake3
 
 from rustragd.graph import Graph
 from rustragd.model import FileExtract, Item, Resolution
+from rustragd.semantic import EmbeddingModel, SemanticIndex
 from rustragd.store import SCHEMA_VERSION, GraphStore
 from rustragd.symbol_table import DERIVED, SymbolTable
 
@@ -34,7 +35,7 @@ class FileStat:
 class Workspace:
     """A workspace root and everything the daemon keeps about it."""
 
-    def __init__(self, root: Path, state_root: Path) -> None:
+    def __init__(self, root: Path, state_root: Path, model: EmbeddingModel | None) -> None:
         self.root = root
         self.id = workspace_id(root)
         self.state_dir = state_root / self.id / f"v{SCHEMA_VERSION}"
@@ -51,6 +52,8 @@ class Workspace:
         self.idle = asyncio.Event()
         self.idle.set()
         self._load()
+        self.semantic = SemanticIndex(self.store, self.state_dir / "vectors.hnsw", model)
+        self.semantic.load()
 
     def _load(self) -> None:
         for path, content_hash, lines, errors, module in self.store.file_stats():
@@ -64,16 +67,24 @@ class Workspace:
         self.graph = Graph(self.store.load_edges())
         self.graph_stale = self.store.graph_stale()
 
-    def apply_resolution(self, resolution: Resolution) -> None:
-        """Record a stored resolution in memory."""
+    def apply_resolution(self, resolution: Resolution) -> list[int]:
+        """Record a stored resolution in memory; returns the ids of derived items now gone."""
+        before = self.table.ids_of(DERIVED)
         self.table.replace_file(DERIVED, resolution.items)
         self.graph = Graph(resolution.edges)
         self.graph_stale = False
+        return sorted(before - {item.id for item in resolution.items})
 
-    def apply(self, extracts: list[FileExtract], removed: list[str]) -> None:
-        """Record a stored batch in memory (the store already has it)."""
+    def apply(self, extracts: list[FileExtract], removed: list[str]) -> list[int]:
+        """Record a stored batch in memory (the store already has it).
+
+        Returns the ids of the items that are gone.
+        """
         if extracts or removed:
             self.graph_stale = True
+        before: set[int] = set()
+        for path in [e.path for e in extracts] + removed:
+            before |= self.table.ids_of(path)
         for extract in extracts:
             self.files[extract.path] = FileStat(
                 extract.content_hash, extract.lines, extract.error_count, extract.module
@@ -82,6 +93,7 @@ class Workspace:
         for path in removed:
             self.files.pop(path, None)
             self.table.remove_file(path)
+        return sorted(before - {item.id for e in extracts for item in e.items})
 
     def relative(self, path: str) -> str:
         """A path given by a client, as workspace-relative with ``/`` separators."""
@@ -113,6 +125,7 @@ class Workspace:
             "last_index_ms": self.last_index_ms,
             "last_resolve_ms": self.last_resolve_ms,
             "last_error": self.last_error,
+            "vectors": self.semantic.progress(),
         }
 
     def close(self) -> None:

@@ -3,7 +3,17 @@
 Importing this package registers every op.
 """
 
-from rustragd.ops import graph, maintenance, queries, session
+from rustragd.ops import graph, maintenance, queries, retrieval, session
 from rustragd.ops.registry import OPS, Context, dispatch, op
 
-__all__ = ["OPS", "Context", "dispatch", "graph", "maintenance", "op", "queries", "session"]
+__all__ = [
+    "OPS",
+    "Context",
+    "dispatch",
+    "graph",
+    "maintenance",
+    "op",
+    "queries",
+    "retrieval",
+    "session",
+]

@@ -42,6 +42,7 @@ async def _index(context: Context, workspace: Workspace, wait: bool) -> dict[str
             raise ProtocolError(
                 f"indexing {workspace.root} failed: {workspace.last_error}", ErrorCode.INTERNAL
             )
+        await context.daemon.wait_idle([workspace])
     return _index_result(workspace, wait)
 
 

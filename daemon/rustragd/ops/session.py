@@ -46,6 +46,7 @@ async def status(context: Context, args: dict[str, Any]) -> dict[str, Any]:
         "workers": daemon.pool.workers,
         "pools": daemon.pool.describe(),
         "files_per_batch": daemon.files_per_batch,
+        "embeddings": daemon.embeddings.describe(),
         "workspaces": [w.summary() for w in daemon.workspaces.values()],
     }
 

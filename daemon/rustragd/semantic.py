@@ -1,0 +1,187 @@
+"""A workspace's retrieval indexes: lexical (BM25) and vector, and what is left to embed."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from rustragd.embed_text import item_text
+from rustragd.lexical import LexicalIndex, lexical_text
+from rustragd.model import Item
+from rustragd.store import GraphStore
+from rustragd.vector_index import VectorIndex, VectorIndexMismatch
+
+log = logging.getLogger(__name__)
+
+#: Kinds that get a vector; fields, variants, impls and modules are found through their parents.
+EMBEDDED_KINDS = frozenset(
+    {
+        "function",
+        "method",
+        "struct",
+        "enum",
+        "union",
+        "trait",
+        "type_alias",
+        "const",
+        "static",
+        "macro_rules",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class EmbeddingModel:
+    """What the index needs to know of the embedder without loading it."""
+
+    model_id: str
+    dim: int
+    cache_key: Callable[[str], bytes]
+    max_tokens: int
+    recipe: str
+
+
+@dataclass(slots=True)
+class Pending:
+    """An item waiting for its vector."""
+
+    key: bytes
+    text: str
+
+
+class SemanticIndex:
+    """Lexical and vector indexes of one workspace, kept in step with its items."""
+
+    def __init__(self, store: GraphStore, vector_path: Path, model: EmbeddingModel | None) -> None:
+        self.store = store
+        self.vector_path = vector_path
+        self.model = model
+        self.lexical = LexicalIndex()
+        self.vectors: VectorIndex | None = None
+        self.keys: dict[int, bytes] = {}
+        """Item id -> cache key of the vector it has."""
+        self.pending: dict[int, Pending] = {}
+        self.embedded_total = 0
+        self.dirty = False
+        """Vectors changed since the index file was last saved."""
+        self.idle = asyncio.Event()
+        """Set while nothing is pending; touched from the event loop only."""
+        self.idle.set()
+
+    # -- start-up -----------------------------------------------------------------------
+
+    def load(self) -> None:
+        """Build the indexes from the store: lexical from every item, vectors from the
+        stored ones (rebuilt if the file is missing or does not match); queue the rest."""
+        items = self.store.full_items()
+        self.lexical.upsert((item.id, lexical_text(item)) for item in items)
+        if self.model is None:
+            return
+        self.keys = self.store.item_vector_keys()
+        self.vectors = self._load_vectors()
+        wanted = {item.id for item in items if item.kind in EMBEDDED_KINDS}
+        stale = [item_id for item_id in self.keys if item_id not in wanted]
+        if stale:
+            self.forget(stale)
+        self.update([item for item in items if item.id in wanted and item.id not in self.keys], ())
+
+    def _load_vectors(self) -> VectorIndex:
+        assert self.model is not None
+        try:
+            index = VectorIndex.load(
+                self.vector_path, dim=self.model.dim, model_id=self.model.model_id
+            )
+            if all(item_id in index for item_id in self.keys) and len(index) == len(self.keys):
+                return index
+            reason = "it does not match the stored vectors"
+        except VectorIndexMismatch as exc:
+            reason = str(exc)
+        except FileNotFoundError:
+            reason = "it is missing"
+        if self.keys:
+            log.warning("rebuilding the vector index %s: %s", self.vector_path, reason)
+        index = VectorIndex(self.model.dim, self.model.model_id, capacity=max(1024, len(self.keys)))
+        rows = self.store.item_vectors()
+        if rows:
+            ids = [item_id for item_id, _ in rows]
+            matrix = np.frombuffer(b"".join(v for _, v in rows), dtype=np.float32)
+            index.upsert(ids, matrix.reshape(len(rows), self.model.dim))
+        self.dirty = True
+        return index
+
+    # -- changes ------------------------------------------------------------------------
+
+    def update(self, items: list[Item], removed: Iterable[int]) -> None:
+        """Index new or changed items (with doc and snippet) and forget removed ones."""
+        removed = list(removed)
+        if removed:
+            self.lexical.delete(removed)
+        self.lexical.upsert((item.id, lexical_text(item)) for item in items)
+        if self.model is None:
+            return
+        if removed:
+            self.forget(removed)
+        wanted: dict[int, Pending] = {}
+        for item in items:
+            if item.kind not in EMBEDDED_KINDS:
+                continue
+            text = item_text(item, self.model.recipe, self.model.max_tokens)
+            key = self.model.cache_key(text)
+            if self.keys.get(item.id) == key:
+                self.pending.pop(item.id, None)  # unchanged text: its vector stands
+                continue
+            wanted[item.id] = Pending(key, text)
+        cached = self.store.cached_vectors({p.key for p in wanted.values()})
+        hits = [(i, p.key, cached[p.key]) for i, p in wanted.items() if p.key in cached]
+        if hits:
+            self.add_vectors(hits)
+        for item_id, pending in wanted.items():
+            if pending.key not in cached:
+                self.pending[item_id] = pending
+
+    def forget(self, ids: list[int]) -> None:
+        """Drop the vectors of removed items."""
+        for item_id in ids:
+            self.pending.pop(item_id, None)
+            self.keys.pop(item_id, None)
+        if self.vectors is not None:
+            self.vectors.delete(ids)
+        self.store.save_vectors([], ids)
+        self.dirty = True
+
+    def take(self, limit: int) -> list[tuple[int, Pending]]:
+        """Up to ``limit`` pending items (they stay pending until their vectors arrive)."""
+        batch = []
+        for item_id, pending in self.pending.items():
+            batch.append((item_id, pending))
+            if len(batch) >= limit:
+                break
+        return batch
+
+    def add_vectors(self, rows: list[tuple[int, bytes, bytes]]) -> None:
+        """Store and index ``(id, key, float32 vector bytes)`` rows."""
+        assert self.vectors is not None and self.model is not None
+        self.store.save_vectors(rows, [])
+        matrix = np.frombuffer(b"".join(v for _, _, v in rows), dtype=np.float32)
+        self.vectors.upsert([r[0] for r in rows], matrix.reshape(len(rows), self.model.dim))
+        for item_id, key, _ in rows:
+            self.keys[item_id] = key
+            current = self.pending.get(item_id)
+            if current is not None and current.key == key:
+                del self.pending[item_id]
+        self.dirty = True
+
+    def save(self) -> None:
+        """Write the vector index file if it changed."""
+        if self.vectors is not None and self.dirty:
+            self.vectors.save(self.vector_path)
+            self.dirty = False
+
+    def progress(self) -> dict[str, int]:
+        """Vector coverage, for ``status`` and ``ask``."""
+        return {"embedded": len(self.keys), "pending": len(self.pending)}

@@ -1,0 +1,116 @@
+"""ask and the vector index through the real daemon, with the real ONNX model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from cargo_workspace import write_workspace
+from conftest import DaemonEnv
+
+
+@pytest.fixture
+def embedding_daemon(daemon_env: DaemonEnv) -> DaemonEnv:
+    daemon_env.env["RUSTRAG_EMBEDDINGS"] = "1"
+    return daemon_env
+
+
+def _embedded_since_start(daemon: DaemonEnv) -> int:
+    return int(daemon.client_json("status")["embeddings"]["embedded_since_start"])
+
+
+def _vectors(daemon: DaemonEnv) -> dict[str, int]:
+    return daemon.client_json("status")["workspaces"][0]["vectors"]
+
+
+def test_ask_finds_the_code_with_its_context(embedding_daemon: DaemonEnv, tmp_path: Path) -> None:
+    daemon = embedding_daemon
+    daemon.start()
+    root = write_workspace(tmp_path / "ws")
+    daemon.client_json("index", str(root), "--wait")
+    assert _vectors(daemon) == {"embedded": 17, "pending": 0}
+    answer = daemon.client_json("ask", "how is the config reloaded from its file", cwd=root)
+    assert answer["results"][0]["qualified_name"] == "demo_core::config::Config::reload"
+    assert set(answer["results"][0]["ranks"]) == {"vector", "lexical"}
+    assert answer["vectors_missing"] == 0 and answer["took_ms"] > 0
+    area = daemon.client_json("ask", "area of a round shape", "-k", "3", cwd=root)
+    top = area["results"][0]
+    assert top["qualified_name"] == "<demo_core::Circle as demo_core::Shape>::area" or top[
+        "name"
+    ] in ("area", "Circle")
+    reasons = {c["reason"] for c in area["context"]}
+    assert reasons & {"implemented trait", "self type"}
+    vector_only = daemon.client_json("ask", "reload config", "--mode", "vector", cwd=root)
+    assert all(set(h["ranks"]) == {"vector"} for h in vector_only["results"])
+    lexical_only = daemon.client_json("ask", "reload config", "--mode", "lexical", cwd=root)
+    assert all(set(h["ranks"]) == {"lexical"} for h in lexical_only["results"])
+    tight = daemon.client_json("ask", "circle", "--budget", "20", cwd=root)
+    assert len(tight["results"]) == 1 and tight["context"] == []
+    pack = daemon.client("ask", "how is the config reloaded", cwd=root)
+    assert pack.returncode == 0
+    assert "### core/src/config.rs:8-11 method" in pack.stdout and "```rust" in pack.stdout
+
+
+def test_edits_reverts_and_restarts_reuse_cached_vectors(
+    embedding_daemon: DaemonEnv, tmp_path: Path
+) -> None:
+    daemon = embedding_daemon
+    daemon.start()
+    root = write_workspace(tmp_path / "ws")
+    daemon.client_json("index", str(root), "--wait")
+    assert _embedded_since_start(daemon) == 17
+    config = root / "core/src/config.rs"
+    original = config.read_text()
+    config.write_text(original.replace("read_to_string(&self.path)?", "read_to_string(\"x\")?"))
+    daemon.client_json("reindex", cwd=root)
+    assert _embedded_since_start(daemon) == 18  # only the edited method
+    config.write_text(original)
+    daemon.client_json("reindex", cwd=root)
+    assert _embedded_since_start(daemon) == 18  # the revert hits the cache
+    assert daemon.stop() == 0
+    daemon.start()
+    daemon.client_json("wait", cwd=root)
+    assert _embedded_since_start(daemon) == 0 and _vectors(daemon)["embedded"] == 17
+
+
+@pytest.mark.parametrize("damage", ["corrupt", "truncate", "delete"])
+def test_damaged_vector_index_is_rebuilt_without_embedding(
+    embedding_daemon: DaemonEnv, tmp_path: Path, damage: str
+) -> None:
+    daemon = embedding_daemon
+    daemon.start()
+    root = write_workspace(tmp_path / "ws")
+    daemon.client_json("index", str(root), "--wait")
+    state_dir = Path(daemon.client_json("status")["workspaces"][0]["state_dir"])
+    assert daemon.stop() == 0
+    index_file = state_dir / "vectors.hnsw"
+    if damage == "corrupt":
+        data = bytearray(index_file.read_bytes())
+        data[len(data) // 2] ^= 0xFF
+        index_file.write_bytes(bytes(data))
+    elif damage == "truncate":
+        index_file.write_bytes(index_file.read_bytes()[:100])
+    else:
+        index_file.unlink()
+    daemon.start()
+    daemon.client_json("wait", cwd=root)
+    assert _embedded_since_start(daemon) == 0
+    assert "rebuilding the vector index" in daemon.log()
+    answer = daemon.client_json("ask", "reload the config", "--mode", "vector", cwd=root)
+    assert answer["results"][0]["name"] in ("reload", "Config")
+
+
+def test_model_change_re_embeds(embedding_daemon: DaemonEnv, tmp_path: Path) -> None:
+    daemon = embedding_daemon
+    daemon.start()
+    root = write_workspace(tmp_path / "ws")
+    daemon.client_json("index", str(root), "--wait")
+    assert daemon.stop() == 0
+    config_dir = Path(daemon.env["XDG_CONFIG_HOME"]) / "rustrag"
+    config_dir.mkdir(parents=True)
+    (config_dir / "config.yaml").write_text("embed_max_tokens: 64\n")
+    daemon.start()
+    daemon.client_json("wait", cwd=root)
+    assert _embedded_since_start(daemon) == 17
+    assert daemon.client_json("ask", "reload config", cwd=root)["vectors_missing"] == 0
