@@ -62,7 +62,7 @@ def test_edits_reverts_and_restarts_reuse_cached_vectors(
     assert _embedded_since_start(daemon) == 17
     config = root / "core/src/config.rs"
     original = config.read_text()
-    config.write_text(original.replace("read_to_string(&self.path)?", "read_to_string(\"x\")?"))
+    config.write_text(original.replace("read_to_string(&self.path)?", 'read_to_string("x")?'))
     daemon.client_json("reindex", cwd=root)
     assert _embedded_since_start(daemon) == 18  # only the edited method
     config.write_text(original)

@@ -17,7 +17,9 @@ def write(root: Path, files: dict[str, str]) -> list[str]:
 
 def tree(root: Path, files: dict[str, str]) -> dict[str, str]:
     rs = write(root, files)
-    return {rel: "::".join(mod) for rel, mod in module_paths(root, discover_crates(root), rs).items()}
+    return {
+        rel: "::".join(mod) for rel, mod in module_paths(root, discover_crates(root), rs).items()
+    }
 
 
 def test_mod_rs_and_flat_layouts(tmp_path: Path) -> None:
@@ -84,7 +86,9 @@ def test_macro_wrapped_declarations(tmp_path: Path) -> None:
         tmp_path,
         {
             "Cargo.toml": '[package]\nname = "p"\n',
-            "src/lib.rs": "cfg_if::cfg_if! {\n  if #[cfg(unix)] { mod unix; } else { mod other; }\n}\n",
+            "src/lib.rs": (
+                "cfg_if::cfg_if! {\n  if #[cfg(unix)] { mod unix; } else { mod other; }\n}\n"
+            ),
             "src/unix.rs": "",
             "src/other.rs": "",
         },
@@ -179,7 +183,9 @@ def test_declared_twice_is_walked_once(tmp_path: Path) -> None:
         tmp_path,
         {
             "Cargo.toml": '[package]\nname = "p"\n',
-            "src/lib.rs": '#[cfg(unix)]\nmod imp;\n#[cfg(not(unix))]\n#[path = "imp.rs"]\nmod imp;\n',
+            "src/lib.rs": (
+                '#[cfg(unix)]\nmod imp;\n#[cfg(not(unix))]\n#[path = "imp.rs"]\nmod imp;\n'
+            ),
             "src/imp.rs": "mod x;\n",
             "src/imp/x.rs": "",
         },

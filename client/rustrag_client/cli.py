@@ -54,6 +54,9 @@ def _common_options() -> argparse.ArgumentParser:
     common.add_argument(
         "--no-start", action="store_true", default=s, help="never start a daemon (for hooks)"
     )
+    common.add_argument(
+        "--sync", action="store_true", default=s, help="answer once every change is indexed"
+    )
     return common
 
 
@@ -228,8 +231,13 @@ def main(argv: list[str] | None = None) -> int:
     except RequestTimeout as exc:
         print(f"rustrag-client: {exc}", file=sys.stderr)
         return EXIT_TIMEOUT
+    args = _request_args(options)
+    if getattr(options, "sync", False):
+        args["sync"] = True
+    if command == "wait" and timeout is not None:
+        args["timeout"] = timeout
     try:
-        response = connection.request(command, _request_args(options), root)
+        response = connection.request(command, args, root)
     except RequestTimeout as exc:
         print(f"rustrag-client: {exc}", file=sys.stderr)
         return EXIT_TIMEOUT

@@ -35,6 +35,12 @@ class Config:
     files_per_batch: int = 0
     """Files per worker batch and store transaction; 0 derives it from the L3 cache size."""
     shutdown_timeout: float = 10.0
+    watch: bool = True
+    """Watch registered workspaces and apply changes as they are saved."""
+    debounce_ms: int = 30
+    """Longest time changes are gathered into one batch."""
+    step_ms: int = 5
+    """Quiet time that ends a batch early (also the watcher's polling period)."""
     embeddings: bool = True
     """Embed items for ``ask``; off, ``ask`` is lexical only."""
     embed_model_dir: Path | None = None
@@ -61,6 +67,7 @@ class Config:
             "log_level": os.environ.get("RUSTRAG_LOG_LEVEL"),
             "workers": os.environ.get("RUSTRAG_WORKERS"),
             "embeddings": os.environ.get("RUSTRAG_EMBEDDINGS"),
+            "watch": os.environ.get("RUSTRAG_WATCH"),
         }
         config = config.merged({k: v for k, v in env.items() if v}, source="environment")
         return config.merged({k: v for k, v in (overrides or {}).items() if v is not None}, "flags")
@@ -93,7 +100,7 @@ def _convert(name: str, value: Any, source: str) -> Any:
     try:
         if name in ("socket_path", "state_dir", "embed_model_dir"):
             return Path(os.path.expanduser(str(value)))
-        if name == "embeddings":
+        if name in ("embeddings", "watch"):
             if isinstance(value, bool):
                 return value
             text = str(value).lower()
@@ -108,7 +115,15 @@ def _convert(name: str, value: Any, source: str) -> Any:
             if value not in RECIPES:
                 raise ValueError(f"must be one of {', '.join(RECIPES)}")
             return str(value)
-        if name in ("max_frame", "workers", "files_per_batch", "embed_max_tokens", "embed_batch"):
+        if name in (
+            "max_frame",
+            "workers",
+            "files_per_batch",
+            "embed_max_tokens",
+            "embed_batch",
+            "debounce_ms",
+            "step_ms",
+        ):
             number = int(value)
             if number < 0:
                 raise ValueError("must not be negative")

@@ -15,10 +15,12 @@ from rustrag_protocol import ErrorCode, ProtocolError
 from rustragd.clock import Clock
 from rustragd.config import Config
 from rustragd.embeddings import EmbeddingService
-from rustragd.indexer import WorkspaceMissing, index_workspace
+from rustragd.indexer import WorkspaceMissing, index_workspace, resolve_graph
+from rustragd.live import apply_batch, needs_full_pass
 from rustragd.machine import default_batch_files, l3_bytes
 from rustragd.pool import ExtractorPool
 from rustragd.semantic import EmbeddingModel
+from rustragd.watcher import ChangeBatch, WorkspaceWatcher
 from rustragd.workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -87,7 +89,48 @@ class Daemon:
         workspace = Workspace(root, self.config.state_dir, self.model)
         self.workspaces[root] = workspace
         self.semantic_changed(workspace)
+        if self.config.watch:
+            workspace.watcher = WorkspaceWatcher(
+                root,
+                lambda batch: self._on_batch(workspace, batch),
+                debounce_ms=self.config.debounce_ms,
+                step_ms=self.config.step_ms,
+            )
+            workspace.watch_task = asyncio.create_task(workspace.watcher.run())
         return workspace
+
+    async def _on_batch(self, workspace: Workspace, batch: ChangeBatch) -> None:
+        """Apply one batch of watched changes (the watcher sends them one at a time)."""
+        if batch.root_missing:
+            workspace.state = "missing"
+            workspace.last_error = f"workspace root {workspace.root} vanished"
+            return
+        if needs_full_pass(batch):
+            await asyncio.gather(self.start_index(workspace), return_exceptions=True)
+            return
+        async with workspace.write_lock:
+            if not await apply_batch(workspace, batch):
+                return
+            self.clock.advance()
+            self.semantic_changed(workspace)
+            started = time.perf_counter()
+            await resolve_graph(workspace, self.pool, self.semantic_changed)
+            workspace.live.last_ms["resolve"] = round((time.perf_counter() - started) * 1000, 3)
+            self.clock.advance()
+
+    async def sync(self, workspace: Workspace, timeout: float) -> None:
+        """Return once every change made before the call is applied, vectors included."""
+        if workspace.watcher is not None and workspace.root.is_dir():
+            try:
+                await workspace.watcher.cookie(timeout)
+            except TimeoutError:
+                raise ProtocolError(
+                    f"changes in {workspace.root} were not applied within {timeout} s",
+                    ErrorCode.TIMEOUT,
+                ) from None
+            except RuntimeError as exc:  # the watcher stopped or a batch failed
+                log.warning("cookie for %s: %s", workspace.root, exc)
+        await self.wait_idle([workspace])
 
     def semantic_changed(self, workspace: Workspace) -> None:
         """Start embedding what a workspace has pending."""
@@ -129,6 +172,7 @@ class Daemon:
     async def forget(self, workspace: Workspace) -> None:
         """Stop indexing, close the store, delete its state and unregister."""
         await self.cancel_index(workspace)
+        await self._stop_watching(workspace)
         del self.workspaces[workspace.root]
         workspace.semantic.pending.clear()
         workspace.semantic.idle.set()
@@ -149,9 +193,10 @@ class Daemon:
 
     async def _run_index(self, workspace: Workspace) -> None:
         try:
-            await index_workspace(
-                workspace, self.pool, self.clock, self.files_per_batch, self.semantic_changed
-            )
+            async with workspace.write_lock:
+                await index_workspace(
+                    workspace, self.pool, self.clock, self.files_per_batch, self.semantic_changed
+                )
             workspace.state = "ready"
             workspace.last_error = None
         except asyncio.CancelledError:
@@ -167,6 +212,12 @@ class Daemon:
             log.exception("indexing %s failed", workspace.root)
         finally:
             workspace.idle.set()
+
+    async def _stop_watching(self, workspace: Workspace) -> None:
+        if workspace.watcher is not None and workspace.watch_task is not None:
+            workspace.watcher.stop()
+            await asyncio.gather(workspace.watch_task, return_exceptions=True)
+            workspace.watcher = workspace.watch_task = None
 
     async def cancel_index(self, workspace: Workspace) -> None:
         """Cancel a running index job and wait until it has stopped."""
@@ -190,6 +241,7 @@ class Daemon:
     async def close(self) -> None:
         """Stop every job, save the vector indexes, close every store and the worker pool."""
         for workspace in list(self.workspaces.values()):
+            await self._stop_watching(workspace)
             await self.cancel_index(workspace)
         await self.embeddings.close()
         for workspace in list(self.workspaces.values()):

@@ -34,7 +34,7 @@ _MAKES_ITEMS = re.compile(r"\b(?:fn|struct|enum|union|trait|impl|type|const|stat
 def expander() -> Expander | None:
     """The ``macro_rules`` expander (definition, arguments), if that module is installed."""
     try:
-        from rustragd.macro_rules import expand  # noqa: PLC0415 - optional module
+        from rustragd.macro_rules import expand
     except ImportError:
         return None
     return expand
@@ -106,7 +106,9 @@ def _textual(facts: dict[str, Any]) -> list[tuple[int, str, str]]:
     return sorted((lines.get(ident, 0), name, text) for ident, name, text in facts["rules"])
 
 
-def _in_scope(crate: dict[str, str], textual: list[tuple[int, str, str]], line: int) -> dict[str, str]:
+def _in_scope(
+    crate: dict[str, str], textual: list[tuple[int, str, str]], line: int
+) -> dict[str, str]:
     """The definitions an invocation at ``line`` sees: the file's own, last one written
     before the line winning (``macro_rules!`` scope is textual, and cfg'd twins and
     same-named macros of other modules are common), then the crate's others."""

@@ -52,6 +52,10 @@ _PRIMITIVES = frozenset(
     {"bool", "char", "str", "f32", "f64"}
     | {f"{sign}{bits}" for sign in "iu" for bits in ("8", "16", "32", "64", "128", "size")}
 )
+_SPACE_INSIDE = re.compile(r"([(\[<&]) ")
+_SPACE_BEFORE = re.compile(r"(?<=\w) (<)|(?<=\S) ([)\]>,;])")
+_SEPARATOR = re.compile(r"([,;]) ?")
+_LEADING_ZEROS = re.compile(r"(?<![\w.])0+(?=\d)")
 _DOC_ATTR = re.compile(r"#\[\s*doc\s*=\s*(.*)\]\Z", re.S)
 _RAW_STRING = re.compile(r'r(#*)"(.*)"\1\Z', re.S)
 _ESCAPE = re.compile(r"\\(u\{[0-9a-fA-F]+\}|x[0-9a-fA-F]{2}|\n\s*|.)")
@@ -295,7 +299,7 @@ def _impl_names(node: Node, type_node: Node, src: bytes, scope: _Scope) -> tuple
     elif inner.type == "type_identifier" or inner.type == "primitive_type":
         name = written
     else:
-        name = written = _collapse(_text(type_node, src))
+        name = written = _display_type(_text(type_node, src))
     self_type = written
     if inner.type in ("type_identifier", "scoped_type_identifier") and not (
         written in _PRIMITIVES or written in _type_parameters(node, src)
@@ -309,6 +313,20 @@ def _impl_names(node: Node, type_node: Node, src: bytes, scope: _Scope) -> tuple
     if trait is None:
         return name, self_type
     return name, f"<{self_type} as {_collapse(_text(trait, src))}>"
+
+
+def _display_type(text: str) -> str:
+    """A type written any way (macro output spaces every token) as rustfmt would print it:
+    ``( T0 , T1 , )`` -> ``(T0, T1)``, ``[T ; 01]`` -> ``[T; 1]``, ``(T0,)`` kept."""
+    text = _collapse(text)
+    text = _SPACE_INSIDE.sub(r"\1", text)
+    text = _SPACE_BEFORE.sub(lambda m: m.group(1) or m.group(2), text)
+    text = _SEPARATOR.sub(r"\1 ", text).rstrip()
+    text = _LEADING_ZEROS.sub("", text)
+    text = text.replace(" )", ")").replace(" ]", "]").replace(" >", ">")
+    if text.startswith("(") and text.endswith(",)") and text.count(",") > 1:
+        text = text[:-2] + ")"  # a trailing comma only matters in a one-tuple
+    return text
 
 
 def _type_parameters(node: Node, src: bytes) -> set[str]:

@@ -32,7 +32,7 @@ later without the sources. Layout (all lists, for compactness):
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, cast
 
 import msgpack
 
@@ -50,6 +50,8 @@ _SEGMENT_LEAVES = frozenset(
     {"identifier", "type_identifier", "field_identifier", "crate", "self", "super", "metavariable"}
 )
 _DERIVE = re.compile(r"#\[\s*derive\s*\((.*)\)\s*\]\Z", re.S)
+#: ``#[cfg_attr(cond, derive(A, B))]``: derives under a condition (counted, like cfg'd items).
+_CFG_DERIVE = re.compile(r"[(,]\s*derive\s*\(([^()]*)\)")
 _GENERIC_OWNERS = frozenset(
     {"function", "method", "impl", "trait", "struct", "enum", "union", "type_alias"}
 )
@@ -83,9 +85,17 @@ class FactCollector:
         self._owners[node.id] = item.id
         returns = node.child_by_field_name("return_type")
         self.items.append(
-            [item.id, item.kind, item.name, item.parent, item.qualified_name, item.start_line]
-            + [item.visibility, node.type == "function_signature_item"]
-            + [head(returns, src) if returns is not None else None]
+            [
+                item.id,
+                item.kind,
+                item.name,
+                item.parent,
+                item.qualified_name,
+                item.start_line,
+                item.visibility,
+                node.type == "function_signature_item",
+                head(returns, src) if returns is not None else None,
+            ]
         )
         if item.kind in _GENERIC_OWNERS:
             names = generic_names(node, src)
@@ -132,20 +142,23 @@ class FactCollector:
 
     def pack(self) -> bytes:
         """The facts as one msgpack blob."""
-        return msgpack.packb(
-            {
-                "mod": self.module,
-                "items": self.items,
-                "gen": self.generics,
-                "uses": self.uses,
-                "calls": self.calls,
-                "types": self.types,
-                "impls": self.impls,
-                "derives": self.derives,
-                "macros": self.macros,
-                "rules": self.rules,
-            },
-            use_bin_type=True,
+        return cast(
+            bytes,
+            msgpack.packb(
+                {
+                    "mod": self.module,
+                    "items": self.items,
+                    "gen": self.generics,
+                    "uses": self.uses,
+                    "calls": self.calls,
+                    "types": self.types,
+                    "impls": self.impls,
+                    "derives": self.derives,
+                    "macros": self.macros,
+                    "rules": self.rules,
+                },
+                use_bin_type=True,
+            ),
         )
 
     def _owner(self, node: Node) -> int:
@@ -212,8 +225,14 @@ class FactCollector:
                     ty = qualified.child_by_field_name("type")
                     trait = qualified.child_by_field_name("alias")
                     self.calls.append(
-                        [owner, line, "q", head(ty, src) if ty is not None else None]
-                        + [head(trait, src) if trait is not None else None, _text(name_node, src)]
+                        [
+                            owner,
+                            line,
+                            "q",
+                            head(ty, src) if ty is not None else None,
+                            head(trait, src) if trait is not None else None,
+                            _text(name_node, src),
+                        ]
                     )
                 return
             segs = segments(callee, src)
@@ -415,10 +434,13 @@ def use_leaves(node: Node, src: bytes, prefix: Segments) -> list[tuple[Segments,
 
 
 def derives(attrs: str) -> list[Segments]:
-    """The trait paths of the ``#[derive(...)]`` lines in an item's attributes."""
+    """The trait paths of the ``#[derive(...)]`` (and ``cfg_attr(.., derive(...))``) lines
+    in an item's attributes."""
     found: list[Segments] = []
     for line in attrs.split("\n"):
         match = _DERIVE.match(line)
+        if match is None and line.startswith("#[cfg_attr"):
+            match = _CFG_DERIVE.search(line)
         if match is not None:
             for part in match.group(1).split(","):
                 segs = [s.strip() for s in part.split("::")]

@@ -16,8 +16,8 @@ from tree_sitter import Language, Node, Parser, Query, QueryCursor, Tree
 __all__ = [
     "LANGUAGE",
     "Node",
-    "captures_in_order",
     "Tree",
+    "captures_in_order",
     "definitions",
     "error_count",
     "load_query",

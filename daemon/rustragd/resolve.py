@@ -9,6 +9,7 @@ candidates give one ``ambiguous`` edge each, none an ``unresolved`` edge.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from rustragd.expansion import expand_local_macros
@@ -22,6 +23,13 @@ __all__ = ["resolve_workspace"]
 _TYPES = frozenset({"struct", "enum", "union", "type_alias"})
 _CALLABLE = frozenset({"function", "method"})
 _CONTAINERS = frozenset({"impl", "trait"})
+#: Marker traits the built-in derives implement too (as rustc expands them):
+#: ``derive(PartialEq)`` adds ``StructuralPartialEq``, ``derive(Clone, Copy)`` ``TrivialClone``.
+_IMPLIED = (
+    (frozenset({"PartialEq"}), "StructuralPartialEq"),
+    (frozenset({"Clone", "Copy"}), "TrivialClone"),
+)
+_MARKER = ["core", "marker"]
 _PRIMITIVE = frozenset(
     {"bool", "char", "str", "f32", "f64", "Self"}
     | {f"{sign}{bits}" for sign in "iu" for bits in ("8", "16", "32", "64", "128", "size")}
@@ -71,7 +79,7 @@ class _Graph:
         self,
         src: int,
         rel: str,
-        found: list[Target],
+        found: Sequence[Target],
         line: int,
         path: str,
         written: str,
@@ -169,7 +177,9 @@ class _Graph:
         ident, line, traits = row
         r = self.r
         scope = r.scope_of(ident, module)
-        for segs in traits:
+        written = {segs[-1] for segs in traits}
+        implied = [[*_MARKER, marker] for name, marker in _IMPLIED if name <= written]
+        for segs in traits + implied:
             local = [
                 t
                 for t in r.resolve(scope, segs, TYPES, ident)
@@ -221,12 +231,12 @@ class _Graph:
             name, receiver = row[3], row[4]
             types, known = self._receiver(scope, owner, receiver)
             if known:
-                found = [m for t in types for m in self._methods(t, name)]
-                self.edge(owner, "calls", found, line, path, name)
+                methods = [m for t in types for m in self._methods(t, name)]
+                self.edge(owner, "calls", methods, line, path, name)
             else:
                 self._guess(owner, name, line, path)
 
-    def _callables(self, found: list[Target]) -> list[Target]:
+    def _callables(self, found: list[Target]) -> list[int]:
         return [t for t in found if isinstance(t, int) and self.r.defs[t].kind in _CALLABLE]
 
     def _qualified_call(
@@ -331,8 +341,8 @@ class _Graph:
         head = next((found[0] for found, _ in refs if len(found) == 1), 0)
         definition = head if isinstance(head, int) and refs and len(refs[0][0]) == 1 else 0
         key = self.types.add(tokens, definition)
-        for found, written in refs:
-            self.edge(owner, "uses_type", found, line, path, written, extra=key)
+        for targets, written in refs:
+            self.edge(owner, "uses_type", targets, line, path, written, extra=key)
 
     def _expands(self, path: str, module: str, row: list[Any]) -> None:
         owner, line, segs = row[0], row[1], row[2]

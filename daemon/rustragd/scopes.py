@@ -129,7 +129,7 @@ class Resolver:
                 home.items.setdefault((ns, found.name), []).append(ident)
             if found.kind == "macro_rules":
                 self.macros[found.name].append(ident)
-        for path, facts in self.files:
+        for _path, facts in self.files:
             for owner, _line, _vis, segs, alias in facts["uses"]:
                 scope = self.scope_of(owner, facts["mod"])
                 if alias == "*":
@@ -196,7 +196,7 @@ class Resolver:
         if key in self._busy:
             return []
         self._busy.add(key)
-        found = list(scope.items.get((ns, name), ()))
+        found: list[Target] = list(scope.items.get((ns, name), ()))
         if not found:
             for segs in scope.imports.get(name, ()):
                 found.extend(self.resolve_use(scope, segs, ns))

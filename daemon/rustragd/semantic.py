@@ -76,19 +76,25 @@ class SemanticIndex:
     # -- start-up -----------------------------------------------------------------------
 
     def load(self) -> None:
-        """Build the indexes from the store: lexical from every item, vectors from the
-        stored ones (rebuilt if the file is missing or does not match); queue the rest."""
+        """Build the indexes from the store: lexical from every item; vectors from the stored
+        ones whose text and model still match (the file is rebuilt if it does not match);
+        the other items are queued."""
         items = self.store.full_items()
         self.lexical.upsert((item.id, lexical_text(item)) for item in items)
         if self.model is None:
             return
-        self.keys = self.store.item_vector_keys()
+        embeddable = [item for item in items if item.kind in EMBEDDED_KINDS]
+        current = {
+            item.id: self.model.cache_key(item_text(item, self.model.recipe, self.model.max_tokens))
+            for item in embeddable
+        }
+        stored = self.store.item_vector_keys()
+        self.keys = {i: key for i, key in stored.items() if current.get(i) == key}
+        outdated = [i for i in stored if i not in self.keys]
+        if outdated:  # removed items, or a new model or recipe
+            self.store.save_vectors([], outdated)
         self.vectors = self._load_vectors()
-        wanted = {item.id for item in items if item.kind in EMBEDDED_KINDS}
-        stale = [item_id for item_id in self.keys if item_id not in wanted]
-        if stale:
-            self.forget(stale)
-        self.update([item for item in items if item.id in wanted and item.id not in self.keys], ())
+        self.update([item for item in embeddable if item.id not in self.keys], ())
 
     def _load_vectors(self) -> VectorIndex:
         assert self.model is not None
@@ -96,7 +102,7 @@ class SemanticIndex:
             index = VectorIndex.load(
                 self.vector_path, dim=self.model.dim, model_id=self.model.model_id
             )
-            if all(item_id in index for item_id in self.keys) and len(index) == len(self.keys):
+            if len(index) == len(self.keys) and all(item_id in index for item_id in self.keys):
                 return index
             reason = "it does not match the stored vectors"
         except VectorIndexMismatch as exc:
@@ -106,7 +112,7 @@ class SemanticIndex:
         if self.keys:
             log.warning("rebuilding the vector index %s: %s", self.vector_path, reason)
         index = VectorIndex(self.model.dim, self.model.model_id, capacity=max(1024, len(self.keys)))
-        rows = self.store.item_vectors()
+        rows = [(i, v) for i, v in self.store.item_vectors() if i in self.keys]
         if rows:
             ids = [item_id for item_id, _ in rows]
             matrix = np.frombuffer(b"".join(v for _, v in rows), dtype=np.float32)
@@ -116,14 +122,18 @@ class SemanticIndex:
 
     # -- changes ------------------------------------------------------------------------
 
-    def update(self, items: list[Item], removed: Iterable[int]) -> None:
-        """Index new or changed items (with doc and snippet) and forget removed ones."""
+    def update(self, items: list[Item], removed: Iterable[int]) -> int:
+        """Index new or changed items (with doc and snippet) and forget removed ones.
+
+        Returns how many items now wait for a new vector (the others' text is
+        unchanged, or its vector was in the cache).
+        """
         removed = list(removed)
         if removed:
             self.lexical.delete(removed)
         self.lexical.upsert((item.id, lexical_text(item)) for item in items)
         if self.model is None:
-            return
+            return 0
         if removed:
             self.forget(removed)
         wanted: dict[int, Pending] = {}
@@ -140,9 +150,12 @@ class SemanticIndex:
         hits = [(i, p.key, cached[p.key]) for i, p in wanted.items() if p.key in cached]
         if hits:
             self.add_vectors(hits)
+        queued = 0
         for item_id, pending in wanted.items():
             if pending.key not in cached:
                 self.pending[item_id] = pending
+                queued += 1
+        return queued
 
     def forget(self, ids: list[int]) -> None:
         """Drop the vectors of removed items."""

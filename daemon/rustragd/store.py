@@ -158,6 +158,12 @@ class GraphStore:
             },
         )
 
+    def items_of(self, path: str) -> list[Item]:
+        """The stored items of one file, with doc and snippet."""
+        listed = ", ".join(_ITEM_COLUMNS)
+        rows = self._run(f"?[{listed}] := *item{{{listed}}}, path = $path", {"path": path})
+        return [_item_from_columns(dict(zip(_ITEM_COLUMNS, r, strict=True))) for r in rows]
+
     def item_details(self, keys: Iterable[tuple[str, int]]) -> dict[int, tuple[str, str]]:
         """``id -> (doc, snippet)`` for the given ``(path, id)`` keys."""
         key_rows = [[path, item_id] for path, item_id in keys]

@@ -10,10 +10,12 @@ from pathlib import Path
 import blake3
 
 from rustragd.graph import Graph
+from rustragd.live import LiveStats
 from rustragd.model import FileExtract, Item, Resolution
 from rustragd.semantic import EmbeddingModel, SemanticIndex
 from rustragd.store import SCHEMA_VERSION, GraphStore
 from rustragd.symbol_table import DERIVED, SymbolTable
+from rustragd.watcher import WorkspaceWatcher
 
 
 def workspace_id(root: Path) -> str:
@@ -51,6 +53,11 @@ class Workspace:
         self.job: asyncio.Task[None] | None = None
         self.idle = asyncio.Event()
         self.idle.set()
+        self.write_lock = asyncio.Lock()
+        """Held by whatever writes this workspace: a bulk index job or a watched batch."""
+        self.live = LiveStats()
+        self.watcher: WorkspaceWatcher | None = None
+        self.watch_task: asyncio.Task[None] | None = None
         self._load()
         self.semantic = SemanticIndex(self.store, self.state_dir / "vectors.hnsw", model)
         self.semantic.load()
@@ -126,6 +133,8 @@ class Workspace:
             "last_resolve_ms": self.last_resolve_ms,
             "last_error": self.last_error,
             "vectors": self.semantic.progress(),
+            "watching": self.watcher is not None,
+            "live": self.live.as_dict(),
         }
 
     def close(self) -> None:

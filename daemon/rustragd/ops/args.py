@@ -44,6 +44,16 @@ def integer(args: dict[str, Any], name: str, default: int | None, minimum: int =
     return value
 
 
+def number(args: dict[str, Any], name: str, default: float) -> float:
+    """A non-negative number argument."""
+    value = args.get(name)
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        raise _bad(f"argument {name!r} must be a non-negative number")
+    return float(value)
+
+
 def boolean(args: dict[str, Any], name: str, default: bool = False) -> bool:
     """A boolean argument."""
     value = args.get(name, default)

@@ -14,6 +14,10 @@ from rustragd.ops.registry import Context, op
 from rustragd.workspace import Workspace
 
 
+#: Seconds ``wait`` (and ``sync``) give pending changes by default.
+DEFAULT_SYNC_TIMEOUT = 60.0
+
+
 def _directory(path: str) -> Path:
     root = Path(os.path.realpath(os.path.expanduser(path)))
     if not root.exists():
@@ -67,7 +71,8 @@ async def wait(context: Context, args: dict[str, Any]) -> dict[str, Any]:
     """Return once every change made before this request has been applied."""
     daemon = context.daemon
     targets = [daemon.resolve(context.root)] if context.root else list(daemon.workspaces.values())
-    await daemon.wait_idle(targets)
+    timeout = a.number(args, "timeout", DEFAULT_SYNC_TIMEOUT)
+    await asyncio.gather(*(daemon.sync(workspace, timeout) for workspace in targets))
     return {"clock": str(daemon.clock)}
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from rustrag_protocol import ErrorCode, ProtocolError
+from rustragd.ops.args import number
 
 if TYPE_CHECKING:
     from rustragd.daemon import Daemon
@@ -24,6 +25,9 @@ class Context:
 Handler = Callable[[Context, dict[str, Any]], Awaitable[Any]]
 
 OPS: dict[str, Handler] = {}
+
+#: Ops that ``sync: true`` does not apply to (they are not questions about a workspace).
+_NO_SYNC = frozenset({"hello", "status", "shutdown", "index", "forget", "wait"})
 
 
 def op(name: str) -> Callable[[Handler], Handler]:
@@ -44,4 +48,8 @@ async def dispatch(name: str, context: Context, args: dict[str, Any]) -> Any:
     if handler is None:
         known = ", ".join(sorted(OPS))
         raise ProtocolError(f"unknown op {name!r}; known ops: {known}", ErrorCode.UNKNOWN_OP)
+    if args.get("sync") is True and name not in _NO_SYNC:
+        # ``sync: true``: answer only once every change made before the request is applied.
+        workspace = context.daemon.resolve(context.root)
+        await context.daemon.sync(workspace, number(args, "timeout", 60.0))
     return await handler(context, args)

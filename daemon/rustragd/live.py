@@ -1,0 +1,121 @@
+"""Applying watched changes: re-parse changed files, diff their items, write only the delta."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rustragd.crates import discover_crates, module_paths
+from rustragd.delta import Delta, diff_items
+from rustragd.extract import extract_file
+from rustragd.model import FileExtract
+from rustragd.pool import content_hash
+from rustragd.walker import rust_sources
+from rustragd.watcher import ChangeBatch
+
+if TYPE_CHECKING:
+    from rustragd.workspace import Workspace
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class LiveStats:
+    """Per-stage timings of the last delta and totals since start, for ``status``."""
+
+    last_ms: dict[str, float] = field(default_factory=dict)
+    batches: int = 0
+    files_seen: int = 0
+    files_unchanged: int = 0
+    items_added: int = 0
+    items_updated: int = 0
+    items_moved: int = 0
+    items_removed: int = 0
+    items_queued_for_embedding: int = 0
+    items_skipped_by_hash: int = 0
+
+    def as_dict(self) -> dict[str, object]:
+        """A plain map."""
+        return {name: getattr(self, name) for name in self.__slots__}  # type: ignore[attr-defined]
+
+
+def needs_full_pass(batch: ChangeBatch) -> bool:
+    """Whether a batch changes the set of files or the module tree, not just contents."""
+    return bool(batch.rescan or batch.gitignore_changed or batch.manifests or batch.removed_dirs)
+
+
+def _read_changed(workspace: Workspace, paths: set[str]) -> dict[str, bytes]:
+    sources = {}
+    for path in sorted(paths):
+        try:
+            source = (workspace.root / path).read_bytes()
+        except OSError:
+            continue  # gone again: the next batch reports it removed
+        stat = workspace.files.get(path)
+        if stat is None or stat.content_hash != content_hash(source):
+            sources[path] = source
+    return sources
+
+
+def _modules_for(workspace: Workspace, paths: list[str]) -> dict[str, list[str]]:
+    known = {p: workspace.files[p].module.split("::") for p in paths if p in workspace.files}
+    if len(known) < len(paths):  # a new file: place it in the module tree
+        files = list(rust_sources(workspace.root))
+        known.update(module_paths(workspace.root, discover_crates(workspace.root), files))
+    return known
+
+
+def _extract(workspace: Workspace, sources: dict[str, bytes]) -> list[tuple[FileExtract, Delta]]:
+    modules = _modules_for(workspace, list(sources))
+    results = []
+    for path, source in sources.items():
+        module = modules.get(path) or [Path(path).stem]
+        extract = extract_file(path, source, module)
+        extract.module = "::".join(module)
+        results.append((extract, diff_items(workspace.store.items_of(path), extract.items)))
+    return results
+
+
+async def apply_batch(workspace: Workspace, batch: ChangeBatch) -> bool:
+    """Apply a batch of content changes and removals; False if nothing changed.
+
+    The caller holds the workspace's write lock and re-resolves the graph after.
+    """
+    stats = workspace.live
+    timings: dict[str, float] = defaultdict(float)
+    started = time.perf_counter()
+    sources = await asyncio.to_thread(_read_changed, workspace, batch.changed)
+    stats.files_seen += len(batch.changed)
+    stats.files_unchanged += len(batch.changed) - len(sources)
+    timings["read"] = time.perf_counter() - started
+    removed = sorted(p for p in batch.removed if p in workspace.files)
+    if not sources and not removed:
+        return False
+    mark = time.perf_counter()
+    extracted = await asyncio.to_thread(_extract, workspace, sources)
+    timings["parse+diff"] = time.perf_counter() - mark
+    extracts = [extract for extract, _ in extracted]
+    mark = time.perf_counter()
+    await asyncio.to_thread(workspace.store.replace_files, extracts, removed)
+    gone = workspace.apply(extracts, removed)
+    timings["store"] = time.perf_counter() - mark
+    mark = time.perf_counter()
+    to_embed = [item for _, delta in extracted for item in delta.to_embed]
+    queued = await asyncio.to_thread(workspace.semantic.update, to_embed, gone)
+    timings["index"] = time.perf_counter() - mark
+    for _, delta in extracted:
+        stats.items_added += len(delta.added)
+        stats.items_updated += len(delta.updated)
+        stats.items_moved += len(delta.moved)
+        stats.items_skipped_by_hash += delta.unchanged + len(delta.moved)
+    stats.items_removed += len(gone)
+    stats.items_queued_for_embedding += queued
+    stats.batches += 1
+    stats.last_ms = {stage: round(seconds * 1000, 3) for stage, seconds in timings.items()}
+    log.debug("applied %d changed and %d removed files", len(sources), len(removed))
+    return True

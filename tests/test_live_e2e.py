@@ -1,0 +1,136 @@
+"""The live index: saved files show up in answers after `wait`, with minimal re-embedding."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from cargo_workspace import write_workspace
+from conftest import DaemonEnv
+
+
+def _names(daemon: DaemonEnv, root: Path, *args: str) -> list[str]:
+    return [h["name"] for h in daemon.client_json("symbols", *args, cwd=root)["results"]]
+
+
+def _live(daemon: DaemonEnv) -> dict:
+    return daemon.client_json("status")["workspaces"][0]["live"]
+
+
+@pytest.fixture
+def indexed(daemon: DaemonEnv, tmp_path: Path) -> Path:
+    root = write_workspace(tmp_path / "ws")
+    daemon.client_json("index", str(root), "--wait")
+    return root
+
+
+def test_edit_rename_add_delete_show_up_after_wait(daemon: DaemonEnv, indexed: Path) -> None:
+    root = indexed
+    config = root / "core/src/config.rs"
+    config.write_text(config.read_text().replace("pub fn reload(", "pub fn refresh("))
+    daemon.client_json("wait", cwd=root)
+    names = _names(daemon, root, "--path", "core/src/config.rs")
+    assert "refresh" in names and "reload" not in names
+
+    (root / "core/src/extra.rs").write_text("pub fn brand_new() -> u8 {\n    7\n}\n")
+    lib = root / "core/src/lib.rs"
+    lib.write_text(lib.read_text().replace("mod shapes;", "mod shapes;\npub mod extra;"))
+    daemon.client_json("wait", cwd=root)
+    [hit] = daemon.client_json("def", "demo_core::extra::brand_new", cwd=root)["results"]
+    assert (hit["path"], hit["start_line"]) == ("core/src/extra.rs", 1)
+
+    (root / "core/src/shapes/square.rs").unlink()
+    daemon.client_json("wait", cwd=root)
+    assert "Square" not in _names(daemon, root)
+    status = daemon.client_json("status")["workspaces"][0]
+    assert "core/src/shapes/square.rs" not in {
+        h["path"] for h in daemon.client_json("symbols", cwd=root)["results"]
+    }
+    assert status["files"] == 5  # 5 - square.rs + extra.rs
+
+
+def test_inserting_lines_shifts_spans_without_rewriting_content(
+    daemon: DaemonEnv, indexed: Path
+) -> None:
+    root = indexed
+    before = {
+        h["name"]: h
+        for h in daemon.client_json("symbols", "--path", "core/src/config.rs", cwd=root)["results"]
+    }
+    config = root / "core/src/config.rs"
+    config.write_text("// one\n// two\n// three\n" + config.read_text())
+    daemon.client_json("wait", cwd=root)
+    after = {
+        h["name"]: h
+        for h in daemon.client_json("symbols", "--path", "core/src/config.rs", cwd=root)["results"]
+    }
+    for name in ("Config", "reload", "path"):
+        assert after[name]["start_line"] == before[name]["start_line"] + 3
+        assert after[name]["id"] == before[name]["id"]
+    live = _live(daemon)
+    assert live["items_updated"] == 0 and live["items_added"] == 0
+    assert live["items_moved"] >= 3
+
+
+def test_sync_flag_waits_for_changes(daemon: DaemonEnv, indexed: Path) -> None:
+    root = indexed
+    (root / "core/src/config.rs").write_text("pub fn only_this() {}\n")
+    names = [
+        h["name"]
+        for h in daemon.client_json("symbols", "--path", "core/src/config.rs", "--sync", cwd=root)[
+            "results"
+        ]
+    ]
+    assert names == ["only_this"]
+
+
+def test_git_checkout_between_branches_is_one_batch(daemon: DaemonEnv, tmp_path: Path) -> None:
+    root = write_workspace(tmp_path / "ws")
+    git = ["git", "-C", str(root), "-c", "user.email=t@t", "-c", "user.name=t"]
+    subprocess.run([*git, "init", "-q", "-b", "main"], check=True)
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-qm", "base"], check=True)
+    subprocess.run([*git, "checkout", "-qb", "wide"], check=True)
+    generated = root / "core/src/generated"
+    generated.mkdir()
+    (generated / "mod.rs").write_text("".join(f"pub mod g{i};\n" for i in range(500)))
+    for i in range(500):
+        (generated / f"g{i}.rs").write_text(f"pub fn generated_{i}() -> u32 {{\n    {i}\n}}\n")
+    lib = root / "core/src/lib.rs"
+    lib.write_text(lib.read_text() + "\npub mod generated;\n")
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-qm", "wide"], check=True)
+    subprocess.run([*git, "checkout", "-q", "main"], check=True)
+    daemon.client_json("index", str(root), "--wait")
+    assert not any(n.startswith("generated_") for n in _names(daemon, root))
+    batches = _live(daemon)["batches"]
+    subprocess.run([*git, "checkout", "-q", "wide"], check=True)
+    daemon.client_json("wait", cwd=root)
+    names = _names(daemon, root, "--kind", "function")
+    assert sum(n.startswith("generated_") for n in names) == 500
+    [hit] = daemon.client_json("def", "demo_core::generated::g499::generated_499", cwd=root)[
+        "results"
+    ]
+    assert hit["path"] == "core/src/generated/g499.rs"
+    subprocess.run([*git, "checkout", "-q", "main"], check=True)
+    daemon.client_json("wait", cwd=root)
+    assert not any(n.startswith("generated_") for n in _names(daemon, root))
+    assert _live(daemon)["batches"] - batches <= 2  # one batch per checkout
+
+
+def test_kill_9_mid_batch_then_restart_reconciles(daemon: DaemonEnv, indexed: Path) -> None:
+    root = indexed
+    assert daemon.process is not None
+    config = root / "core/src/config.rs"
+    config.write_text(config.read_text().replace("pub fn reload(", "pub fn restored("))
+    daemon.process.kill()  # SIGKILL, maybe in the middle of applying the change
+    daemon.process.wait()
+    daemon.process = None
+    (root / "core/src/late.rs").write_text("pub fn written_while_down() {}\n")
+    daemon.start()
+    daemon.client_json("wait", cwd=root)
+    names = _names(daemon, root)
+    assert "restored" in names and "reload" not in names
+    assert "written_while_down" in names

@@ -1,0 +1,294 @@
+"""The resolver on a hand-written Cargo workspace (tests/fixtures/callgraph): every
+edge checked, none invented; plus stable ids across unrelated edits."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from rustragd.crates import discover_crates, module_paths
+from rustragd.extract import extract_file
+from rustragd.model import Edge, Item, Resolution
+from rustragd.resolve import resolve_workspace
+from rustragd.walker import rust_sources
+
+ROOT = Path(__file__).parent / "fixtures" / "callgraph"
+S = "cg_core::shapes"
+CIRCLE_SHAPE = f"<{S}::Circle as Shape>"
+SQUARE_SHAPE = f"<{S}::Square as Shape>"
+
+Row = tuple[str, str, str, str]
+
+
+class Graph:
+    def __init__(self) -> None:
+        files = sorted(rust_sources(ROOT))
+        modules = module_paths(ROOT, discover_crates(ROOT), files)
+        extracts = [extract_file(f, (ROOT / f).read_bytes(), modules[f]) for f in files]
+        self.resolution: Resolution = resolve_workspace([(e.path, e.facts) for e in extracts])
+        self.items: dict[int, Item] = {i.id: i for e in extracts for i in e.items}
+        self.items.update({i.id: i for i in self.resolution.items})
+
+    def name(self, ident: int) -> str:
+        return self.items[ident].qualified_name if ident else "-"
+
+    def rows(self, rel: str, src: str | None = None) -> Counter[Row]:
+        """``(src, dst, confidence, path:line)`` of every ``rel`` edge (from ``src``)."""
+        return Counter(
+            (self.name(e.src), self.name(e.dst), e.confidence, f"{e.path}:{e.line}")
+            for e in self.edges(rel)
+            if src is None or self.name(e.src) == src
+        )
+
+    def edges(self, rel: str) -> list[Edge]:
+        return [e for e in self.resolution.edges if e.rel == rel]
+
+
+@pytest.fixture(scope="module")
+def graph() -> Graph:
+    return Graph()
+
+
+CALLS: dict[str, list[tuple[str, str, str]]] = {
+    # same-named functions in two modules; self/super/crate paths
+    "cg_core::alpha::run": [
+        ("cg_core::alpha::inner", "exact", "core/src/alpha.rs:4"),
+        ("cg_core::helper", "exact", "core/src/alpha.rs:4"),  # super::helper()
+        ("cg_core::helper", "exact", "core/src/alpha.rs:4"),  # crate::helper()
+        ("cg_core::config::Config::level", "exact", "core/src/alpha.rs:4"),  # c: &Config
+    ],
+    "cg_core::alpha::inner": [("cg_core::alpha::leaf", "exact", "core/src/alpha.rs:8")],
+    "cg_core::beta::run": [
+        ("cg_core::beta::inner", "exact", "core/src/beta.rs:4"),
+        ("cg_core::alpha::leaf", "exact", "core/src/beta.rs:4"),  # use ... as alpha_leaf
+    ],
+    "cg_core::beta::inner": [],
+    # generic parameters named like a type never resolve to it
+    "cg_core::config::generic": [("-", "unresolved", "core/src/config.rs:12")],
+    "cg_core::config::generic_level": [
+        ("cg_core::config::Config::level", "ambiguous", "core/src/config.rs:16")
+    ],
+    "cg_core::config::typed": [
+        ("cg_core::config::Config::level", "exact", "core/src/config.rs:20")
+    ],
+    # closures: calls of local closures are no edges; a typed closure parameter is known
+    "cg_core::config::closures": [
+        ("cg_core::config::Config::level", "exact", "core/src/config.rs:25"),
+        ("cg_core::config::typed", "exact", "core/src/config.rs:26"),
+    ],
+    # a function made by a crate-local macro
+    "cg_core::helper": [("cg_core::seven", "exact", "core/src/lib.rs:22")],
+    # trait method via self in a default body
+    f"{S}::Shape::twice": [(f"{S}::Shape::area", "exact", "core/src/shapes.rs:6")],
+    # Self:: and Type:: in methods of two types with the same method names
+    f"{S}::Circle::scale": [(f"{S}::Circle::new", "exact", "core/src/shapes.rs:33")],
+    f"{S}::Square::scale": [(f"{S}::Square::new", "exact", "core/src/shapes.rs:43")],
+    f"{CIRCLE_SHAPE}::unit": [(f"{S}::Circle::new", "exact", "core/src/shapes.rs:53")],
+    f"{SQUARE_SHAPE}::unit": [(f"{S}::Square::new", "exact", "core/src/shapes.rs:63")],
+    f"{S}::total": [
+        (f"{S}::Circle::new", "exact", "core/src/shapes.rs:74"),  # let c: Circle
+        (f"{S}::Square::new", "exact", "core/src/shapes.rs:75"),  # let s = Square::new()
+        (f"{SQUARE_SHAPE}::unit", "exact", "core/src/shapes.rs:76"),  # static trait method
+        (f"{S}::pick", "exact", "core/src/shapes.rs:77"),
+        (f"{CIRCLE_SHAPE}::area", "exact", "core/src/shapes.rs:78"),  # a: &Circle
+        (f"{SQUARE_SHAPE}::area", "exact", "core/src/shapes.rs:78"),  # b: Square
+        (f"{S}::Shape::twice", "exact", "core/src/shapes.rs:78"),  # provided trait method
+        (f"{SQUARE_SHAPE}::area", "exact", "core/src/shapes.rs:78"),  # s
+        (f"{SQUARE_SHAPE}::area", "exact", "core/src/shapes.rs:78"),  # made = Square::unit()
+        # unknown receiver: every method of that name, ambiguous
+        (f"{S}::Circle::scale", "ambiguous", "core/src/shapes.rs:78"),
+        (f"{S}::Square::scale", "ambiguous", "core/src/shapes.rs:78"),
+    ],
+    f"{S}::statics": [
+        (f"{CIRCLE_SHAPE}::unit", "exact", "core/src/shapes.rs:82"),
+        (f"{SQUARE_SHAPE}::unit", "exact", "core/src/shapes.rs:83"),  # <Square as Shape>::unit
+        (f"{S}::Shape::area", "exact", "core/src/shapes.rs:84"),  # Shape::area(&c)
+    ],
+    f"{S}::pick": [(f"{S}::Square::new", "exact", "core/src/shapes.rs:88")],
+    # the other crate: use renames, groups with self, globs, pub use re-exports
+    "app::main": [
+        ("cg_core::alpha::run", "exact", "app/src/main.rs:10"),  # run as run_alpha
+        ("cg_core::beta::run", "exact", "app/src/main.rs:11"),
+        ("cg_core::alpha::run", "exact", "app/src/main.rs:12"),  # pub use ... as alpha_run
+        (f"{S}::Circle::new", "exact", "app/src/main.rs:13"),  # pub use + rename
+        (f"{CIRCLE_SHAPE}::area", "exact", "app/src/main.rs:14"),  # T::new() receiver
+        ("cg_core::config::typed", "exact", "app/src/main.rs:15"),  # config::{self}
+        ("app::local::run", "exact", "app/src/main.rs:16"),
+        ("app::local::Runner::new", "exact", "app/src/main.rs:17"),
+        ("app::local::Runner::go", "ambiguous", "app/src/main.rs:17"),  # on a call's value
+        ("app::local::Runner::new", "exact", "app/src/main.rs:18"),
+        ("app::local::Runner::go", "exact", "app/src/main.rs:19"),  # r = Runner::new()
+    ],
+    "app::main_helper": [
+        (f"{S}::Square::new", "exact", "app/src/main.rs:23"),  # through the glob
+        (f"{S}::Circle::scale", "ambiguous", "app/src/main.rs:23"),
+        (f"{S}::Square::scale", "ambiguous", "app/src/main.rs:23"),
+    ],
+    "app::local::Runner::go": [
+        ("app::local::Runner::step", "exact", "app/src/local.rs:9"),
+        ("app::local::Runner::helper", "exact", "app/src/local.rs:9"),
+    ],
+    "app::local::run": [("app::main_helper", "exact", "app/src/local.rs:22")],
+}
+
+
+@pytest.mark.parametrize("caller", sorted(CALLS))
+def test_calls_of(graph: Graph, caller: str) -> None:
+    expected = Counter((caller, dst, conf, where) for dst, conf, where in CALLS[caller])
+    assert graph.rows("calls", caller) == expected
+
+
+def test_no_other_callers(graph: Graph) -> None:
+    assert {src for src, _, _, _ in graph.rows("calls")} <= set(CALLS)
+
+
+def test_unresolved_edges_keep_the_name(graph: Graph) -> None:
+    (edge,) = [e for e in graph.edges("calls") if e.confidence == "unresolved"]
+    assert (edge.dst, edge.target) == (0, "clone")
+    ambiguous = [e for e in graph.edges("calls") if e.confidence == "ambiguous"]
+    assert all(e.dst and e.target == graph.name(e.dst) for e in ambiguous)
+
+
+def test_impls(graph: Graph) -> None:
+    assert graph.rows("implements") == Counter(
+        [
+            (CIRCLE_SHAPE, f"{S}::Shape", "exact", "core/src/shapes.rs:47"),
+            (SQUARE_SHAPE, f"{S}::Shape", "exact", "core/src/shapes.rs:57"),
+            (f"<{S}::Square as fmt::Display>", "-", "unresolved", "core/src/shapes.rs:67"),
+        ]
+    )
+    (display,) = [e for e in graph.edges("implements") if e.confidence == "unresolved"]
+    assert display.target == "std::fmt::Display"  # written path expanded through `use`
+    impl_for = graph.rows("impl_for")
+    assert impl_for[(CIRCLE_SHAPE, f"{S}::Circle", "exact", "core/src/shapes.rs:47")] == 1
+    assert impl_for[(f"{S}::Square", f"{S}::Square", "exact", "core/src/shapes.rs:37")] == 1
+    assert sum(impl_for.values()) == 7
+
+
+def test_has_method_with_via(graph: Graph) -> None:
+    square = {
+        (graph.name(e.dst), graph.name(e.via) if e.via else "")
+        for e in graph.edges("has_method")
+        if graph.name(e.src) == f"{S}::Square"
+    }
+    assert square == {
+        (f"{S}::Square::new", ""),
+        (f"{S}::Square::scale", ""),
+        (f"{SQUARE_SHAPE}::area", f"{S}::Shape"),
+        (f"{SQUARE_SHAPE}::unit", f"{S}::Shape"),
+        (f"{S}::Shape::twice", f"{S}::Shape"),  # provided method, through the trait
+        # an external trait: via is the impl
+        (f"<{S}::Square as fmt::Display>::fmt", f"<{S}::Square as fmt::Display>"),
+    }
+
+
+def test_imports(graph: Graph) -> None:
+    rows = {(src, dst, where) for src, dst, conf, where in graph.rows("imports") if conf == "exact"}
+    assert ("-", "cg_core::alpha::run", "core/src/lib.rs:8") in rows  # pub use, renamed
+    assert ("-", f"{S}::Circle", "app/src/main.rs:5") in rows  # through the re-export
+    assert ("-", "cg_core::config", "app/src/main.rs:3") in rows  # {self, ...}
+    assert ("-", "cg_core::config::Config", "app/src/main.rs:3") in rows  # Config as Cfg
+    assert ("-", S, "app/src/main.rs:4") in rows  # glob: the module
+    assert ("cg_core::beta", "cg_core::alpha::leaf", "core/src/beta.rs:1") in rows
+    std = [e for e in graph.edges("imports") if e.confidence == "unresolved"]
+    assert [(e.target, e.path, e.line) for e in std] == [("std::fmt", "core/src/shapes.rs", 1)]
+
+
+def test_uses_type_and_fingerprints(graph: Graph) -> None:
+    uses = {
+        (graph.name(e.src), graph.name(e.dst), e.confidence, e.extra)
+        for e in graph.edges("uses_type")
+    }
+    by_src = {(src, dst): key for src, dst, conf, key in uses if conf == "exact"}
+    # `&Config` and `Config` are two types; the same text in two places is one
+    assert (
+        by_src[("cg_core::alpha::run", "cg_core::config::Config")]
+        == (by_src[("cg_core::config::closures", "cg_core::config::Config")])
+    )
+    assert (
+        by_src[("cg_core::config::typed", "cg_core::config::Config")]
+        != (by_src[("cg_core::alpha::run", "cg_core::config::Config")])
+    )
+    # the generic parameter `Config` is never the struct
+    assert not [u for u in uses if u[0].startswith("cg_core::config::generic") and u[1] != "-"]
+    types = {t.fingerprint: t for t in graph.resolution.types}
+    key = by_src[("cg_core::config::typed", "cg_core::config::Config")]
+    assert types[key].canonical == "cg_core::config::Config"
+    assert graph.name(types[key].definition) == "cg_core::config::Config"
+    assert len(key) == 32
+
+
+def test_expands_and_macro_items(graph: Graph) -> None:
+    assert graph.rows("expands") == Counter(
+        [("-", "cg_core::make_getter", "exact", "core/src/lib.rs:19")]
+    )
+    (seven,) = graph.resolution.items
+    assert (seven.qualified_name, seven.kind, seven.start_line) == (
+        "cg_core::seven",
+        "function",
+        19,
+    )
+
+
+def test_derives(graph: Graph) -> None:
+    derived = {(graph.name(e.src), e.target) for e in graph.edges("derives")}
+    assert {t for s, t in derived if s == f"{S}::Circle"} >= {"Debug", "Clone"}
+    # multi-line derive, and cfg_attr(.., derive(..))
+    assert {t for s, t in derived if s == f"{S}::Square"} == {
+        "Debug",
+        "Default",
+        "PartialEq",
+        "StructuralPartialEq",
+    }
+
+
+def test_contains(graph: Graph) -> None:
+    rows = graph.rows("contains")
+    assert rows[(f"{S}::Circle", f"{S}::Circle::r", "exact", "core/src/shapes.rs:15")] == 1
+    assert (
+        rows[
+            (
+                "cg_core::config::Config",
+                "cg_core::config::Config::level",
+                "exact",
+                "core/src/config.rs:6",
+            )
+        ]
+        == 1
+    )
+    assert rows[(f"{S}::Shape", f"{S}::Shape::area", "exact", "core/src/shapes.rs:4")] == 1
+
+
+STABLE = b"""use std::fmt;
+
+pub struct Kept {
+    pub a: u32,
+}
+
+impl Kept {
+    pub fn get(&self) -> u32 {
+        self.a
+    }
+}
+
+pub fn edited() -> u32 {
+    1
+}
+
+pub fn tail() {}
+"""
+
+
+def test_ids_survive_unrelated_edits() -> None:
+    before = extract_file("src/stable.rs", STABLE, ["demo", "stable"])
+    edited = STABLE.replace(b"use std::fmt;\n", b"use std::fmt;\n\nfn added_above() {}\n")
+    edited = edited.replace(b"    1\n", b"    let x = 2;\n    x + 1\n")
+    after = extract_file("src/stable.rs", edited, ["demo", "stable"])
+    ids_before = {(i.qualified_name, i.kind): i.id for i in before.items}
+    ids_after = {(i.qualified_name, i.kind): i.id for i in after.items}
+    assert set(ids_after) - set(ids_before) == {("demo::stable::added_above", "function")}
+    for key, ident in ids_before.items():
+        assert ids_after[key] == ident, key
+    moved = {(i.qualified_name, i.kind): i.start_line for i in after.items}
+    assert moved[("demo::stable::Kept", "struct")] == 5  # it moved, and kept its id
