@@ -35,14 +35,15 @@ def describe(samples: list[float], unit: str = "ms", scale: float = 1e3) -> str:
 class BenchDaemon:
     """A daemon in a throw-away state dir."""
 
-    def __init__(self) -> None:
+    def __init__(self, embeddings: bool = False, state: Path | None = None) -> None:
         self.base = Path(tempfile.mkdtemp(prefix="rrb", dir="/tmp"))
         self.socket = self.base / "rustragd.sock"
         self.env = dict(os.environ)
         self.env.update(
-            XDG_STATE_HOME=str(self.base / "state"),
+            XDG_STATE_HOME=str(state or self.base / "state"),
             XDG_CONFIG_HOME=str(self.base / "config"),
             RUSTRAG_SOCKET=str(self.socket),
+            RUSTRAG_EMBEDDINGS="1" if embeddings else "0",
         )
         self.process = subprocess.Popen(
             [sys.executable, "-m", "rustragd", "--log-level", "warning"],

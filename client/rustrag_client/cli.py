@@ -22,6 +22,7 @@ from rustrag_client.connection import (
 from rustrag_client.output import (
     context_pack,
     edges_table,
+    event_line,
     generic_text,
     hits_table,
     impls_text,
@@ -39,9 +40,12 @@ EXIT_OK, EXIT_EMPTY, EXIT_ERROR, EXIT_UNREACHABLE, EXIT_TIMEOUT = 0, 1, 2, 3, 4
 _NO_AUTOSTART = frozenset({"status", "shutdown"})
 
 #: Commands whose default timeout is unbounded: they wait for work to finish.
-_WAITING = frozenset({"index", "reindex", "wait"})
+_WAITING = frozenset({"index", "reindex", "wait", "watch"})
 
 _DEFAULT_TIMEOUT = 60.0
+
+#: Commands whose op has another name.
+_OPS = {"watch": "subscribe"}
 
 
 def _common_options() -> argparse.ArgumentParser:
@@ -83,6 +87,7 @@ def _parser() -> argparse.ArgumentParser:
     index.add_argument("--wait", action="store_true", help="return once it is indexed")
     reindex = command("reindex", "re-check a workspace against the disk")
     reindex.add_argument("path", nargs="?")
+    reindex.add_argument("--no-wait", action="store_true", help="return at once (for hooks)")
     command("wait", "block until every change made before now is indexed")
     symbols = command("symbols", "list definitions")
     symbols.add_argument("--path", help="a file or directory of the workspace")
@@ -118,6 +123,11 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("-k", type=int, default=10, help="results (default 10)")
     ask.add_argument("--budget", type=int, help="token budget for results and context")
     ask.add_argument("--mode", choices=("hybrid", "vector", "lexical"), default="hybrid")
+    watch = command("watch", "print the daemon's pushed events (indexed, progress, error)")
+    watch.add_argument("--all", action="store_true", help="every workspace, not just this one")
+    hooks = command("hooks", "install or remove the git hooks that nudge the daemon")
+    hooks.add_argument("action", choices=("install", "uninstall"))
+    hooks.add_argument("--repo", default=".", help="the git repository (default: here)")
     forget = command("forget", "unregister a workspace and delete its index")
     forget.add_argument("path")
     command("shutdown", "stop the daemon")
@@ -133,7 +143,8 @@ def _request_args(options: argparse.Namespace) -> dict[str, Any]:
     if command == "index":
         return {"path": _absolute(options.path), "wait": options.wait}
     if command == "reindex":
-        return {"path": _absolute(options.path)} if options.path else {}
+        args = {"wait": not options.no_wait}
+        return {**args, "path": _absolute(options.path)} if options.path else args
     if command == "symbols":
         args: dict[str, Any] = {"kind": options.kind, "limit": options.limit}
         if options.path:
@@ -156,6 +167,8 @@ def _request_args(options: argparse.Namespace) -> dict[str, Any]:
         return {"name": options.name, "path": options.path}
     if command == "neighbors":
         return {"id": options.id}
+    if command == "watch":
+        return {"all": options.all}
     if command == "ask":
         return {
             "query": options.query,
@@ -173,6 +186,8 @@ def _render(command: str, result: Any, options: argparse.Namespace) -> tuple[str
     if command in ("callers", "callees", "uses"):
         hits = result["results"]
         return edges_table(hits), EXIT_OK if hits else EXIT_EMPTY
+    if command == "watch":
+        return {"all": options.all}
     if command == "ask":
         return context_pack(result), EXIT_OK if result["results"] else EXIT_EMPTY
     if command == "neighbors":
@@ -208,10 +223,33 @@ def _is_empty(command: str, result: Any) -> bool:
     return False
 
 
+def _follow(connection: Connection, as_json: bool) -> int:
+    """Print pushed events until the daemon or the timeout ends the subscription."""
+    import json
+
+    while True:
+        event = connection.receive()
+        if as_json:
+            print(json.dumps(event), flush=True)
+        else:
+            print(event_line(event), flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``rustrag-client`` script."""
     options = _parser().parse_args(argv)
     command: str = options.command
+    if command == "hooks":
+        from rustrag_client.hooks import HookError, install, uninstall
+
+        try:
+            changed = (install if options.action == "install" else uninstall)(options.repo)
+        except HookError as exc:
+            print(f"rustrag-client: {exc}", file=sys.stderr)
+            return EXIT_ERROR
+        for line in changed:
+            print(line)
+        return EXIT_OK
     as_json = getattr(options, "json", False)
     socket_path: str = getattr(options, "socket", None) or default_socket_path()
     timeout: float | None = getattr(options, "timeout", None)
@@ -237,10 +275,16 @@ def main(argv: list[str] | None = None) -> int:
     if command == "wait" and timeout is not None:
         args["timeout"] = timeout
     try:
-        response = connection.request(command, args, root)
+        response = connection.request(_OPS.get(command, command), args, root)
+        if command == "watch" and response.get("ok"):
+            return _follow(connection, as_json)
     except RequestTimeout as exc:
+        if command == "watch":
+            return EXIT_OK  # --timeout bounds how long to watch
         print(f"rustrag-client: {exc}", file=sys.stderr)
         return EXIT_TIMEOUT
+    except KeyboardInterrupt:
+        return EXIT_OK
     except (ConnectionError, OSError) as exc:
         print(f"rustrag-client: connection lost: {exc}", file=sys.stderr)
         return EXIT_UNREACHABLE

@@ -46,6 +46,13 @@ class Connection:
         except TimeoutError as exc:
             raise RequestTimeout(f"no answer to {op!r} in time") from exc
 
+    def receive(self) -> dict[str, Any]:
+        """The next frame the daemon pushes (after ``subscribe``)."""
+        try:
+            return recv_frame(self._sock, MAX_RESPONSE_FRAME)
+        except TimeoutError as exc:
+            raise RequestTimeout("no event in time") from exc
+
     def close(self) -> None:
         """Close the socket."""
         self._sock.close()

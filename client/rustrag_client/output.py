@@ -66,12 +66,38 @@ def methods_text(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def event_line(event: dict[str, Any]) -> str:
+    """One pushed event as a line of text."""
+    name = event.get("event", "?")
+    root = event.get("root", "")
+    if name == "indexed":
+        if event.get("full"):
+            return f"indexed {root}: {event['files']} files, {event['items']} items"
+        return (
+            f"indexed {root}: {len(event['files'])} files, {len(event['changed'])} items changed,"
+            f" {len(event['removed'])} removed ({event['clock']})"
+        )
+    if name == "progress":
+        vectors = event.get("vectors", {})
+        return (
+            f"progress {root}: {event['state']}, {event['items']} items, "
+            f"{vectors.get('embedded', 0)} vectors, {vectors.get('pending', 0)} pending"
+        )
+    return f"{name} {root}: {event.get('message', '')}"
+
+
 def status_text(status: dict[str, Any], brief: bool) -> str:
     """The daemon's state, one fact per line (or one short line with ``brief``)."""
     workspaces = status.get("workspaces", [])
-    if brief:
-        busy = [w for w in workspaces if w.get("state") == "indexing"]
-        return "rustrag: indexing" if busy else "rustrag: fresh"
+    if brief:  # for shell prompts: the workspace of the current directory, in one word
+        current = [w for w in workspaces if w["root"] == status.get("current")]
+        if not current:
+            return ""
+        w = current[0]
+        pending = w.get("vectors", {}).get("pending", 0)
+        if w["state"] == "ready" and pending:
+            return f"rustrag:embedding({pending})"
+        return "rustrag:fresh" if w["state"] == "ready" else f"rustrag:{w['state']}"
     lines = [
         f"rustragd {status['version']} pid {status['pid']}, up {status['uptime_s']:.0f} s",
         f"socket {status['socket']}",

@@ -15,11 +15,12 @@ from rustrag_protocol import ErrorCode, ProtocolError
 from rustragd.clock import Clock
 from rustragd.config import Config
 from rustragd.embeddings import EmbeddingService
+from rustragd.events import EventHub
 from rustragd.indexer import WorkspaceMissing, index_workspace, resolve_graph
 from rustragd.live import apply_batch, needs_full_pass
 from rustragd.machine import default_batch_files, l3_bytes
 from rustragd.pool import ExtractorPool
-from rustragd.semantic import EmbeddingModel
+from rustragd.semantic import EmbeddingModel, SemanticIndex
 from rustragd.watcher import ChangeBatch, WorkspaceWatcher
 from rustragd.workspace import Workspace
 
@@ -41,8 +42,9 @@ class Daemon:
         )
         self.workspaces: dict[Path, Workspace] = {}
         self.stopping = asyncio.Event()
+        self.events = EventHub()
         self.embeddings = EmbeddingService(
-            config, lambda: [w.semantic for w in self.workspaces.values()]
+            config, lambda: [w.semantic for w in self.workspaces.values()], self._embedded
         )
         self.model: EmbeddingModel | None = None
 
@@ -109,14 +111,22 @@ class Daemon:
             await asyncio.gather(self.start_index(workspace), return_exceptions=True)
             return
         async with workspace.write_lock:
-            if not await apply_batch(workspace, batch):
+            applied = await apply_batch(workspace, batch)
+            if applied is None:
                 return
             self.clock.advance()
             self.semantic_changed(workspace)
             started = time.perf_counter()
             await resolve_graph(workspace, self.pool, self.semantic_changed)
             workspace.live.last_ms["resolve"] = round((time.perf_counter() - started) * 1000, 3)
-            self.clock.advance()
+            self.events.publish(
+                "indexed",
+                workspace.root,
+                clock=self.clock.advance(),
+                files=applied.files,
+                changed=applied.changed_ids,
+                removed=applied.removed_ids,
+            )
 
     async def sync(self, workspace: Workspace, timeout: float) -> None:
         """Return once every change made before the call is applied, vectors included."""
@@ -133,10 +143,28 @@ class Daemon:
         await self.wait_idle([workspace])
 
     def semantic_changed(self, workspace: Workspace) -> None:
-        """Start embedding what a workspace has pending."""
+        """Start embedding what a workspace has pending; tell subscribers how far it is."""
         if workspace.semantic.pending:
             workspace.semantic.idle.clear()
             self.embeddings.wake()
+        self.publish_progress(workspace)
+
+    def publish_progress(self, workspace: Workspace) -> None:
+        """A ``progress`` event for the workspace's subscribers."""
+        if self.events.subscribers:
+            self.events.publish(
+                "progress",
+                workspace.root,
+                state=workspace.state,
+                files=len(workspace.files),
+                items=len(workspace.table),
+                vectors=workspace.semantic.progress(),
+            )
+
+    def _embedded(self, index: SemanticIndex) -> None:
+        for workspace in self.workspaces.values():
+            if workspace.semantic is index:
+                self.publish_progress(workspace)
 
     def add(self, root: Path) -> Workspace:
         """Register ``root`` (an absolute, resolved directory) and return its workspace."""
@@ -199,6 +227,14 @@ class Daemon:
                 )
             workspace.state = "ready"
             workspace.last_error = None
+            self.events.publish(
+                "indexed",
+                workspace.root,
+                clock=str(self.clock),
+                full=True,
+                files=len(workspace.files),
+                items=len(workspace.table),
+            )
         except asyncio.CancelledError:
             workspace.state = "interrupted"
             raise
@@ -206,10 +242,12 @@ class Daemon:
             workspace.state = "missing"
             workspace.last_error = str(exc)
             log.warning("%s", exc)
+            self.events.publish("error", workspace.root, message=str(exc))
         except Exception as exc:
             workspace.state = "failed"
             workspace.last_error = f"{type(exc).__name__}: {exc}"
             log.exception("indexing %s failed", workspace.root)
+            self.events.publish("error", workspace.root, message=workspace.last_error)
         finally:
             workspace.idle.set()
 

@@ -22,9 +22,15 @@ class EmbeddingService:
     itself tokenises the next batch while the current one runs.
     """
 
-    def __init__(self, config: Config, indexes: Callable[[], list[SemanticIndex]]) -> None:
+    def __init__(
+        self,
+        config: Config,
+        indexes: Callable[[], list[SemanticIndex]],
+        embedded: Callable[[SemanticIndex], None],
+    ) -> None:
         self.config = config
         self._indexes = indexes
+        self._embedded = embedded
         self.embedder: Embedder | None = None
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -105,6 +111,7 @@ class EmbeddingService:
             index.pending.clear()
             return
         self.embedded += len(rows)
+        self._embedded(index)
         self.busy_s += elapsed
         self.last_rate = len(rows) / elapsed if elapsed > 0 else 0.0
 

@@ -18,7 +18,7 @@ from blake3 import blake3
 from rustragd.facts import EXPRESSION, ITEM, REPARSED, STATEMENT, FactCollector
 from rustragd.ids import item_id
 from rustragd.model import FileExtract, Item
-from rustragd.parser import Node, definitions, error_count, parse
+from rustragd.parser import Node, error_count, matches, parse
 
 __all__ = ["SNIPPET_MAX_BYTES", "extract_file", "extract_fragment"]
 
@@ -131,7 +131,8 @@ class _FileState:
         """Add the items under ``root``, ``shift`` lines down; in macro bodies, skip broken ones."""
         scopes: dict[int, _Scope] = {}
         outer, self.facts.outer = self.facts.outer, scope.parent
-        for label, node, name_node in definitions(root):
+        found = matches(root)
+        for label, node, name_node in found.definitions:
             if depth and node.has_error and _broken(node):
                 continue
             if label == _MACRO:
@@ -154,7 +155,7 @@ class _FileState:
             if item.kind in _SCOPES:
                 module = item.qualified_name if item.kind == "mod" else where.module
                 scopes[node.id] = _Scope(item.qualified_name, item.id, item.kind, module)
-        self.facts.scan(root, src, shift)
+        self.facts.scan(found.facts, src, shift)
         self.facts.outer = outer
 
     def reparsable(self, node: Node) -> bytes:

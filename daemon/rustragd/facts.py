@@ -1,8 +1,8 @@
 """Raw reference facts of one source file, packed with msgpack for the resolver.
 
 The extractor walks a file's items and hands each item node here
-(:meth:`FactCollector.item`), then the whole tree (:meth:`FactCollector.scan`),
-which runs ``queries/facts.scm``. The blob is enough to resolve the workspace
+(:meth:`FactCollector.item`), then the matches of ``queries/facts.scm`` in the whole tree
+(:meth:`FactCollector.scan`), found in the same query pass as the items. The blob is enough to resolve the workspace
 later without the sources. Layout (all lists, for compactness):
 
 * ``mod``: the file's module path (``a::b``);
@@ -37,7 +37,7 @@ from typing import Any, cast
 import msgpack
 
 from rustragd.model import Item
-from rustragd.parser import Node, captures_in_order
+from rustragd.parser import Fact, Node
 
 __all__ = ["EXPRESSION", "ITEM", "REPARSED", "STATEMENT", "FactCollector", "unpack_facts"]
 
@@ -123,20 +123,21 @@ class FactCollector:
             line = self.pinned or node.start_point.row + shift + 1
             self.macros.append([self._owner(node), line, segs, text, body_line, position])
 
-    def scan(self, root: Node, src: bytes, shift: int) -> None:
-        """Run ``facts.scm`` over ``root`` (one parse: the file or a macro body)."""
-        for label, node, parts in captures_in_order(root, "facts"):
+    def scan(self, facts: list[Fact], src: bytes, shift: int) -> None:
+        """Record the matches of ``facts.scm`` in one parse (the file or a macro body)."""
+        for label, node, parts in facts:
             line = self.pinned or node.start_point.row + shift + 1
             if label == "use":
                 self._use(node, src, line)
             elif label == "call":
-                self._call(node, parts["callee"], src, line)
+                self._call(node, parts["callee"][0], src, line)
             elif label == "type":
                 self.types.append([self._owner(node), line, template(node, src)])
             elif label == "bind.param":
-                self._bind(node, parts["bind.pattern"], src, typed(parts["bind.type"], src))
+                pattern, written = parts["bind.pattern"][0], parts["bind.type"][0]
+                self._bind(node, pattern, src, typed(written, src))
             elif label == "bind.let":
-                self._bind(node, parts["bind.pattern"], src, _let_type(node, src))
+                self._bind(node, parts["bind.pattern"][0], src, _let_type(node, src))
             elif label == "bind.closure":
                 self._bind(node, node, src, [])
 

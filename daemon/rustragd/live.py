@@ -81,8 +81,17 @@ def _extract(workspace: Workspace, sources: dict[str, bytes]) -> list[tuple[File
     return results
 
 
-async def apply_batch(workspace: Workspace, batch: ChangeBatch) -> bool:
-    """Apply a batch of content changes and removals; False if nothing changed.
+@dataclass(frozen=True, slots=True)
+class Applied:
+    """What one applied batch changed."""
+
+    files: list[str]
+    changed_ids: list[int]
+    removed_ids: list[int]
+
+
+async def apply_batch(workspace: Workspace, batch: ChangeBatch) -> Applied | None:
+    """Apply a batch of content changes and removals; None if nothing changed.
 
     The caller holds the workspace's write lock and re-resolves the graph after.
     """
@@ -95,7 +104,7 @@ async def apply_batch(workspace: Workspace, batch: ChangeBatch) -> bool:
     timings["read"] = time.perf_counter() - started
     removed = sorted(p for p in batch.removed if p in workspace.files)
     if not sources and not removed:
-        return False
+        return None
     mark = time.perf_counter()
     extracted = await asyncio.to_thread(_extract, workspace, sources)
     timings["parse+diff"] = time.perf_counter() - mark
@@ -118,4 +127,5 @@ async def apply_batch(workspace: Workspace, batch: ChangeBatch) -> bool:
     stats.batches += 1
     stats.last_ms = {stage: round(seconds * 1000, 3) for stage, seconds in timings.items()}
     log.debug("applied %d changed and %d removed files", len(sources), len(removed))
-    return True
+    changed = [item.id for _, delta in extracted for item in delta.added + delta.updated]
+    return Applied(sorted(sources) + removed, changed, gone)

@@ -6,21 +6,25 @@ the parser is created lazily per process, so worker processes can use it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from functools import cache
 from importlib import resources
+from typing import NamedTuple
 
 import tree_sitter_rust
 from tree_sitter import Language, Node, Parser, Query, QueryCursor, Tree
 
 __all__ = [
     "LANGUAGE",
+    "Fact",
+    "Matches",
     "Node",
     "Tree",
-    "captures_in_order",
     "definitions",
     "error_count",
     "load_query",
+    "matches",
     "parse",
     "query_names",
 ]
@@ -56,6 +60,65 @@ def load_query(name: str) -> Query:
     return Query(LANGUAGE, path.read_text(encoding="utf-8"))
 
 
+#: ``(label, node, captures)``: a match's outermost capture name, its node, and
+#: every capture of the match by name.
+Fact = tuple[str, Node, dict[str, list[Node]]]
+
+_OUTER = re.compile(r"\)\s*@([\w.]+)\s*\Z")
+_CAPTURE = re.compile(r"@([\w.]+)")
+_COMMENT = re.compile(r"^\s*;.*$", re.M)
+
+
+class Matches(NamedTuple):
+    """What one pass of ``items.scm`` and ``facts.scm`` finds under a node."""
+
+    #: ``(label, item_node, name_node)``, parents before children.
+    definitions: list[tuple[str, Node, Node]]
+    #: Facts in source order (ties in match order).
+    facts: list[Fact]
+
+
+@cache
+def _graph_query() -> tuple[Query, int, tuple[str, ...]]:
+    """``items.scm`` and ``facts.scm`` compiled as one query (one walk of the tree), the
+    number of item patterns (they come first), and each pattern's outermost capture."""
+    folder = resources.files(_QUERIES)
+    items = folder.joinpath("items.scm").read_text(encoding="utf-8")
+    facts = folder.joinpath("facts.scm").read_text(encoding="utf-8")
+    text = f"{items}\n{facts}"
+    query = Query(LANGUAGE, text)
+    outer = []
+    for index in range(query.pattern_count):
+        pattern = _COMMENT.sub("", text[query.start_byte_for_pattern(index) : query.end_byte_for_pattern(index)])
+        found = _OUTER.search(pattern.rstrip())
+        outer.append(found.group(1) if found else _CAPTURE.findall(pattern)[-1])
+    return query, load_query("items").pattern_count, tuple(outer)
+
+
+def matches(node: Node) -> Matches:
+    """The item definitions and the facts under ``node``, from one query pass.
+
+    A definition's label is its item's capture name (``definition.function``, ...,
+    ``expansion.macro`` for a macro invocation, whose name node is its path); a
+    fact's label is its outermost capture (``use``, ``call``, ``bind.param``, ``type``...).
+    """
+    query, item_patterns, outer = _graph_query()
+    found: list[tuple[int, int, str, Node, Node]] = []
+    facts: list[tuple[int, Fact]] = []
+    for index, captures in QueryCursor(query).matches(node):
+        label = outer[index]
+        top = captures[label][0]
+        if index < item_patterns:
+            found.append((top.start_byte, -top.end_byte, label, top, captures["name"][0]))
+        else:
+            facts.append((top.start_byte, (label, top, captures)))
+    found.sort(key=lambda f: (f[0], f[1]))
+    facts.sort(key=lambda f: f[0])
+    return Matches(
+        [(label, item, name) for _, _, label, item, name in found], [f for _, f in facts]
+    )
+
+
 def definitions(node: Node) -> Iterator[tuple[str, Node, Node]]:
     """``(label, item_node, name_node)`` for every match of ``items.scm`` under ``node``.
 
@@ -63,32 +126,7 @@ def definitions(node: Node) -> Iterator[tuple[str, Node, Node]]:
     ``expansion.macro`` for a macro invocation, whose name node is its path).
     Parents come before their children (ordered by start, longest first).
     """
-    found: list[tuple[int, int, str, Node, Node]] = []
-    for _, captures in QueryCursor(load_query("items")).matches(node):
-        name = captures["name"][0]
-        for capture, nodes in captures.items():
-            if capture != "name" and capture != "body":
-                item = nodes[0]
-                found.append((item.start_byte, -item.end_byte, capture, item, name))
-                break
-    found.sort(key=lambda f: (f[0], f[1]))
-    for _, _, label, item, name in found:
-        yield label, item, name
-
-
-def captures_in_order(root: Node, query: str) -> list[tuple[str, Node, dict[str, Node]]]:
-    """``(label, node, parts)`` per match of ``queries/<query>.scm``, in source order.
-
-    ``label`` names the match's outermost capture, ``node`` is that capture's
-    node, and ``parts`` maps every capture name to its (first) node.
-    """
-    found: list[tuple[int, int, str, Node, dict[str, Node]]] = []
-    for _, captures in QueryCursor(load_query(query)).matches(root):
-        parts = {name: nodes[0] for name, nodes in captures.items()}
-        label, node = min(parts.items(), key=lambda kv: (kv[1].start_byte, -kv[1].end_byte))
-        found.append((node.start_byte, len(found), label, node, parts))
-    found.sort(key=lambda f: (f[0], f[1]))
-    return [(label, node, parts) for _, _, label, node, parts in found]
+    yield from matches(node).definitions
 
 
 def error_count(tree: Tree) -> int:
@@ -96,5 +134,11 @@ def error_count(tree: Tree) -> int:
     root = tree.root_node
     if not root.has_error:
         return 0
-    captures = QueryCursor(load_query("errors")).captures(root)
-    return sum(len(nodes) for nodes in captures.values())
+    # What ``errors.scm`` captures, found by descending only where an error is.
+    count = 0
+    pending = [root]
+    while pending:
+        node = pending.pop()
+        count += node.is_error + node.is_missing
+        pending.extend(child for child in node.children if child.has_error)
+    return count

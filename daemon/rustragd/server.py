@@ -30,6 +30,7 @@ from rustrag_protocol.schema import Response
 from rustragd import systemd
 from rustragd.config import Config
 from rustragd.daemon import Daemon
+from rustragd.events import Subscriber
 from rustragd.ops import Context, dispatch
 
 log = logging.getLogger(__name__)
@@ -192,13 +193,17 @@ class Server:
                 request = await self._read_request(reader, writer)
                 if request is None:
                     return
-                task = asyncio.create_task(self._handle(request))
+                context = Context(self.daemon, None)
+                task = asyncio.create_task(self._handle(request, context))
                 self._in_flight.add(task)
                 try:
                     response = await asyncio.shield(task)
                 finally:
                     self._in_flight.discard(task)
                 await self._send(writer, response)
+                if context.stream is not None and response["ok"]:
+                    await self._push(reader, writer, context.stream)
+                    return
         except (ConnectionError, asyncio.IncompleteReadError):
             pass
         except asyncio.CancelledError:
@@ -253,12 +258,44 @@ class Server:
                 continue
             return message
 
-    async def _handle(self, request: dict[str, Any]) -> Response:
+    async def _push(
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        subscriber: Subscriber,
+    ) -> None:
+        """Send a subscriber's events until the peer hangs up or the daemon stops."""
+
+        async def peer_gone() -> None:
+            while await reader.read(4096):
+                pass  # a subscribed peer has nothing more to say
+
+        ending = {
+            asyncio.create_task(peer_gone()),
+            asyncio.create_task(self.daemon.stopping.wait()),
+        }
+        try:
+            while not subscriber.dropped or not subscriber.queue.empty():
+                get = asyncio.create_task(subscriber.queue.get())
+                done, _ = await asyncio.wait({get, *ending}, return_when=asyncio.FIRST_COMPLETED)
+                if get not in done:
+                    get.cancel()
+                    return
+                await self._send(writer, get.result())
+            await self._send(
+                writer, {"push": True, "event": "error", "message": "too far behind; resubscribe"}
+            )
+        finally:
+            for task in ending:
+                task.cancel()
+            self.daemon.events.unsubscribe(subscriber)
+
+    async def _handle(self, request: dict[str, Any], context: Context) -> Response:
         raw_id = request.get("id", 0)
         request_id = raw_id if isinstance(raw_id, int) and not isinstance(raw_id, bool) else 0
         try:
-            name, root, args = _validate(request)
-            result = await dispatch(name, Context(self.daemon, root), args)
+            name, context.root, args = _validate(request)
+            result = await dispatch(name, context, args)
             return ok_response(request_id, result, str(self.daemon.clock))
         except ProtocolError as exc:
             return error_response(request_id, exc.code, exc.message, exc.data)

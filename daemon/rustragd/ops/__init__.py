@@ -3,7 +3,7 @@
 Importing this package registers every op.
 """
 
-from rustragd.ops import graph, maintenance, queries, retrieval, session
+from rustragd.ops import graph, maintenance, queries, retrieval, session, stream
 from rustragd.ops.registry import OPS, Context, dispatch, op
 
 __all__ = [

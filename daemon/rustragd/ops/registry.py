@@ -11,15 +11,18 @@ from rustragd.ops.args import number
 
 if TYPE_CHECKING:
     from rustragd.daemon import Daemon
+    from rustragd.events import Subscriber
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Context:
     """What a handler gets besides its arguments."""
 
     daemon: Daemon
     root: str | None
     """The workspace the client asked about (usually its working directory)."""
+    stream: Subscriber | None = None
+    """Set by a handler whose connection goes on to receive pushed events."""
 
 
 Handler = Callable[[Context, dict[str, Any]], Awaitable[Any]]

@@ -36,7 +36,14 @@ async def hello(context: Context, args: dict[str, Any]) -> dict[str, Any]:
 async def status(context: Context, args: dict[str, Any]) -> dict[str, Any]:
     """Daemon and index state."""
     daemon = context.daemon
+    current = None
+    if context.root:
+        try:
+            current = str(daemon.resolve(context.root).root)
+        except ProtocolError:
+            pass  # the client's directory is in no workspace
     return {
+        "current": current,
         "version": __version__,
         "pid": os.getpid(),
         "uptime_s": daemon.uptime(),
