@@ -40,12 +40,20 @@ def index() -> LexicalIndex:
     return LexicalIndex((i.id, lexical_text(i)) for i in ITEMS)
 
 
+def test_query_terms_drop_stopwords_and_plurals() -> None:
+    assert terms("Returns the matches of all the patterns in a class") == [
+        "return",
+        "match",
+        "pattern",
+        "class",
+    ]
+
+
 def test_terms_split_identifiers_and_keep_them_whole() -> None:
     assert terms("HashMap is_match parseHTTPRequest hash") == [
         "hashmap",
         "hash",
         "map",
-        "is",
         "match",
         "parsehttprequest",
         "parse",

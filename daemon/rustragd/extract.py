@@ -18,7 +18,7 @@ from blake3 import blake3
 from rustragd.facts import EXPRESSION, ITEM, REPARSED, STATEMENT, FactCollector
 from rustragd.ids import item_id
 from rustragd.model import FileExtract, Item
-from rustragd.parser import Node, error_count, matches, parse
+from rustragd.parser import Node, Tree, error_count, matches, parse
 
 __all__ = ["SNIPPET_MAX_BYTES", "extract_file", "extract_fragment"]
 
@@ -126,6 +126,7 @@ class _FileState:
         self.seen: dict[tuple[str, str], int] = {}
         self.facts = FactCollector(module)
         self.pinned = 0
+        self.trees: list[Tree] = []
 
     def walk(self, root: Node, src: bytes, scope: _Scope, depth: int, shift: int) -> None:
         """Add the items under ``root``, ``shift`` lines down; in macro bodies, skip broken ones."""
@@ -145,7 +146,9 @@ class _FileState:
                 self.facts.macro(node, src, shift, position)
                 if where is not None and body:
                     start = node.named_children[-1].start_point.row
-                    self.walk(parse(body).root_node, body, where, depth + 1, shift + start)
+                    tree = parse(body)
+                    self.trees.append(tree)  # node ids stay unique while the file is walked
+                    self.walk(tree.root_node, body, where, depth + 1, shift + start)
                 continue
             where = _item_scope(node, scope, scopes) or _body_scope(node, scope, scopes)
             if where is None:

@@ -79,6 +79,10 @@ class FactCollector:
         #: Line given to every fact (macro-made code sits on its invocation's line), else 0.
         self.pinned = 0
         self._bindings: dict[int, list[tuple[int, str, list[Any]]]] = {}
+        #: Node id -> owner of what is written inside that node (see :meth:`_owner`).
+        self._inside: dict[int, int] = {}
+        #: Template of a type by its text: a type parses the same wherever it is written.
+        self._templates: dict[bytes, list[Any]] = {}
 
     def item(self, node: Node, item: Item, src: bytes) -> None:
         """Record an item made from ``node``: its row, generics, impl header, derives."""
@@ -132,7 +136,7 @@ class FactCollector:
             elif label == "call":
                 self._call(node, parts["callee"][0], src, line)
             elif label == "type":
-                self.types.append([self._owner(node), line, template(node, src)])
+                self.types.append([self._owner(node), line, self._template(node, src)])
             elif label == "bind.param":
                 pattern, written = parts["bind.pattern"][0], parts["bind.type"][0]
                 self._bind(node, pattern, src, typed(written, src))
@@ -163,14 +167,39 @@ class FactCollector:
         )
 
     def _owner(self, node: Node) -> int:
-        ancestor = node.parent
+        """The id of the innermost item around ``node``.
+
+        The answer is remembered for every ancestor climbed through, so that the
+        next node in the same body stops early. Items are recorded parents first,
+        so no item recorded later can sit above a node already answered for.
+        """
+        inside = self._inside
         owners = self._owners
+        climbed: list[int] = []
+        ancestor = node.parent
+        found = self.outer
         while ancestor is not None:
-            found = owners.get(ancestor.id)
-            if found is not None:
-                return found
+            key = ancestor.id
+            known = inside.get(key)
+            if known is None:
+                known = owners.get(key)
+            if known is not None:
+                found = known
+                break
+            climbed.append(key)
             ancestor = ancestor.parent
-        return self.outer
+        for key in climbed:
+            inside[key] = found
+        return found
+
+    def _template(self, node: Node, src: bytes) -> list[Any]:
+        if node.has_error:
+            return template(node, src)
+        text = src[node.start_byte : node.end_byte]
+        known = self._templates.get(text)
+        if known is None:
+            known = self._templates[text] = template(node, src)
+        return known
 
     def _impl(self, node: Node, item: Item, src: bytes) -> None:
         self_type = node.child_by_field_name("type")
@@ -179,13 +208,13 @@ class FactCollector:
             [
                 item.id,
                 item.start_line,
-                template(self_type, src) if self_type is not None else [],
+                self._template(self_type, src) if self_type is not None else [],
                 head(self_type, src) if self_type is not None else None,
                 head(trait, src) if trait is not None else None,
             ]
         )
         if self_type is not None:
-            self.types.append([item.id, item.start_line, template(self_type, src)])
+            self.types.append([item.id, item.start_line, self._template(self_type, src)])
 
     def _use(self, node: Node, src: bytes, line: int) -> None:
         owner = self._owner(node)

@@ -1,4 +1,4 @@
-"""BM25 search over item names, qualified names, signatures and docs, with tantivy.
+"""BM25 search over item names, qualified names, signatures, docs and source, with tantivy.
 
 The only module importing tantivy. The index lives in memory and is built from
 (id, text) pairs, in about a second per 100k items; upserts and deletes are
@@ -37,12 +37,42 @@ def _with_parts(text: str) -> str:
     return _COMPOUND.sub(expand, text)
 
 
+#: English words too common in questions to tell items apart.
+STOPWORDS = frozenset(
+    """a about above after again against all am an and any are as at be because been before
+    being below between both but by can could did do does doing down during each few for from
+    further had has have having he her here hers herself him himself his how i if in into is it
+    its itself just me more most my myself no nor not now of off on once only or other our ours
+    ourselves out over own same she should so some such than that the their theirs them
+    themselves then there these they this those through to too under until up very was we were
+    what when where which while who whom why will with would you your yours yourself
+    yourselves""".split()
+)
+
+
+def normalize(word: str) -> str:
+    """A lowercased word with a plural ending dropped (``matches`` -> ``match``)."""
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 4 and word.endswith(("ches", "shes", "sses", "xes", "zes")):
+        return word[:-2]
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
+def _words(text: str) -> list[str]:
+    """Index terms of ``text``: identifiers whole and split, lowercased, plurals dropped."""
+    return [
+        normalize(w)
+        for w in _WORD.findall(_with_parts(text).lower())
+        if len(w.encode()) <= _MAX_TERM
+    ]
+
+
 def terms(text: str) -> list[str]:
-    """The distinct index terms of ``text``, in order: the query side of the tokenizer."""
-    seen = dict.fromkeys(
-        w for w in _WORD.findall(_with_parts(text).lower()) if len(w.encode()) <= _MAX_TERM
-    )
-    return list(seen)
+    """The distinct query terms of ``text``, in order, without stopwords."""
+    return list(dict.fromkeys(w for w in _words(text) if w not in STOPWORDS))
 
 
 def lexical_text(item: Item) -> str:
@@ -69,7 +99,7 @@ class LexicalIndex:
         self._index = tantivy.Index(self._schema)
         self._writer = self._index.writer(64_000_000, num_threads=1)
         for item_id, text in docs:
-            self._writer.add_document(tantivy.Document(id=item_id, text=_with_parts(text)))
+            self._writer.add_document(tantivy.Document(id=item_id, text=" ".join(_words(text))))
         self._commit()
 
     def __len__(self) -> int:
@@ -79,7 +109,7 @@ class LexicalIndex:
         """Add or replace the texts of items, then make them searchable."""
         for item_id, text in docs:
             self._writer.delete_documents_by_term("id", item_id)
-            self._writer.add_document(tantivy.Document(id=item_id, text=_with_parts(text)))
+            self._writer.add_document(tantivy.Document(id=item_id, text=" ".join(_words(text))))
         self._commit()
 
     def delete(self, ids: Iterable[int]) -> None:
