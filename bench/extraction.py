@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness import REGISTRY, practice_crate
-
 from rustragd.crates import discover_crates, module_paths
 from rustragd.machine import default_batch_files, l3_bytes
 from rustragd.model import FileExtract

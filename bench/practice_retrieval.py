@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import socket
 import subprocess
 import sys
 import tempfile
@@ -21,7 +20,6 @@ import time
 from pathlib import Path
 
 from harness import BenchDaemon, describe
-
 from rustrag_protocol import encode_frame, make_request, recv_frame
 
 PRACTICE = Path(__file__).resolve().parents[1].parent / "shared" / "practice"

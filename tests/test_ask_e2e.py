@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from cargo_workspace import write_workspace
 from conftest import DaemonEnv
 

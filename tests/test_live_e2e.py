@@ -6,7 +6,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from cargo_workspace import write_workspace
 from conftest import DaemonEnv
 

@@ -143,8 +143,10 @@ def _request_args(options: argparse.Namespace) -> dict[str, Any]:
     if command == "index":
         return {"path": _absolute(options.path), "wait": options.wait}
     if command == "reindex":
-        args = {"wait": not options.no_wait}
-        return {**args, "path": _absolute(options.path)} if options.path else args
+        wait = not options.no_wait
+        return {"wait": wait, "path": _absolute(options.path)} if options.path else {"wait": wait}
+    if command == "watch":
+        return {"all": options.all}
     if command == "symbols":
         args: dict[str, Any] = {"kind": options.kind, "limit": options.limit}
         if options.path:
@@ -186,8 +188,6 @@ def _render(command: str, result: Any, options: argparse.Namespace) -> tuple[str
     if command in ("callers", "callees", "uses"):
         hits = result["results"]
         return edges_table(hits), EXIT_OK if hits else EXIT_EMPTY
-    if command == "watch":
-        return {"all": options.all}
     if command == "ask":
         return context_pack(result), EXIT_OK if result["results"] else EXIT_EMPTY
     if command == "neighbors":

@@ -41,7 +41,7 @@ class LiveStats:
 
     def as_dict(self) -> dict[str, object]:
         """A plain map."""
-        return {name: getattr(self, name) for name in self.__slots__}  # type: ignore[attr-defined]
+        return {name: getattr(self, name) for name in self.__slots__}
 
 
 def needs_full_pass(batch: ChangeBatch) -> bool:

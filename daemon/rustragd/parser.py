@@ -140,5 +140,5 @@ def error_count(tree: Tree) -> int:
     while pending:
         node = pending.pop()
         count += node.is_error + node.is_missing
-        pending.extend(child for child in node.children if child.has_error)
+        pending.extend(c for c in node.children if c.has_error or c.is_error)
     return count

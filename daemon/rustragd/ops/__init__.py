@@ -16,4 +16,5 @@ __all__ = [
     "queries",
     "retrieval",
     "session",
+    "stream",
 ]

@@ -8,11 +8,12 @@ from __future__ import annotations
 from typing import Any
 
 from rustrag_protocol import ErrorCode, ProtocolError
+
 from rustragd.hits import to_hits
 from rustragd.model import Edge, Item
-from rustragd.structure import impls_of, methods_of
 from rustragd.ops import args as a
 from rustragd.ops.registry import Context, op
+from rustragd.structure import impls_of, methods_of
 from rustragd.workspace import Workspace
 
 FUNCTIONS = frozenset({"function", "method"})

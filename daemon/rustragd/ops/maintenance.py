@@ -13,7 +13,6 @@ from rustragd.ops import args as a
 from rustragd.ops.registry import Context, op
 from rustragd.workspace import Workspace
 
-
 #: Seconds ``wait`` (and ``sync``) give pending changes by default.
 DEFAULT_SYNC_TIMEOUT = 60.0
 

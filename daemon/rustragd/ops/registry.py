@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from rustrag_protocol import ErrorCode, ProtocolError
+
 from rustragd.ops.args import number
 
 if TYPE_CHECKING:

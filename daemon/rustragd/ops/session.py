@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from typing import Any
 
@@ -38,10 +39,8 @@ async def status(context: Context, args: dict[str, Any]) -> dict[str, Any]:
     daemon = context.daemon
     current = None
     if context.root:
-        try:
+        with contextlib.suppress(ProtocolError):  # the client's directory is in no workspace
             current = str(daemon.resolve(context.root).root)
-        except ProtocolError:
-            pass  # the client's directory is in no workspace
     return {
         "current": current,
         "version": __version__,
