@@ -23,6 +23,7 @@ from rustrag_client.output import (
     context_pack,
     edges_table,
     event_line,
+    progress_line,
     generic_text,
     hits_table,
     impls_text,
@@ -223,6 +224,33 @@ def _is_empty(command: str, result: Any) -> bool:
     return False
 
 
+def _index_with_progress(
+    connection: Connection, args: dict[str, Any], root: str
+) -> dict[str, Any]:
+    """``index --wait`` on a terminal: start the job, draw progress until it is done."""
+    import time
+
+    started = connection.request("index", {**args, "wait": False}, root)
+    if not started.get("ok"):
+        return started
+    target = started["result"]["root"]
+    while True:
+        status = connection.request("status", {}, root)
+        if not status.get("ok"):
+            return status
+        workspace = next((w for w in status["result"]["workspaces"] if w["root"] == target), None)
+        if workspace is None:
+            return started
+        sys.stderr.write("\r" + progress_line(workspace))
+        sys.stderr.flush()
+        if workspace["state"] != "indexing" and not workspace["vectors"]["pending"]:
+            sys.stderr.write("\n")
+            break
+        time.sleep(0.2)
+    # The job is done: this returns at once with the final counts.
+    return connection.request("index", {**args, "wait": True}, root)
+
+
 def _follow(connection: Connection, as_json: bool) -> int:
     """Print pushed events until the daemon or the timeout ends the subscription."""
     import json
@@ -275,7 +303,10 @@ def main(argv: list[str] | None = None) -> int:
     if command == "wait" and timeout is not None:
         args["timeout"] = timeout
     try:
-        response = connection.request(_OPS.get(command, command), args, root)
+        if command == "index" and options.wait and not as_json and sys.stderr.isatty():
+            response = _index_with_progress(connection, args, root)
+        else:
+            response = connection.request(_OPS.get(command, command), args, root)
         if command == "watch" and response.get("ok"):
             return _follow(connection, as_json)
     except RequestTimeout as exc:

@@ -66,6 +66,20 @@ def methods_text(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def progress_line(workspace: dict[str, Any], width: int = 30) -> str:
+    """A one-line progress bar of a workspace: files and items, then vectors."""
+    vectors = workspace.get("vectors", {})
+    embedded, pending = vectors.get("embedded", 0), vectors.get("pending", 0)
+    if workspace["state"] == "indexing":
+        done, label = 0.0, f"parsing: {workspace['files']} files, {workspace['items']} items"
+    else:
+        total = embedded + pending
+        done = embedded / total if total else 1.0
+        label = f"embedding: {embedded}/{total} vectors"
+    filled = int(done * width)
+    return f"[{'#' * filled}{'.' * (width - filled)}] {label}".ljust(78)
+
+
 def event_line(event: dict[str, Any]) -> str:
     """One pushed event as a line of text."""
     name = event.get("event", "?")

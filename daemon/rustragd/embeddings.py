@@ -36,7 +36,8 @@ class EmbeddingService:
         self._task: asyncio.Task[None] | None = None
         self.embedded = 0
         self.busy_s = 0.0
-        self.last_rate = 0.0
+        self.last_batch: dict[str, float] = {}
+        """Items and per-stage milliseconds of the last batch, for ``status``."""
 
     def load(self) -> EmbeddingModel:
         """Load the model (blocking; call from a thread)."""
@@ -104,6 +105,7 @@ class EmbeddingService:
             (item_id, pending.key, vectors[n].tobytes())
             for n, (item_id, pending) in enumerate(batch)
         ]
+        stored = time.perf_counter()
         try:
             await asyncio.to_thread(index.add_vectors, rows)
         except Exception:  # the workspace was forgotten meanwhile, or its store failed
@@ -111,9 +113,13 @@ class EmbeddingService:
             index.pending.clear()
             return
         self.embedded += len(rows)
-        self._embedded(index)
         self.busy_s += elapsed
-        self.last_rate = len(rows) / elapsed if elapsed > 0 else 0.0
+        self.last_batch = {
+            "items": len(rows),
+            "embed_ms": round(elapsed * 1000, 1),
+            "store_and_index_ms": round((time.perf_counter() - stored) * 1000, 1),
+        }
+        self._embedded(index)
 
     async def embed_query(self, text: str) -> Any:
         """A query vector (None when embeddings are off)."""
@@ -131,6 +137,7 @@ class EmbeddingService:
             "dim": e.dim if e else None,
             "embedded_since_start": self.embedded,
             "items_per_s": round(self.embedded / self.busy_s, 1) if self.busy_s else None,
+            "last_batch": self.last_batch,
         }
 
     async def close(self) -> None:

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from blake3 import blake3
 
 from rustragd.facts import EXPRESSION, ITEM, REPARSED, STATEMENT, FactCollector
 from rustragd.ids import item_id
 from rustragd.model import FileExtract, Item
-from rustragd.parser import Node, Tree, error_count, matches, parse
+from rustragd.parser import Matches, Node, Tree, error_count, matches, parse
 
 __all__ = ["SNIPPET_MAX_BYTES", "extract_file", "extract_fragment"]
 
@@ -80,7 +81,8 @@ def extract_file(rel_path: str, source: bytes, module_path: list[str]) -> FileEx
     tree = parse(source)
     module = "::".join(module_path)
     state = _FileState(rel_path, source, module)
-    state.walk(tree.root_node, source, _Scope(module, 0, "", module), 0, 0)
+    root = tree.root_node
+    state.walk(root, matches(root), source, _Scope(module, 0, "", module), 0, 0)
     lines = source.count(b"\n") + (0 if source.endswith(b"\n") or not source else 1)
     return FileExtract(
         path=rel_path,
@@ -112,8 +114,17 @@ def extract_fragment(
     state = _FileState(rel_path, source, module)
     state.seen = seen
     state.pinned = state.facts.pinned = line
-    state.walk(parse(source).root_node, source, _Scope(prefix, parent, owner, module), 1, shift)
+    root, found = _parsed_fragment(source)
+    state.walk(root, found, source, _Scope(prefix, parent, owner, module), 1, shift)
     return state.items, state.facts.pack()
+
+
+@lru_cache(maxsize=512)
+def _parsed_fragment(source: bytes) -> tuple[Node, Matches]:
+    """The parse of macro-made code and its matches, kept: one expansion is often placed
+    in many scopes (a helper macro making the same methods in every impl)."""
+    root = parse(source).root_node
+    return root, matches(root)
 
 
 class _FileState:
@@ -128,11 +139,13 @@ class _FileState:
         self.pinned = 0
         self.trees: list[Tree] = []
 
-    def walk(self, root: Node, src: bytes, scope: _Scope, depth: int, shift: int) -> None:
-        """Add the items under ``root``, ``shift`` lines down; in macro bodies, skip broken ones."""
+    def walk(
+        self, root: Node, found: Matches, src: bytes, scope: _Scope, depth: int, shift: int
+    ) -> None:
+        """Add the items of ``found`` (the matches under ``root``), ``shift`` lines down;
+        in macro bodies, skip broken ones."""
         scopes: dict[int, _Scope] = {}
         outer, self.facts.outer = self.facts.outer, scope.parent
-        found = matches(root)
         for label, node, name_node in found.definitions:
             if depth and node.has_error and _broken(node):
                 continue
@@ -148,7 +161,8 @@ class _FileState:
                     start = node.named_children[-1].start_point.row
                     tree = parse(body)
                     self.trees.append(tree)  # node ids stay unique while the file is walked
-                    self.walk(tree.root_node, body, where, depth + 1, shift + start)
+                    inner = tree.root_node
+                    self.walk(inner, matches(inner), body, where, depth + 1, shift + start)
                 continue
             where = _item_scope(node, scope, scopes) or _body_scope(node, scope, scopes)
             if where is None:

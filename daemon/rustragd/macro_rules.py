@@ -12,7 +12,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import TypeAlias, TypeGuard
 
@@ -796,10 +796,15 @@ def _splice(value: tuple[_Tree, ...], var: _Var) -> tuple[_Tree, ...]:
 def _mark(tree: _Tree, before: _Tok | None = None, after: _Tok | None = None) -> _Tree:
     """``tree`` with its first leaf marked ``before`` or its last leaf marked ``after``."""
     if isinstance(tree, _Tok):
-        return replace(tree, before=before or tree.before, after=after or tree.after)
+        return _marked(tree, before or tree.before, after or tree.after)
     if before is not None:
-        return replace(tree, open=replace(tree.open, before=before))
-    return replace(tree, close=replace(tree.close, after=after))
+        return _Group(tree.delim, tree.trees, _marked(tree.open, before, tree.open.after), tree.close)
+    return _Group(tree.delim, tree.trees, tree.open, _marked(tree.close, tree.close.before, after))
+
+
+def _marked(tok: _Tok, before: _Tok | None, after: _Tok | None) -> _Tok:
+    """``tok`` carrying ``before`` and ``after`` (``dataclasses.replace`` is slow on a hot path)."""
+    return _Tok(tok.kind, tok.text, tok.src, tok.start, tok.end, tok.line, before, after)
 
 
 def _invocation(trees: list[_Tree], i: int) -> tuple[str, _Group, int] | None:
@@ -823,15 +828,16 @@ def _invocation(trees: list[_Tree], i: int) -> tuple[str, _Group, int] | None:
 # ---------------------------------------------------------------- rendering and API
 
 
-def _flatten(trees: list[_Tree] | tuple[_Tree, ...]) -> Iterator[_Tok]:
-    """The leaf tokens of ``trees``, delimiters included."""
+def _flatten(trees: list[_Tree] | tuple[_Tree, ...], out: list[_Tok]) -> list[_Tok]:
+    """``out`` with the leaf tokens of ``trees`` appended, delimiters included."""
     for tree in trees:
         if isinstance(tree, _Group):
-            yield tree.open
-            yield from _flatten(tree.trees)
-            yield tree.close
+            out.append(tree.open)
+            _flatten(tree.trees, out)
+            out.append(tree.close)
         else:
-            yield tree
+            out.append(tree)
+    return out
 
 
 def _render(trees: list[_Tree]) -> str:
@@ -842,27 +848,39 @@ def _render(trees: list[_Tree]) -> str:
     parts: list[str] = []
     lines: dict[int, int] = {}  # source -> line of its last token written
     prev: _Tok | None = None
-    for tok in _flatten(trees):
-        right = tok.before or tok
+    for tok in _flatten(trees, []):
+        before, after = tok.before, tok.after
         if prev is not None:
-            left = prev.after or prev
-            words = prev.kind != "punct" and tok.kind != "punct"
-            if not (_adjacent(prev, tok) or (_adjacent(left, right) and not words)):
-                anchor = tok if tok.src == prev.src else right
-                parts.append("\n" if lines.get(anchor.src, anchor.line) != anchor.line else " ")
+            # _adjacent() inlined: this loop runs once per token of every expansion.
+            glued = prev.src >= 0 and prev.src == tok.src and prev.end == tok.start
+            if not glued:
+                left, right = prev.after or prev, before or tok
+                words = prev.kind != "punct" and tok.kind != "punct"
+                if words or not (
+                    left.src >= 0 and left.src == right.src and left.end == right.start
+                ):
+                    anchor = tok if tok.src == prev.src else right
+                    line = anchor.line
+                    parts.append("\n" if lines.get(anchor.src, line) != line else " ")
         parts.append(tok.text)
-        for seen in (tok.before, tok, tok.after):
-            if seen is not None and seen.src >= 0:
-                lines[seen.src] = seen.line
+        if before is not None and before.src >= 0:
+            lines[before.src] = before.line
+        if tok.src >= 0:
+            lines[tok.src] = tok.line
+        if after is not None and after.src >= 0:
+            lines[after.src] = after.line
         prev = tok
     return "".join(parts)
 
 
+@lru_cache(maxsize=4096)
 def expand(definition: str, invocation: str) -> str | None:
     """Expand one invocation of ``definition`` whose arguments are ``invocation``.
 
     Nested macro invocations in the result are left as written. None when no
     rule matches, the definition is malformed or unsupported, or a budget runs out.
+    The answer depends on the two texts only, so it is cached (helper macros such
+    as serde's ``forward_to_deserialize_any_method!`` are invoked alike hundreds of times).
     """
     macro = _load(definition)
     if macro is None:
