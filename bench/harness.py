@@ -35,7 +35,9 @@ def describe(samples: list[float], unit: str = "ms", scale: float = 1e3) -> str:
 class BenchDaemon:
     """A daemon in a throw-away state dir."""
 
-    def __init__(self, embeddings: bool = False, state: Path | None = None) -> None:
+    def __init__(
+        self, embeddings: bool = False, state: Path | None = None, config: str = ""
+    ) -> None:
         self.base = Path(tempfile.mkdtemp(prefix="rrb", dir="/tmp"))
         self.socket = self.base / "rustragd.sock"
         self.env = dict(os.environ)
@@ -45,6 +47,9 @@ class BenchDaemon:
             RUSTRAG_SOCKET=str(self.socket),
             RUSTRAG_EMBEDDINGS="1" if embeddings else "0",
         )
+        if config:
+            (self.base / "config" / "rustrag").mkdir(parents=True)
+            (self.base / "config" / "rustrag" / "config.yaml").write_text(config)
         self.process = subprocess.Popen(
             [sys.executable, "-m", "rustragd", "--log-level", "warning"],
             env=self.env,

@@ -53,9 +53,12 @@ def main() -> None:
     )
     parser.add_argument("--corpus", type=Path, default=Path("/tmp/rustrag-practice"))
     parser.add_argument("--state", type=Path, help="daemon state dir to keep between runs")
+    parser.add_argument("--recipe", help="embed_recipe to use (header, header_doc, full, full_raw)")
+    parser.add_argument("--modes", nargs="*", default=list(MODES))
     options = parser.parse_args()
     baseline = json.loads((PRACTICE / "results" / "baseline_summary.json").read_text())
-    daemon = BenchDaemon(embeddings=True, state=options.state)
+    config = f"embed_recipe: {options.recipe}\n" if options.recipe else ""
+    daemon = BenchDaemon(embeddings=True, state=options.state, config=config)
     out = Path(tempfile.mkdtemp(prefix="rrret"))
     rows = []
     try:
@@ -73,7 +76,7 @@ def main() -> None:
                 f"vectors in {time.perf_counter() - started:.1f} s",
                 flush=True,
             )
-            for mode in MODES:
+            for mode in options.modes:
                 answers = out / f"{crate}-{mode}.jsonl"
                 latencies = []
                 with answers.open("w") as stream, daemon.connect() as sock:

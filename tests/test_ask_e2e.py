@@ -61,11 +61,18 @@ def test_edits_reverts_and_restarts_reuse_cached_vectors(
     assert _embedded_since_start(daemon) == 17
     config = root / "core/src/config.rs"
     original = config.read_text()
-    config.write_text(original.replace("read_to_string(&self.path)?", 'read_to_string("x")?'))
-    daemon.client_json("reindex", cwd=root)
-    assert _embedded_since_start(daemon) == 18  # only the edited method
+    # A body edit leaves the embedded text (kind, name, signature, doc) alone: no new vector,
+    # but the lexical index and the snippet follow the new code.
+    config.write_text(original.replace("read_to_string(&self.path)?", 'read_to_string("ok")?'))
+    daemon.client_json("wait", cwd=root)
+    assert _embedded_since_start(daemon) == 17
+    found = daemon.client_json("ask", "read_to_string ok", "--mode", "lexical", cwd=root)
+    assert '"ok"' in found["results"][0]["snippet"]
+    config.write_text(original.replace("reload(&mut self)", "reload(&mut self, force: bool)"))
+    daemon.client_json("wait", cwd=root)
+    assert _embedded_since_start(daemon) == 18  # only the method whose signature changed
     config.write_text(original)
-    daemon.client_json("reindex", cwd=root)
+    daemon.client_json("wait", cwd=root)
     assert _embedded_since_start(daemon) == 18  # the revert hits the cache
     assert daemon.stop() == 0
     daemon.start()

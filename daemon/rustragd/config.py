@@ -50,7 +50,7 @@ class Config:
     embed_pooling: str = "mean"
     embed_query_prefix: str = ""
     embed_document_prefix: str = ""
-    embed_recipe: str = "full"
+    embed_recipe: str = "header_doc"
 
     @classmethod
     def load(
