@@ -107,7 +107,10 @@ def test_watch_prints_indexed_events_with_changed_ids(daemon: DaemonEnv, tmp_pat
             assert event["push"] is True
             if event["event"] == "indexed" and not event.get("full"):
                 assert event["files"] == ["core/src/config.rs"]
-                assert event["changed"] == [reload["id"]]
+                # The method, and the impl block whose text holds it.
+                assert reload["id"] in event["changed"]
+                changed = {h["id"]: h for h in daemon.client_json("symbols", cwd=root)["results"]}
+                assert {changed[i]["kind"] for i in event["changed"]} <= {"method", "impl"}
                 break
     finally:
         watcher.kill()

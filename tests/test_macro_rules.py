@@ -313,6 +313,61 @@ def test_type_fragments_split_like_rustc() -> None:
     assert "eq_f64(self" in text
 
 
+# serde 1.0.152, src/ser/impls.rs: `$size:expr` with no separator before the next `$ty`.
+ATOMIC_IMPL = """
+macro_rules! atomic_impl {
+    ($($ty:ident $size:expr)*) => {
+        $(
+            #[cfg(any(no_target_has_atomic, target_has_atomic = $size))]
+            impl Serialize for $ty {
+                fn serialize<S>(&self, serializer: S) -> Result<S::Ok, S::Error>
+                where
+                    S: Serializer,
+                {
+                    // Matches the atomic ordering used in libcore for the Debug impl
+                    self.load(Ordering::Relaxed).serialize(serializer)
+                }
+            }
+        )*
+    }
+}
+"""
+
+
+def test_expr_fragment_ends_where_the_expression_does() -> None:
+    text = expand(ATOMIC_IMPL, 'AtomicBool "8"\n    AtomicI8 "8"\n    AtomicIsize "ptr"')
+    assert text is not None
+    impls = [node for node in parsed(text).named_children if node.type == "impl_item"]
+    assert [(i.child_by_field_name("type").text or b"").decode() for i in impls] == [  # type: ignore[union-attr]
+        "AtomicBool",
+        "AtomicI8",
+        "AtomicIsize",
+    ]
+    assert 'target_has_atomic = "ptr"' in text
+
+
+@pytest.mark.parametrize(
+    ("invocation", "sizes"),
+    [
+        ("A 1 + 2 * x B -3", ["1 + 2 * x", "-3"]),
+        ("A f(x)?.g::<u8>()[0] B y as u64 << 2", ["f(x)?.g::<u8>()[0]", "y as u64 << 2"]),
+        ("A Foo { a: 1 }.b B <T as Tr>::C", ["Foo { a: 1 }.b", "<T as Tr>::C"]),
+        (
+            "A if c { 1 } else if d { 2 } else { 3 } B 0..",
+            ["if c { 1 } else if d { 2 } else { 3 }", "0.."],
+        ),
+        ("A |x| x + 1 B m!(z) C &mut v[..n]", ["|x| x + 1", "m!(z)", "&mut v[..n]"]),
+        ("A a < b B match x { _ => 1 }", ["a < b", "match x { _ => 1 }"]),
+    ],
+)
+def test_expr_fragments_split_like_rustc(invocation: str, sizes: list[str]) -> None:
+    definition = "macro_rules! m { ($($ty:ident $e:expr)*) => { $(const $ty: X = $e;)* }; }"
+    text = expand(definition, invocation)
+    assert text is not None
+    found = [part.split("=", 1)[1] for part in compact(text).split(";") if part]
+    assert found == [compact(size) for size in sizes]
+
+
 def test_first_matching_rule_wins_and_separators() -> None:
     definition = """
     macro_rules! m {

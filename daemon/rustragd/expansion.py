@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from rustragd.extract import extract_fragment
-from rustragd.facts import REPARSED, STATEMENT, unpack_facts
+from rustragd.facts import REPARSED, STATEMENT
 from rustragd.model import Item
 
 __all__ = ["expand_local_macros", "expander"]
@@ -86,8 +86,7 @@ def expand_local_macros(
                 source, at, shift = text.encode("utf-8"), 0, body_line - 1
             else:
                 source, at, shift = expanded.encode("utf-8"), line, 0
-            made, blob = extract_fragment(path, source, scope, at, seen[path], shift)
-            fragment = unpack_facts(blob)
+            made, fragment = extract_fragment(path, source, scope, at, seen[path], shift)
             for item in made:
                 owners[item.id] = (item.kind, item.qualified_name)
             work.extend((row, depth + 1) for row in fragment["macros"])

@@ -13,10 +13,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 from blake3 import blake3
 
-from rustragd.facts import EXPRESSION, ITEM, REPARSED, STATEMENT, FactCollector
+from rustragd.facts import EXPRESSION, ITEM, REPARSED, STATEMENT, FactCollector, named_child
 from rustragd.ids import item_id
 from rustragd.model import FileExtract, Item
 from rustragd.parser import Matches, Node, Tree, error_count, matches, parse
@@ -102,29 +103,102 @@ def extract_fragment(
     line: int,
     seen: dict[tuple[str, str], int],
     shift: int = 0,
-) -> tuple[list[Item], bytes]:
-    """Items and facts of macro-made code (``source``) placed in ``scope`` at ``line``.
+) -> tuple[list[Item], dict[str, Any]]:
+    """Items and facts (unpacked) of macro-made code (``source``) placed in ``scope`` at ``line``.
 
     ``scope`` is ``(qualified prefix, parent id, parent kind, module)``; every
     item gets the invocation's line; ``seen`` counts names already used in the
     file, so that ids stay distinct and stable. ``line`` 0 keeps the fragment's own
     lines, ``shift`` lines down (a macro body passed through unchanged).
+
+    One expansion is often placed in many scopes (a helper macro making the same
+    methods in every impl), so the fragment is extracted once in a placeholder
+    scope and each placement renames its items: ids, parents, owners, lines.
     """
     prefix, parent, owner, module = scope
-    state = _FileState(rel_path, source, module)
-    state.seen = seen
-    state.pinned = state.facts.pinned = line
-    root, found = _parsed_fragment(source)
-    state.walk(root, found, source, _Scope(prefix, parent, owner, module), 1, shift)
-    return state.items, state.facts.pack()
+    found = _fragment(source, owner, module, bool(line), shift, bool(prefix))
+    if found is None:  # a `mod` in the fragment: its module path depends on the scope
+        state = _FileState(rel_path, source, module)
+        state.seen, state.base = seen, shift
+        state.pinned = state.facts.pinned = line
+        tree = parse(source)
+        state.trees.append(tree)
+        root = tree.root_node
+        state.walk(root, matches(root), source, _Scope(prefix, parent, owner, module), 1, shift)
+        return state.items, state.facts.rows()
+    items, facts = found
+    ids = {_AROUND: parent}
+    made = []
+    for item in items:
+        qualified = item.qualified_name.replace(_HERE, prefix)
+        key = (qualified, item.kind)
+        twin = seen.get(key, 0)
+        seen[key] = twin + 1
+        ident = ids[item.id] = item_id(rel_path, qualified, item.kind, twin)
+        made.append(
+            Item(
+                ident,
+                item.kind,
+                item.name,
+                qualified,
+                rel_path,
+                line or item.start_line,
+                line or item.end_line,
+                item.signature,
+                item.doc,
+                item.snippet,
+                item.visibility,
+                item.attrs,
+                ids[item.parent],
+            )
+        )
+    placed: dict[str, Any] = {"mod": facts["mod"]}
+    for name, rows in facts.items():
+        if name == "items":
+            placed[name] = [
+                [
+                    ids[r[0]],
+                    r[1],
+                    r[2],
+                    ids[r[3]],
+                    r[4].replace(_HERE, prefix),
+                    line or r[5],
+                    *r[6:],
+                ]
+                for r in rows
+            ]
+        elif name in ("gen", "rules"):
+            placed[name] = [[ids[r[0]], *r[1:]] for r in rows]
+        elif name != "mod":
+            placed[name] = [[ids[r[0]], line or r[1], *r[2:]] for r in rows]
+    return made, placed
 
 
-@lru_cache(maxsize=512)
-def _parsed_fragment(source: bytes) -> tuple[Node, Matches]:
-    """The parse of macro-made code and its matches, kept: one expansion is often placed
-    in many scopes (a helper macro making the same methods in every impl)."""
-    root = parse(source).root_node
-    return root, matches(root)
+#: Placeholders for the prefix and the parent of a fragment extracted once for many scopes.
+_HERE = "\0"
+_AROUND = -(2**63)
+
+
+@lru_cache(maxsize=1024)
+def _fragment(
+    source: bytes, owner: str, module: str, pinned: bool, shift: int, named: bool
+) -> tuple[list[Item], dict[str, Any]] | None:
+    """Items and facts of ``source`` in a placeholder scope (see :func:`extract_fragment`);
+    None when a ``mod`` in it makes the module path depend on the real scope."""
+    state = _FileState("", source, module)
+    state.base = shift
+    state.pinned = state.facts.pinned = 1 if pinned else 0
+    tree = parse(source)
+    state.trees.append(tree)
+    root = tree.root_node
+    where = _Scope(_HERE if named else "", _AROUND, owner, module)
+    state.walk(root, matches(root), source, where, 1, shift)
+    if any(item.kind == "mod" for item in state.items):
+        return None
+    ids = {item.id for item in state.items}
+    if len(ids) < len(state.items) or _AROUND in ids:
+        return None  # never seen; the renaming needs distinct ids
+    return state.items, state.facts.rows()
 
 
 class _FileState:
@@ -137,6 +211,8 @@ class _FileState:
         self.seen: dict[tuple[str, str], int] = {}
         self.facts = FactCollector(module)
         self.pinned = 0
+        #: Line of the file where ``self.lines`` starts (a macro body given alone), minus one.
+        self.base = 0
         self.trees: list[Tree] = []
 
     def walk(
@@ -225,7 +301,7 @@ class _FileState:
 
     def snippet(self, start: int, end: int) -> str:
         """Source lines ``start..end``, cut at a line boundary to fit the cap."""
-        lines = self.lines[start - 1 : end]
+        lines = self.lines[start - 1 - self.base : end - self.base]
         text = "\n".join(lines)
         if len(text) <= SNIPPET_MAX_BYTES // 4 or len(text.encode("utf-8")) <= SNIPPET_MAX_BYTES:
             return text
@@ -377,7 +453,7 @@ def _signature(node: Node, name_node: Node, src: bytes, kind: str) -> str:
 
 
 def _visibility(node: Node, src: bytes) -> str:
-    first = node.named_child(0)
+    first = named_child(node, 0)
     if first is not None and first.type == "visibility_modifier":
         return _collapse(_text(first, src))
     return ""

@@ -1,9 +1,10 @@
 """Raw reference facts of one source file, packed with msgpack for the resolver.
 
 The extractor walks a file's items and hands each item node here
-(:meth:`FactCollector.item`), then the matches of ``queries/facts.scm`` in the whole tree
-(:meth:`FactCollector.scan`), found in the same query pass as the items. The blob is enough to resolve the workspace
-later without the sources. Layout (all lists, for compactness):
+(:meth:`FactCollector.item`), then the matches of ``queries/facts.scm`` in the
+whole tree (:meth:`FactCollector.scan`), found in the same query pass as the
+items. The blob is enough to resolve the workspace later without the sources.
+Layout (all lists, for compactness):
 
 * ``mod``: the file's module path (``a::b``);
 * ``items``: ``[id, kind, name, parent, qualified_name, line, visibility, bodiless,
@@ -39,7 +40,15 @@ import msgpack
 from rustragd.model import Item
 from rustragd.parser import Fact, Node
 
-__all__ = ["EXPRESSION", "ITEM", "REPARSED", "STATEMENT", "FactCollector", "unpack_facts"]
+__all__ = [
+    "EXPRESSION",
+    "ITEM",
+    "REPARSED",
+    "STATEMENT",
+    "FactCollector",
+    "named_child",
+    "unpack_facts",
+]
 
 #: Positions of a macro invocation (see ``macros`` above).
 EXPRESSION, ITEM, REPARSED, STATEMENT = 0, 1, 2, 3
@@ -145,26 +154,24 @@ class FactCollector:
             elif label == "bind.closure":
                 self._bind(node, node, src, [])
 
+    def rows(self) -> dict[str, Any]:
+        """The facts as :func:`unpack_facts` gives them back from :meth:`pack`."""
+        return {
+            "mod": self.module,
+            "items": self.items,
+            "gen": self.generics,
+            "uses": self.uses,
+            "calls": self.calls,
+            "types": self.types,
+            "impls": self.impls,
+            "derives": self.derives,
+            "macros": self.macros,
+            "rules": self.rules,
+        }
+
     def pack(self) -> bytes:
         """The facts as one msgpack blob."""
-        return cast(
-            bytes,
-            msgpack.packb(
-                {
-                    "mod": self.module,
-                    "items": self.items,
-                    "gen": self.generics,
-                    "uses": self.uses,
-                    "calls": self.calls,
-                    "types": self.types,
-                    "impls": self.impls,
-                    "derives": self.derives,
-                    "macros": self.macros,
-                    "rules": self.rules,
-                },
-                use_bin_type=True,
-            ),
-        )
+        return cast(bytes, msgpack.packb(self.rows(), use_bin_type=True))
 
     def _owner(self, node: Node) -> int:
         """The id of the innermost item around ``node``.
@@ -219,7 +226,7 @@ class FactCollector:
     def _use(self, node: Node, src: bytes, line: int) -> None:
         owner = self._owner(node)
         vis = ""
-        first = node.named_child(0)
+        first = named_child(node, 0)
         if first is not None and first.type == "visibility_modifier":
             vis = " ".join(_text(first, src).split())
         argument = node.child_by_field_name("argument")
@@ -250,7 +257,7 @@ class FactCollector:
             path = callee.child_by_field_name("path")
             name_node = callee.child_by_field_name("name")
             if path is not None and path.type == "bracketed_type" and name_node is not None:
-                qualified = path.named_child(0)
+                qualified = named_child(path, 0)
                 if qualified is not None and qualified.type == "qualified_type":
                     ty = qualified.child_by_field_name("type")
                     trait = qualified.child_by_field_name("alias")
@@ -276,7 +283,7 @@ class FactCollector:
         if kind == "identifier":
             return self._binding(owner, _text(value, src), value.start_byte)
         if kind in ("parenthesized_expression", "reference_expression"):
-            inner = value.named_child(value.named_child_count - 1)
+            inner = named_child(value, value.named_child_count - 1)
             return self._receiver(owner, inner, src) if inner is not None else []
         return []
 
@@ -296,6 +303,11 @@ class FactCollector:
 
     def _bound(self, owner: int, name: str, at: int) -> bool:
         return any(b == name and s < at for s, b, _ in self._bindings.get(owner, ()))
+
+
+def named_child(node: Node, index: int) -> Node | None:
+    """``node``'s named child ``index``, None where there is none (tree-sitter raises)."""
+    return node.named_child(index) if 0 <= index < node.named_child_count else None
 
 
 def unpack_facts(blob: bytes) -> dict[str, Any]:
@@ -403,12 +415,12 @@ def generic_names(node: Node, src: bytes) -> list[str]:
     for param in params.named_children:
         if param.type in ("type_parameter", "const_parameter", "optional_type_parameter"):
             name = param.child_by_field_name("name")
-            if name is None and param.named_child_count:
-                name = param.named_child(0)
+            if name is None:
+                name = named_child(param, 0)
             if name is not None and name.type in ("type_identifier", "identifier"):
                 names.append(_text(name, src))
         elif param.type in ("type_identifier", "constrained_type_parameter"):
-            first = param.named_child(0) if param.type != "type_identifier" else param
+            first = named_child(param, 0) if param.type != "type_identifier" else param
             if first is not None:
                 names.append(_text(first, src))
     return names
@@ -422,10 +434,11 @@ def pattern_names(pattern: Node, src: bytes) -> list[str]:
     if kind == "shorthand_field_identifier":
         return [_text(pattern, src)]
     names: list[str] = []
+    path = pattern.child_by_field_name("type")  # `Some` in `Some(x)`: not a binding
     for child in pattern.named_children:
         if child.type in ("type_identifier", "scoped_identifier", "scoped_type_identifier"):
             continue
-        if kind in ("tuple_struct_pattern", "struct_pattern") and child is pattern.named_child(0):
+        if path is not None and child.id == path.id:
             continue
         names.extend(pattern_names(child, src))
     return names
@@ -442,7 +455,7 @@ def use_leaves(node: Node, src: bytes, prefix: Segments) -> list[tuple[Segments,
             return []
         return [([*prefix, *segs], _text(alias, src))]
     if kind == "use_wildcard":
-        inner = node.named_child(0)
+        inner = named_child(node, 0)  # None in `use a::{b, *}`
         segs = segments(inner, src) if inner is not None else []
         return [([*prefix, *(segs or [])], "*")]
     if kind == "scoped_use_list":

@@ -234,11 +234,184 @@ def _nonempty(end: int, pos: int) -> int | None:
 
 
 def _expr(trees: tuple[_Tree, ...], pos: int) -> int | None:
-    """An expression: up to ``,``, ``;`` or ``=>`` (a leading closure's ``|a, b|`` skipped)."""
+    """An expression: where a valid expression ends (``"8" AtomicI8`` is two fragments,
+    not one), or, for syntax :func:`_expression` does not know, up to ``,``, ``;`` or
+    ``=>`` (a leading closure's ``|a, b|`` skipped)."""
     i = pos + 1 if _ident(trees[pos] if pos < len(trees) else None, "move") else pos
     if _unit(trees, i) == "|":
         i = next((j + 1 for j in range(i + 1, len(trees)) if _punct(trees[j], "|")), i)
-    return _nonempty(_scan_until(trees, i, _EXPR_STOPS), pos)
+    loose = _nonempty(_scan_until(trees, i, _EXPR_STOPS), pos)
+    if loose is None:
+        return None
+    end = _expression(trees, pos)
+    return end if end is not None and pos < end <= loose else loose
+
+
+_BINARY = frozenset(
+    {"+", "-", "*", "/", "%", "^", "&", "|", "&&", "||", "<<", ">>"}
+    | {"==", "!=", "<", ">", "<=", ">=", "=", "..", "..=", "..."}
+    | {"+=", "-=", "*=", "/=", "%=", "^=", "&=", "|=", "<<=", ">>="}
+)
+_RANGES = frozenset({"..", "..=", "..."})
+#: Keywords that start an expression with a block: ``if c {..} else {..}``, ``match x {..}``...
+_BLOCK_EXPRS = frozenset({"if", "match", "while", "for", "loop", "unsafe", "async", "const"})
+#: Keywords an expression path cannot start with.
+_NOT_PATHS = _BLOCK_EXPRS | {"let", "move", "static", "box", "else", "as", "in", "where"}
+
+
+def _at(trees: tuple[_Tree, ...], i: int) -> _Tree | None:
+    return trees[i] if i < len(trees) else None
+
+
+def _braces(tree: _Tree | None) -> bool:
+    return isinstance(tree, _Group) and tree.delim == "{"
+
+
+def _expression(trees: tuple[_Tree, ...], pos: int) -> int | None:
+    """Where the expression at ``pos`` ends: operands joined by binary operators and
+    ``as`` casts. None for syntax it does not know (labels, ``let`` chains...)."""
+    i = _operand(trees, pos)
+    while i is not None:
+        if _ident(_at(trees, i), "as"):
+            i = _ty(trees, i + 1)
+            continue
+        op = _glued(trees, i, _OPS2 | _OPS3)
+        if op not in _BINARY:
+            return i
+        after = _operand(trees, i + len(op))
+        if after is None and op in _RANGES:
+            return i + len(op)  # `a..`
+        i = after
+    return None
+
+
+def _operand(trees: tuple[_Tree, ...], i: int) -> int | None:
+    """An operand with its prefix operators and its postfix calls, fields, indexes and ``?``."""
+    tree = _at(trees, i)
+    if tree is None:
+        return None
+    if _punct(tree, "-!*&"):
+        j = i + 1
+        if _punct(tree, "&") and _ident(_at(trees, j), "mut"):
+            j += 1
+        return _operand(trees, j)
+    unit = _unit(trees, i)
+    if unit in _RANGES:
+        end = _operand(trees, i + len(unit))
+        return end if end is not None else i + len(unit)
+    if _ident(tree, "move") or _punct(tree, "|"):
+        return _closure(trees, i)
+    if isinstance(tree, _Group):
+        return _postfix(trees, i + 1)
+    if tree.kind == "literal" or _ident(tree, "true", "false"):
+        return _postfix(trees, i + 1)
+    if _ident(tree, "return", "break", "yield"):
+        label = _at(trees, i + 1)
+        j = i + 2 if isinstance(label, _Tok) and label.kind == "lifetime" else i + 1
+        value = _expression(trees, j)
+        return value if value is not None else j
+    if _ident(tree, "continue"):
+        label = _at(trees, i + 1)
+        return i + 2 if isinstance(label, _Tok) and label.kind == "lifetime" else i + 1
+    if _ident(tree, *_BLOCK_EXPRS):
+        end = _block_expr(trees, i)
+        return _postfix(trees, end) if end is not None else None
+    path: int | None
+    if unit == "<":  # `<T as Trait>::f`
+        end = _angle_end(trees, i)
+        if end is None or _unit(trees, end) != "::":
+            return None
+        path = _expr_path(trees, end)
+    elif unit == "::" or (_ident(tree) and tree.text not in _NOT_PATHS):
+        path = _expr_path(trees, i)
+    else:
+        return None
+    if path is None:
+        return None
+    if _punct(_at(trees, path), "!") and isinstance(_at(trees, path + 1), _Group):
+        path += 2  # a macro call
+    elif _braces(_at(trees, path)):
+        path += 1  # a struct literal
+    return _postfix(trees, path)
+
+
+def _expr_path(trees: tuple[_Tree, ...], i: int) -> int | None:
+    """A path in an expression: generic arguments only after ``::`` (``a < b`` compares)."""
+    if _unit(trees, i) == "::":
+        i += 2
+    if not _ident(_at(trees, i)):
+        return None
+    i += 1
+    while _unit(trees, i) == "::":
+        if _unit(trees, i + 2) == "<":
+            end = _angle_end(trees, i + 2)
+            if end is None:
+                return None
+            i = end
+        elif _ident(_at(trees, i + 2)):
+            i += 3
+        else:
+            return None
+    return i
+
+
+def _postfix(trees: tuple[_Tree, ...], i: int) -> int | None:
+    """Past the calls ``(..)``, indexes ``[..]``, ``?``, fields and method calls after ``i``."""
+    while True:
+        tree = _at(trees, i)
+        if (isinstance(tree, _Group) and tree.delim in "([") or _punct(tree, "?"):
+            i += 1  # a call, an index, `?`
+        elif _unit(trees, i) == ".":
+            member = _at(trees, i + 1)
+            if not (isinstance(member, _Tok) and member.kind in ("ident", "literal")):
+                return None
+            i += 2
+            if _unit(trees, i) == "::" and _unit(trees, i + 2) == "<":  # `.collect::<T>()`
+                end = _angle_end(trees, i + 2)
+                if end is None:
+                    return None
+                i = end
+        else:
+            return i
+
+
+def _closure(trees: tuple[_Tree, ...], i: int) -> int | None:
+    """``move |a, b| body`` or ``|| -> T { .. }``: the body goes as far as an expression does."""
+    if _ident(_at(trees, i), "move"):
+        i += 1
+    if _glued(trees, i, _OPS2) == "||":
+        i += 2
+    elif _punct(_at(trees, i), "|"):
+        close = next((j for j in range(i + 1, len(trees)) if _punct(trees[j], "|")), None)
+        if close is None:
+            return None
+        i = close + 1
+    else:
+        return None
+    if _unit(trees, i) == "->":
+        end = _ty(trees, i + 2)
+        if end is None:
+            return None
+        group = _at(trees, end)
+        return end + 1 if isinstance(group, _Group) and group.delim == "{" else None
+    return _expression(trees, i)
+
+
+def _block_expr(trees: tuple[_Tree, ...], i: int) -> int | None:
+    """``if``/``match``/``while``/``for``/``loop``/``unsafe``/``async``/``const`` with its
+    block (and ``else`` branches): the head runs to the first ``{..}``, where no struct
+    literal may stand."""
+    while True:
+        j = next((k for k in range(i + 1, len(trees)) if _braces(trees[k])), -1) + 1
+        if not j:
+            return None
+        if not (_ident(trees[i], "if") and _ident(_at(trees, j), "else")):
+            return j
+        if _ident(_at(trees, j + 1), "if"):
+            i = j + 1
+            continue
+        block = _at(trees, j + 1)
+        return j + 2 if isinstance(block, _Group) and block.delim == "{" else None
 
 
 def _ty(trees: tuple[_Tree, ...], pos: int) -> int | None:
@@ -712,7 +885,7 @@ class _Session:
         if self.tokens > _MAX_TOKENS:
             raise _MacroError("expansion too large")
         for elem in elems:
-            if isinstance(elem, _Lit):
+            if type(elem) is _Lit:  # most elements: checked first, without isinstance
                 out.append(elem.tok)
             elif isinstance(elem, _Var):
                 value = env.get(elem.tok.text)
@@ -798,7 +971,9 @@ def _mark(tree: _Tree, before: _Tok | None = None, after: _Tok | None = None) ->
     if isinstance(tree, _Tok):
         return _marked(tree, before or tree.before, after or tree.after)
     if before is not None:
-        return _Group(tree.delim, tree.trees, _marked(tree.open, before, tree.open.after), tree.close)
+        return _Group(
+            tree.delim, tree.trees, _marked(tree.open, before, tree.open.after), tree.close
+        )
     return _Group(tree.delim, tree.trees, tree.open, _marked(tree.close, tree.close.before, after))
 
 

@@ -89,7 +89,9 @@ def _graph_query() -> tuple[Query, int, tuple[str, ...]]:
     query = Query(LANGUAGE, text)
     outer = []
     for index in range(query.pattern_count):
-        pattern = _COMMENT.sub("", text[query.start_byte_for_pattern(index) : query.end_byte_for_pattern(index)])
+        pattern = _COMMENT.sub(
+            "", text[query.start_byte_for_pattern(index) : query.end_byte_for_pattern(index)]
+        )
         found = _OUTER.search(pattern.rstrip())
         outer.append(found.group(1) if found else _CAPTURE.findall(pattern)[-1])
     return query, load_query("items").pattern_count, tuple(outer)

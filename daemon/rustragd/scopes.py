@@ -132,9 +132,11 @@ class Resolver:
         for _path, facts in self.files:
             for owner, _line, _vis, segs, alias in facts["uses"]:
                 scope = self.scope_of(owner, facts["mod"])
+                if not segs:
+                    continue  # `use *;` (2015 edition: the crate root) is not followed
                 if alias == "*":
                     scope.globs.append(segs)
-                elif alias != "_" and segs:
+                elif alias != "_":
                     scope.imports.setdefault(alias or segs[-1], []).append(segs)
 
     def home_scope(self, found: Def) -> Scope | None:
