@@ -9,21 +9,37 @@ from rustragd.model import Edge
 
 
 class Graph:
-    """Edges indexed by source and by destination."""
+    """Edges indexed by source, by destination and by the file they are written in."""
 
     def __init__(self, edges: Iterable[Edge] = ()) -> None:
         self.outgoing: dict[int, list[Edge]] = defaultdict(list)
         self.incoming: dict[int, list[Edge]] = defaultdict(list)
-        self.edges = list(edges)
-        for edge in self.edges:
+        self.by_path: dict[str, list[Edge]] = defaultdict(list)
+        self.count = 0
+        self._add(edges)
+
+    def _add(self, edges: Iterable[Edge]) -> None:
+        for edge in edges:
             self.outgoing[edge.src].append(edge)
             if edge.dst:
                 self.incoming[edge.dst].append(edge)
+            self.by_path[edge.path].append(edge)
+            self.count += 1
 
     @property
-    def count(self) -> int:
-        """Number of edges."""
-        return len(self.edges)
+    def edges(self) -> list[Edge]:
+        """Every edge."""
+        return [edge for edges in self.by_path.values() for edge in edges]
+
+    def replace_paths(self, paths: set[str], edges: Iterable[Edge]) -> None:
+        """Swap the edges written in ``paths`` for ``edges``."""
+        for path in paths:
+            for edge in self.by_path.pop(path, ()):
+                self.outgoing[edge.src].remove(edge)
+                if edge.dst:
+                    self.incoming[edge.dst].remove(edge)
+                self.count -= 1
+        self._add(edges)
 
     def edges_from(self, item_id: int, rel: str | None = None) -> list[Edge]:
         """Edges leaving ``item_id`` (of one relation when given)."""

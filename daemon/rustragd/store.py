@@ -9,7 +9,7 @@ from typing import Any
 
 from pycozo.client import Client
 
-from rustragd.model import Edge, FileExtract, Item, Resolution
+from rustragd.model import Edge, FileExtract, Item, Resolution, TypeRecord
 
 SCHEMA_VERSION = 2
 
@@ -43,7 +43,8 @@ _SCHEMA = (
     f":create item {_ITEM_SCHEMA}",
     # Items made by expanding crate-local macros: replaced with the graph, not per file.
     f":create derived_item {_ITEM_SCHEMA}",
-    ":create edge {src: Int, rel: String, dst: Int, path: String, line: Int, target: String"
+    # Keyed by the file the reference is written in first: a file's edges are one range.
+    ":create edge {path: String, src: Int, rel: String, dst: Int, line: Int, target: String"
     " => confidence: String, via: Int, extra: String}",
     ":create type {fingerprint: String => canonical: String, definition: Int}",
     # Content-addressed embedding cache (key: blake3 of model id + text) and what each
@@ -132,18 +133,55 @@ class GraphStore:
         rows = self._run(f"?[{listed}] := *edge{{{listed}}}")
         return [Edge(**dict(zip(_EDGE_COLUMNS, row, strict=True))) for row in rows]
 
+    def replace_edges(
+        self,
+        paths: Iterable[str],
+        edges: Sequence[Edge],
+        types: Sequence[TypeRecord],
+        items: Sequence[Item] | None,
+    ) -> None:
+        """Swap the edges written in ``paths`` (and, when given, the derived items), add
+        ``types``, in one transaction: an edit's share of the graph."""
+        columns = ", ".join(_ITEM_COLUMNS)
+        value_columns = ", ".join(c for c in _ITEM_COLUMNS if c not in ("path", "id"))
+        edge_columns = ", ".join(_EDGE_COLUMNS)
+        script = (
+            "{ p[path] <- $paths ?[path, src, rel, dst, line, target] :="
+            " p[path], *edge{path, src, rel, dst, line, target}"
+            " :rm edge {path, src, rel, dst, line, target} }"
+            f"{{ ?[{edge_columns}] <- $edges"
+            " :put edge {path, src, rel, dst, line, target => confidence, via, extra} }"
+            "{ ?[fingerprint, canonical, definition] <- $types"
+            " :put type {fingerprint => canonical, definition} }"
+        )
+        if items is not None:
+            script += (
+                "{ ?[path, id] := *derived_item{path, id} :rm derived_item {path, id} }"
+                f"{{ ?[{columns}] <- $items :put derived_item {{path, id => {value_columns}}} }}"
+            )
+        script += "{ ?[key, value] <- [['graph_stale', '0']] :put meta {key => value} }"
+        self._run(
+            script,
+            {
+                "paths": [[path] for path in paths],
+                "edges": [[getattr(e, c) for c in _EDGE_COLUMNS] for e in edges],
+                "types": [[t.fingerprint, t.canonical, t.definition] for t in types],
+                "items": [_item_columns(item) for item in items or ()],
+            },
+        )
+
     def replace_graph(self, resolution: Resolution) -> None:
         """Swap every edge, type and derived item for ``resolution``'s, in one transaction."""
         columns = ", ".join(_ITEM_COLUMNS)
         value_columns = ", ".join(c for c in _ITEM_COLUMNS if c not in ("path", "id"))
         edge_columns = ", ".join(_EDGE_COLUMNS)
         script = (
-            "{ ?[src, rel, dst, path, line, target] := *edge{src, rel, dst, path, line, target}"
-            " :rm edge {src, rel, dst, path, line, target} }"
+            "{ ?[path, src, rel, dst, line, target] := *edge{path, src, rel, dst, line, target}"
+            " :rm edge {path, src, rel, dst, line, target} }"
             "{ ?[fingerprint] := *type{fingerprint} :rm type {fingerprint} }"
             "{ ?[path, id] := *derived_item{path, id} :rm derived_item {path, id} }"
             f"{{ ?[{edge_columns}] <- $edges"
-            " :put edge {src, rel, dst, path, line, target => confidence, via, extra} }"
+            " :put edge {path, src, rel, dst, line, target => confidence, via, extra} }"
             "{ ?[fingerprint, canonical, definition] <- $types"
             " :put type {fingerprint => canonical, definition} }"
             f"{{ ?[{columns}] <- $items :put derived_item {{path, id => {value_columns}}} }}"
