@@ -90,3 +90,14 @@ def test_usage_error_exits_2(daemon: DaemonEnv) -> None:
     assert daemon.client("symbols", "--limit", "many").returncode == 2
     outside = daemon.client("symbols", cwd=Path("/"))
     assert outside.returncode == 2 and "not in an indexed workspace" in outside.stderr
+
+
+def test_the_fast_parser_knows_every_command() -> None:
+    from rustrag_client import cli
+
+    parser = cli._parser()
+    choices = parser._subparsers._group_actions[0].choices  # type: ignore[union-attr]
+    assert set(choices) == set(cli._COMMANDS)
+    assert cli._command_in(["--root", "status", "symbols", "--kind", "trait"]) == "symbols"
+    options = cli._parser("symbols").parse_args(["--root", "/x", "symbols", "--kind", "trait"])
+    assert (options.command, options.kind, options.root) == ("symbols", "trait", "/x")

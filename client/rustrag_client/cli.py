@@ -45,6 +45,15 @@ _WAITING = frozenset({"index", "reindex", "wait", "watch"})
 
 _DEFAULT_TIMEOUT = 60.0
 
+#: Every command (a test checks this against the parser).
+_COMMANDS = frozenset(
+    "hello status index reindex wait symbols search def callers callees impls methods uses "
+    "neighbors ask watch hooks forget shutdown".split()
+)
+
+#: Options followed by a value (which may look like a command name).
+_VALUE_OPTIONS = frozenset({"--root", "--socket", "--timeout"})
+
 #: Commands whose op has another name.
 _OPS = {"watch": "subscribe"}
 
@@ -65,7 +74,37 @@ def _common_options() -> argparse.ArgumentParser:
     return common
 
 
-def _parser() -> argparse.ArgumentParser:
+class _Ignored(argparse.ArgumentParser):
+    """Stands in for the subparsers of commands that are not being run."""
+
+    def add_argument(self, *args: Any, **kwargs: Any) -> Any:
+        return None
+
+
+_IGNORED = _Ignored(add_help=False)
+
+
+def _command_in(argv: list[str]) -> str | None:
+    """The command named in ``argv`` (the first word that is one), if any."""
+    takes_value = False
+    for word in argv:
+        if takes_value:
+            takes_value = False
+        elif word in _COMMANDS:
+            return word
+        elif word in ("-h", "--help"):
+            return None
+        else:
+            takes_value = word in _VALUE_OPTIONS
+    return None
+
+
+def _parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The parser; with ``only``, the other commands are listed but get no arguments.
+
+    Building every subparser costs about as much as the rest of a run, and a
+    shell prompt runs ``status`` on every line.
+    """
     common = _common_options()
     parser = argparse.ArgumentParser(
         prog="rustrag-client",
@@ -78,6 +117,8 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        if only is not None and name != only:
+            return _IGNORED  # listed in no help: only one command is being parsed
         return commands.add_parser(name, parents=[common], help=help_text, description=help_text)
 
     command("hello", "check the daemon and list its capabilities")
@@ -265,7 +306,8 @@ def _follow(connection: Connection, as_json: bool) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``rustrag-client`` script."""
-    options = _parser().parse_args(argv)
+    words = sys.argv[1:] if argv is None else argv
+    options = _parser(_command_in(words)).parse_args(words)
     command: str = options.command
     if command == "hooks":
         from rustrag_client.hooks import HookError, install, uninstall
