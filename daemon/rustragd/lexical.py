@@ -98,9 +98,8 @@ class LexicalIndex:
         self._schema = _schema()
         self._index = tantivy.Index(self._schema)
         self._writer = self._index.writer(64_000_000, num_threads=1)
-        for item_id, text in docs:
-            self._writer.add_document(tantivy.Document(id=item_id, text=" ".join(_words(text))))
-        self._commit()
+        self._ids: set[int] = set()
+        self.upsert(docs)
 
     def __len__(self) -> int:
         return int(self._index.searcher().num_docs)
@@ -108,14 +107,18 @@ class LexicalIndex:
     def upsert(self, docs: Iterable[tuple[int, str]]) -> None:
         """Add or replace the texts of items, then make them searchable."""
         for item_id, text in docs:
-            self._writer.delete_documents_by_term("id", item_id)
+            if item_id in self._ids:  # deleting costs; new items need none
+                self._writer.delete_documents_by_term("id", item_id)
+            self._ids.add(item_id)
             self._writer.add_document(tantivy.Document(id=item_id, text=" ".join(_words(text))))
         self._commit()
 
     def delete(self, ids: Iterable[int]) -> None:
         """Remove items; unknown ids are ignored."""
         for item_id in ids:
-            self._writer.delete_documents_by_term("id", item_id)
+            if item_id in self._ids:
+                self._ids.discard(item_id)
+                self._writer.delete_documents_by_term("id", item_id)
         self._commit()
 
     def search(self, query: str, k: int = 10) -> list[tuple[int, float]]:
