@@ -23,11 +23,11 @@ from rustrag_client.output import (
     context_pack,
     edges_table,
     event_line,
-    progress_line,
     generic_text,
     hits_table,
     impls_text,
     methods_text,
+    progress_line,
     status_text,
 )
 
@@ -47,8 +47,27 @@ _DEFAULT_TIMEOUT = 60.0
 
 #: Every command (a test checks this against the parser).
 _COMMANDS = frozenset(
-    "hello status index reindex wait symbols search def callers callees impls methods uses "
-    "neighbors ask watch hooks forget shutdown".split()
+    [
+        "hello",
+        "status",
+        "index",
+        "reindex",
+        "wait",
+        "symbols",
+        "search",
+        "def",
+        "callers",
+        "callees",
+        "impls",
+        "methods",
+        "uses",
+        "neighbors",
+        "ask",
+        "watch",
+        "hooks",
+        "forget",
+        "shutdown",
+    ]
 )
 
 #: Options followed by a value (which may look like a command name).
@@ -265,9 +284,7 @@ def _is_empty(command: str, result: Any) -> bool:
     return False
 
 
-def _index_with_progress(
-    connection: Connection, args: dict[str, Any], root: str
-) -> dict[str, Any]:
+def _index_with_progress(connection: Connection, args: dict[str, Any], root: str) -> dict[str, Any]:
     """``index --wait`` on a terminal: start the job, draw progress until it is done."""
     import time
 

@@ -16,8 +16,9 @@ from rustragd.clock import Clock
 from rustragd.config import Config
 from rustragd.embeddings import EmbeddingService
 from rustragd.events import EventHub
+from rustragd.incremental import IncrementalResolver
 from rustragd.indexer import WorkspaceMissing, index_workspace, resolve_graph
-from rustragd.live import apply_batch, needs_full_pass
+from rustragd.live import Applied, apply_batch, needs_full_pass
 from rustragd.machine import default_batch_files, l3_bytes
 from rustragd.pool import ExtractorPool
 from rustragd.semantic import EmbeddingModel, SemanticIndex
@@ -111,13 +112,23 @@ class Daemon:
             await asyncio.gather(self.start_index(workspace), return_exceptions=True)
             return
         async with workspace.write_lock:
+            if workspace.resolver is None:  # the first edit since the start or a full index
+                facts = await asyncio.to_thread(workspace.store.load_facts)
+                workspace.resolver = await asyncio.to_thread(
+                    IncrementalResolver, sorted(facts.items())
+                )
+                if workspace.graph_stale:  # an earlier run stopped before resolving
+                    resolution = workspace.resolver.resolution
+                    await asyncio.to_thread(workspace.store.replace_graph, resolution)
+                    gone = workspace.apply_resolution(resolution)
+                    await asyncio.to_thread(workspace.semantic.update, resolution.items, gone)
             applied = await apply_batch(workspace, batch)
             if applied is None:
                 return
             self.clock.advance()
             self.semantic_changed(workspace)
             started = time.perf_counter()
-            await resolve_graph(workspace, self.pool, self.semantic_changed)
+            await self._resolve_edit(workspace, applied)
             workspace.live.last_ms["resolve"] = round((time.perf_counter() - started) * 1000, 3)
             self.events.publish(
                 "indexed",
@@ -127,6 +138,27 @@ class Daemon:
                 changed=applied.changed_ids,
                 removed=applied.removed_ids,
             )
+
+    async def _resolve_edit(self, workspace: Workspace, applied: Applied) -> None:
+        """Re-resolve what an edit affects and store that share of the graph."""
+        resolver = workspace.resolver
+        assert resolver is not None
+        try:
+            update = await asyncio.to_thread(resolver.update, applied.facts, applied.removed_files)
+        except Exception:
+            log.exception("incremental resolution failed; resolving %s again", workspace.root)
+            workspace.resolver = None
+            await resolve_graph(workspace, self.pool, self.semantic_changed)
+            return
+        await asyncio.to_thread(
+            workspace.store.replace_edges, update.paths, update.edges, update.types, update.items
+        )
+        gone = workspace.apply_update(update)
+        if update.items is not None:
+            await asyncio.to_thread(workspace.semantic.update, update.items, gone)
+            self.semantic_changed(workspace)
+        workspace.live.resolutions_full += int(update.full)
+        workspace.live.resolutions_incremental += int(not update.full)
 
     async def sync(self, workspace: Workspace, timeout: float) -> None:
         """Return once every change made before the call is applied, vectors included."""
@@ -222,6 +254,7 @@ class Daemon:
     async def _run_index(self, workspace: Workspace) -> None:
         try:
             async with workspace.write_lock:
+                workspace.resolver = None  # rebuilt from the stored facts at the next edit
                 await index_workspace(
                     workspace, self.pool, self.clock, self.files_per_batch, self.semantic_changed
                 )

@@ -21,7 +21,7 @@ from rustragd.extract import extract_fragment
 from rustragd.facts import REPARSED, STATEMENT
 from rustragd.model import Item
 
-__all__ = ["expand_local_macros", "expander"]
+__all__ = ["expand_file", "expand_local_macros", "expander", "item_makers", "local_rules"]
 
 Expander = Callable[[str, str], "str | None"]
 
@@ -47,51 +47,78 @@ def expand_local_macros(
     expand = expander()
     if expand is None:
         return [], []
+    rules = local_rules(files)
+    items: list[Item] = []
+    extra: list[tuple[str, dict[str, Any]]] = []
+    for path, facts in files:
+        made, fragments = expand_file(path, facts, rules, expand)
+        items.extend(made)
+        extra.extend((path, fragment) for fragment in fragments)
+    return items, extra
+
+
+def local_rules(files: list[tuple[str, dict[str, Any]]]) -> dict[str, dict[str, str]]:
+    """Each crate's ``macro_rules!`` by name, the first written (in file order) winning."""
     rules: dict[str, dict[str, str]] = defaultdict(dict)
-    owners: dict[int, tuple[str, str]] = {}
     for _, facts in files:
         crate = facts["mod"].partition("::")[0]
         for _ident, name, text in facts["rules"]:
             rules[crate].setdefault(name, text)
-        for row in facts["items"]:
-            owners[row[0]] = (row[1], row[4])
+    return rules
+
+
+def item_makers(files: list[tuple[str, dict[str, Any]]]) -> set[str]:
+    """Names of the local ``macro_rules!`` that may make items (expanded in statement position)."""
+    return {
+        name
+        for _, facts in files
+        for _ident, name, text in facts["rules"]
+        if _MAKES_ITEMS.search(text)
+    }
+
+
+def expand_file(
+    path: str,
+    facts: dict[str, Any],
+    rules: dict[str, dict[str, str]],
+    expand: Expander,
+) -> tuple[list[Item], list[dict[str, Any]]]:
+    """Items made by the local macros invoked in one file, and their facts (fragments)."""
+    module = facts["mod"]
+    crate = module.partition("::")[0]
+    owners = {row[0]: (row[1], row[4]) for row in facts["items"]}
+    counts: dict[tuple[str, str], int] = {}
+    for row in facts["items"]:
+        counts[(row[4], row[1])] = counts.get((row[4], row[1]), 0) + 1
+    textual = _textual(facts)
     items: list[Item] = []
-    extra: list[tuple[str, dict[str, Any]]] = []
-    seen: dict[str, dict[tuple[str, str], int]] = defaultdict(dict)
-    for path, facts in files:
-        counts = seen[path]
-        for row in facts["items"]:
-            counts[(row[4], row[1])] = counts.get((row[4], row[1]), 0) + 1
-    for path, facts in files:
-        module = facts["mod"]
-        crate = module.partition("::")[0]
-        textual = _textual(facts)
-        work = [(row, 0) for row in facts["macros"]]
-        while work:
-            (owner, line, segs, text, body_line, position), depth = work.pop()
-            local = _in_scope(rules.get(crate, {}), textual, line)
-            definition = local.get(segs[-1])
-            if not text or definition is None or depth > _DEPTH:
-                continue
-            if position == STATEMENT and not _MAKES_ITEMS.search(definition):
-                continue  # an expression macro (`tri!(x);`): nothing to index
-            expanded = expand(definition, text)
-            if expanded is None:
-                continue
-            kind, prefix = owners.get(owner, ("mod", module))
-            scope = (prefix, owner, kind, prefix if kind == "mod" else module)
-            if _tokens(expanded) == _tokens(text):  # passes its body through: keep its lines
-                if position == REPARSED:
-                    continue  # the extractor already indexed that body
-                source, at, shift = text.encode("utf-8"), 0, body_line - 1
-            else:
-                source, at, shift = expanded.encode("utf-8"), line, 0
-            made, fragment = extract_fragment(path, source, scope, at, seen[path], shift)
-            for item in made:
-                owners[item.id] = (item.kind, item.qualified_name)
-            work.extend((row, depth + 1) for row in fragment["macros"])
-            items.extend(made)
-            extra.append((path, fragment))
+    extra: list[dict[str, Any]] = []
+    work = [(row, 0) for row in facts["macros"]]
+    while work:
+        (owner, line, segs, text, body_line, position), depth = work.pop()
+        local = _in_scope(rules.get(crate, {}), textual, line)
+        definition = local.get(segs[-1])
+        if not text or definition is None or depth > _DEPTH:
+            continue
+        if position == STATEMENT and not _MAKES_ITEMS.search(definition):
+            continue  # an expression macro (`tri!(x);`): nothing to index
+        expanded = expand(definition, text)
+        if expanded is None:
+            continue
+        kind, prefix = owners.get(owner, ("mod", module))
+        scope = (prefix, owner, kind, prefix if kind == "mod" else module)
+        if _tokens(expanded) == _tokens(text):  # passes its body through: keep its lines
+            if position == REPARSED:
+                continue  # the extractor already indexed that body
+            source, at, shift = text.encode("utf-8"), 0, body_line - 1
+        else:
+            source, at, shift = expanded.encode("utf-8"), line, 0
+        made, fragment = extract_fragment(path, source, scope, at, counts, shift)
+        for item in made:
+            owners[item.id] = (item.kind, item.qualified_name)
+        work.extend((row, depth + 1) for row in fragment["macros"])
+        items.extend(made)
+        extra.append(fragment)
     return items, extra
 
 

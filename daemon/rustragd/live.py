@@ -38,6 +38,8 @@ class LiveStats:
     items_removed: int = 0
     items_queued_for_embedding: int = 0
     items_skipped_by_hash: int = 0
+    resolutions_incremental: int = 0
+    resolutions_full: int = 0
 
     def as_dict(self) -> dict[str, object]:
         """A plain map."""
@@ -88,6 +90,9 @@ class Applied:
     files: list[str]
     changed_ids: list[int]
     removed_ids: list[int]
+    facts: list[tuple[str, bytes]]
+    """The changed files' new facts, for the resolver."""
+    removed_files: list[str]
 
 
 async def apply_batch(workspace: Workspace, batch: ChangeBatch) -> Applied | None:
@@ -128,4 +133,5 @@ async def apply_batch(workspace: Workspace, batch: ChangeBatch) -> Applied | Non
     stats.last_ms = {stage: round(seconds * 1000, 3) for stage, seconds in timings.items()}
     log.debug("applied %d changed and %d removed files", len(sources), len(removed))
     changed = [item.id for _, delta in extracted for item in delta.added + delta.updated]
-    return Applied(sorted(sources) + removed, changed, gone)
+    facts = [(extract.path, extract.facts) for extract in extracts]
+    return Applied(sorted(sources) + removed, changed, gone, facts, removed)

@@ -18,7 +18,7 @@ from rustragd.fingerprints import TypeTable
 from rustragd.model import Edge, Resolution
 from rustragd.scopes import MACROS, TYPES, VALUES, Resolver, Scope, Target
 
-__all__ = ["resolve_workspace"]
+__all__ = ["SECTIONS", "Graph", "resolve_workspace"]
 
 _TYPES = frozenset({"struct", "enum", "union", "type_alias"})
 _CALLABLE = frozenset({"function", "method"})
@@ -30,6 +30,8 @@ _IMPLIED = (
     (frozenset({"Clone", "Copy"}), "TrivialClone"),
 )
 _MARKER = ["core", "marker"]
+#: The facts sections made into edges row by row (see :meth:`Graph.references`).
+SECTIONS = ("derives", "uses", "calls", "types", "macros")
 _PRIMITIVE = frozenset(
     {"bool", "char", "str", "f32", "f64", "Self"}
     | {f"{sign}{bits}" for sign in "iu" for bits in ("8", "16", "32", "64", "128", "size")}
@@ -40,21 +42,25 @@ def resolve_workspace(files: list[tuple[str, bytes]]) -> Resolution:
     """Resolve every file's facts of one workspace into edges, types and macro-made items."""
     loaded = [(path, unpack_facts(blob)) for path, blob in files]
     made, extra = expand_local_macros(loaded)
-    graph = _Graph(Resolver(loaded + extra))
+    graph = Graph(Resolver(loaded + extra))
     graph.build()
     return Resolution(edges=graph.edges, types=graph.types.records(), items=made)
 
 
-class _Graph:
-    """Builds the edges of one workspace."""
+class Graph:
+    """Builds the edges of one workspace (and, for :mod:`rustragd.incremental`, of one file)."""
 
     def __init__(self, resolver: Resolver) -> None:
         self.r = resolver
         self.edges: list[Edge] = []
         self.types = TypeTable()
 
-    def build(self) -> None:
-        """Every relation, impls first (``Self`` and methods of types depend on them)."""
+    def build(self, marks: list[list[int]] | None = None) -> None:
+        """Every relation, impls first (``Self`` and methods of types depend on them).
+
+        ``marks`` receives, per file of the resolver, where its reference edges
+        start and where each row's end (see :meth:`references`).
+        """
         r = self.r
         r.link()
         for path, facts in r.files:
@@ -63,17 +69,38 @@ class _Graph:
         self._has_method()
         self._contains()
         for path, facts in r.files:
-            module = facts["mod"]
-            for row in facts["derives"]:
-                self._derives(path, module, row)
-            for row in facts["uses"]:
-                self._import(path, module, row)
-            for row in facts["calls"]:
-                self._call(path, module, row)
-            for owner, line, template in facts["types"]:
-                self._uses_type(path, module, owner, line, template)
-            for row in facts["macros"]:
-                self._expands(path, module, row)
+            found = [len(self.edges)] if marks is not None else None
+            self.references(path, facts, found)
+            if marks is not None and found is not None:
+                marks.append(found)
+
+    def impl_edges(self, path: str, facts: dict[str, Any]) -> None:
+        """The ``impl_for`` and ``implements`` edges of one file, methods left registered."""
+        for row in facts["impls"]:
+            self._impl(path, facts["mod"], row, register=False)
+
+    def references(self, path: str, facts: dict[str, Any], marks: list[int] | None = None) -> None:
+        """The edges of one file's rows of :data:`SECTIONS`, in that order; ``marks``
+        receives the number of edges after each row."""
+        module = facts["mod"]
+        for section in SECTIONS:
+            for row in facts[section]:
+                self.row(path, module, section, row)
+                if marks is not None:
+                    marks.append(len(self.edges))
+
+    def row(self, path: str, module: str, section: str, row: list[Any]) -> None:
+        """The edges of one row of a :data:`SECTIONS` section."""
+        if section == "calls":
+            self._call(path, module, row)
+        elif section == "types":
+            self._uses_type(path, module, row[0], row[1], row[2])
+        elif section == "uses":
+            self._import(path, module, row)
+        elif section == "macros":
+            self._expands(path, module, row)
+        else:
+            self._derives(path, module, row)
 
     def edge(
         self,
@@ -98,7 +125,7 @@ class _Graph:
 
     # -- impls and methods -------------------------------------------------
 
-    def _impl(self, path: str, module: str, row: list[Any]) -> None:
+    def _impl(self, path: str, module: str, row: list[Any], register: bool = True) -> None:
         impl, line, _template, self_head, trait = row
         r = self.r
         scope = r.scope_of(impl, module)
@@ -121,6 +148,8 @@ class _Graph:
             ]
             r.impl_trait[impl] = [t for t in traits if isinstance(t, int)]
             self.edge(impl, "implements", traits, line, path, r.written(scope, trait))
+        if not register:
+            return
         via = r.impl_trait.get(impl, [0])[0] if len(r.impl_trait.get(impl, [])) == 1 else 0
         methods = {r.defs[c].name: c for c in r.children[impl] if r.defs[c].kind == "method"}
         if via:
@@ -138,40 +167,48 @@ class _Graph:
                 )
 
     def _has_method(self) -> None:
-        r = self.r
-        for owner, table in r.assoc.items():
+        for owner, table in self.r.assoc.items():
             for methods in table.values():
                 for method, via in methods:
-                    found = r.defs[method]
-                    self.edges.append(
-                        Edge(
-                            owner,
-                            "has_method",
-                            method,
-                            "exact",
-                            found.line,
-                            found.path,
-                            found.qualified_name,
-                            via,
-                        )
-                    )
+                    self.has_method(owner, method, via)
+
+    def has_method(self, owner: int, method: int, via: int) -> None:
+        """The ``has_method`` edge of one registered method (written where the method is)."""
+        found = self.r.defs[method]
+        self.edges.append(
+            Edge(
+                owner,
+                "has_method",
+                method,
+                "exact",
+                found.line,
+                found.path,
+                found.qualified_name,
+                via,
+            )
+        )
 
     def _contains(self) -> None:
+        for ident in self.r.defs:
+            self.contains(ident)
+
+    def contains(self, ident: int) -> None:
+        """The ``contains`` edge into one item from its parent or module, if any."""
         r = self.r
-        for ident, found in r.defs.items():
-            parent = found.parent or r.module_items.get(found.module, 0)
-            if parent and parent != ident:
-                self.edges.append(
-                    Edge(
-                        parent,
-                        "contains",
-                        ident,
-                        "exact",
-                        found.line,
-                        found.path,
-                        found.qualified_name,
-                    )
+        found = r.defs[ident]
+        parent = found.parent or r.module_items.get(found.module, 0)
+        if parent and parent != ident:
+            self.edges.append(
+                Edge(
+                    parent,
+                    "contains",
+                    ident,
+                    "exact",
+                    found.line,
+                    found.path,
+                    found.qualified_name,
                 )
+            )
 
     def _derives(self, path: str, module: str, row: list[Any]) -> None:
         ident, line, traits = row

@@ -252,7 +252,7 @@ class Server:
                 log.info("connection closed inside a frame body")
                 return None
             try:
-                message = decode_body(body)
+                message: dict[str, Any] = decode_body(body)
             except ProtocolError as exc:
                 await self._send(writer, error_response(0, exc.code, exc.message))
                 continue

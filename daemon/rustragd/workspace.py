@@ -10,6 +10,7 @@ from pathlib import Path
 import blake3
 
 from rustragd.graph import Graph
+from rustragd.incremental import IncrementalResolver, Update
 from rustragd.live import LiveStats
 from rustragd.model import FileExtract, Item, Resolution
 from rustragd.semantic import EmbeddingModel, SemanticIndex
@@ -56,6 +57,8 @@ class Workspace:
         self.write_lock = asyncio.Lock()
         """Held by whatever writes this workspace: a bulk index job or a watched batch."""
         self.live = LiveStats()
+        self.resolver: IncrementalResolver | None = None
+        """Resolver state kept between edits; None until the first watched edit."""
         self.watcher: WorkspaceWatcher | None = None
         self.watch_task: asyncio.Task[None] | None = None
         self._load()
@@ -73,6 +76,16 @@ class Workspace:
         self.table.replace_file(DERIVED, self.store.load_items("derived_item"))
         self.graph = Graph(self.store.load_edges())
         self.graph_stale = self.store.graph_stale()
+
+    def apply_update(self, update: Update) -> list[int]:
+        """Record a stored incremental resolution in memory; returns derived ids now gone."""
+        self.graph.replace_paths(update.paths, update.edges)
+        self.graph_stale = False
+        if update.items is None:
+            return []
+        before = self.table.ids_of(DERIVED)
+        self.table.replace_file(DERIVED, update.items)
+        return sorted(before - {item.id for item in update.items})
 
     def apply_resolution(self, resolution: Resolution) -> list[int]:
         """Record a stored resolution in memory; returns the ids of derived items now gone."""

@@ -1,0 +1,72 @@
+"""Time :meth:`IncrementalResolver.update` for body edits against a full resolution.
+
+    python bench/incremental_resolve.py [--root /tmp/rustrag-practice/serde] [--edits 50]
+
+Each edit adds one statement to the body of a different function (round robin over
+the workspace's top-level ``fn`` bodies whose file keeps its definition signature),
+re-extracts the file and times the update alone (extraction is not counted).
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import statistics
+import time
+from pathlib import Path
+
+from rustragd.crates import discover_crates, module_paths
+from rustragd.extract import extract_file
+from rustragd.incremental import IncrementalResolver
+from rustragd.resolve import resolve_workspace
+from rustragd.walker import rust_sources
+
+#: A function's opening brace on its own signature line, at impl or file level.
+_BODY = re.compile(rb"(?m)^(?:    )?(?:pub )?fn \w+[^;{]*\{\n")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--root", type=Path, default=Path("/tmp/rustrag-practice/serde"))
+    ap.add_argument("--edits", type=int, default=50)
+    args = ap.parse_args()
+    root: Path = args.root
+    files = sorted(rust_sources(root))
+    modules = module_paths(root, discover_crates(root), files)
+    sources = {f: (root / f).read_bytes() for f in files}
+    blobs = {f: extract_file(f, sources[f], modules[f]).facts for f in files}
+    started = time.perf_counter()
+    resolve_workspace(list(blobs.items()))
+    full = time.perf_counter() - started
+    started = time.perf_counter()
+    resolver = IncrementalResolver(list(blobs.items()))
+    initial = time.perf_counter() - started
+    sites = [(f, m.end()) for f in files for m in _BODY.finditer(sources[f])]
+    times: list[float] = []
+    slow = 0
+    for n in range(args.edits):
+        path, at = sites[(n * 7919) % len(sites)]
+        source = sources[path]
+        edited = source[:at] + b"        let _ = 0;\n" + source[at:]
+        blob = extract_file(path, edited, modules[path]).facts
+        started = time.perf_counter()
+        update = resolver.update([(path, blob)], [])
+        times.append(time.perf_counter() - started)
+        slow += update.full
+        resolver.update([(path, blobs[path])], [])  # back to the original
+    times.sort()
+    p99 = times[min(len(times) - 1, round(0.99 * (len(times) - 1)))]
+    print(f"{root.name}: {len(files)} files, {len(resolver.resolution.edges)} edges")
+    print(
+        f"full resolve_workspace: {full * 1000:.1f} ms; "
+        f"IncrementalResolver(): {initial * 1000:.1f} ms"
+    )
+    print(
+        f"update, {len(times)} body edits ({slow} full): "
+        f"p50 {statistics.median(times) * 1000:.2f} ms, p99 {p99 * 1000:.2f} ms, "
+        f"max {times[-1] * 1000:.2f} ms"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,281 @@
+"""A workspace's resolution kept between edits, so that a body edit re-resolves one file.
+
+:class:`IncrementalResolver` holds the scopes (:class:`rustragd.scopes.Resolver`),
+the edges grouped by the file they are written in, and each file's definition
+:func:`signature`: its facts less call sites, type uses and lines. An edit that
+keeps a file's signature keeps every scope of the workspace, so only that file's
+edges are made again (its references, its impl headers, and the ``has_method``
+and ``contains`` edges of its items, whose lines may have moved). Any other edit
+(an item added, removed or renamed, a ``use``, impl header, generic parameter or
+``macro_rules!`` changed, a file added or removed) re-resolves the whole
+workspace, as :func:`rustragd.resolve.resolve_workspace` does.
+"""
+
+from __future__ import annotations
+
+import itertools
+from bisect import bisect_left
+from dataclasses import dataclass
+from typing import Any
+
+from rustragd.expansion import expand_file, expander, item_makers, local_rules
+from rustragd.facts import ITEM, REPARSED, STATEMENT, unpack_facts
+from rustragd.fingerprints import TypeTable
+from rustragd.model import Edge, Item, Resolution, TypeRecord
+from rustragd.resolve import SECTIONS, Graph
+from rustragd.scopes import Resolver
+
+__all__ = ["IncrementalResolver", "Update", "signature"]
+
+Facts = dict[str, Any]
+
+
+@dataclass(slots=True)
+class Update:
+    """What one :meth:`IncrementalResolver.update` changed.
+
+    Every edge whose ``path`` is in ``paths`` is replaced by ``edges``; ``types``
+    are records to add (keyed by fingerprint); ``items`` is the new complete list
+    of macro-made items when it changed, else None; ``full`` tells that the whole
+    workspace was re-resolved (``paths`` then holds every file, removed ones too).
+    """
+
+    paths: set[str]
+    edges: list[Edge]
+    types: list[TypeRecord]
+    items: list[Item] | None
+    full: bool
+
+
+class IncrementalResolver:
+    """Keeps a workspace's resolver state between edits."""
+
+    def __init__(self, files: list[tuple[str, bytes]]) -> None:
+        self._blobs: dict[str, bytes] = dict(files)
+        self._facts: dict[str, Facts] = {path: unpack_facts(blob) for path, blob in files}
+        self._resolution: Resolution | None = None
+        self._full()
+
+    @property
+    def resolution(self) -> Resolution:
+        """The current result, as ``resolve_workspace`` gives it (types may hold stale ones)."""
+        if self._resolution is None:
+            self._resolution = Resolution(
+                edges=self._all_edges(),
+                types=list(self._types.values()),
+                items=self._items(),
+            )
+        return self._resolution
+
+    def update(self, changed: list[tuple[str, bytes]], removed: list[str]) -> Update:
+        """Apply new facts of ``changed`` files and drop ``removed`` ones.
+
+        The file order of a later full re-resolution is the order first given, new
+        files appended: pass ``resolve_workspace`` the files in that order to compare.
+        """
+        fresh = {path: blob for path, blob in changed if self._blobs.get(path) != blob}
+        gone = [path for path in removed if path in self._facts]
+        unpacked = {path: unpack_facts(blob) for path, blob in fresh.items()}
+        full = bool(gone) or any(
+            path not in self._sigs or signature(facts, self._makers) != self._sigs[path]
+            for path, facts in unpacked.items()
+        )
+        before = set(self._facts)
+        old = {path: self._facts[path] for path in unpacked if path in self._facts}
+        for path in gone:
+            del self._blobs[path], self._facts[path]
+        self._blobs.update(fresh)
+        self._facts.update(unpacked)
+        self._resolution = None
+        if not full:
+            fast = self._refresh(unpacked, old)
+            if fast is not None:
+                return fast
+        items = self._items()
+        self._full()
+        return Update(
+            paths=before | set(self._facts),
+            edges=self._all_edges(),
+            types=list(self._types.values()),
+            items=None if self._items() == items else self._items(),
+            full=True,
+        )
+
+    def _full(self) -> None:
+        """Resolve the whole workspace and index the result by file and by fact row."""
+        loaded = list(self._facts.items())
+        expand = expander()
+        self._rules = local_rules(loaded)
+        self._makers = item_makers(loaded)
+        self._made: dict[str, list[Item]] = {}
+        self._extra: dict[str, list[Facts]] = {}
+        if expand is not None:
+            for path, facts in loaded:
+                self._made[path], self._extra[path] = expand_file(path, facts, self._rules, expand)
+        extra = [
+            (path, fragment) for path, fragments in self._extra.items() for fragment in fragments
+        ]
+        graph = Graph(Resolver(loaded + extra))
+        marks: list[list[int]] = []
+        graph.build(marks)
+        self._graph = graph
+        edges = graph.edges
+        self._own: dict[str, list[Edge]] = {path: [] for path in self._facts}
+        for edge in edges[: marks[0][0] if marks else len(edges)]:
+            self._own[edge.path].append(edge)
+        self._rows: dict[str, list[list[list[Edge]]]] = {path: [] for path in self._facts}
+        for (path, _facts), found in zip(graph.r.files, marks, strict=True):
+            self._rows[path].append([edges[a:b] for a, b in itertools.pairwise(found)])
+        self._types = {record.fingerprint: record for record in graph.types.records()}
+        self._sigs = {path: signature(facts, self._makers) for path, facts in loaded}
+        resolver = graph.r
+        self._defs: dict[str, list[int]] = {path: [] for path in self._facts}
+        for ident, found_def in resolver.defs.items():
+            self._defs[found_def.path].append(ident)
+        self._methods: dict[str, list[tuple[int, int, int]]] = {path: [] for path in self._facts}
+        for owner, table in resolver.assoc.items():
+            for methods in table.values():
+                for method, via in methods:
+                    self._methods[resolver.defs[method].path].append((owner, method, via))
+        self._resolution = None
+
+    def _refresh(self, files: dict[str, Facts], old: dict[str, Facts]) -> Update | None:
+        """Re-make the edges of files whose signature held (None: a macro made other items).
+
+        Fact rows equal but for their line, before and after the edited stretch, keep
+        their edges (moved to the new line); the rows between are resolved again.
+        """
+        graph, defs = self._graph, self._graph.r.defs
+        expand = expander()
+        out: list[Edge] = []
+        types = TypeTable()
+        items_changed = False
+        for path, facts in files.items():
+            made, fragments = self._made.get(path, []), self._extra.get(path, [])
+            if expand is not None and fragments and _macro_lines(facts) != _macro_lines(old[path]):
+                made, fragments = expand_file(path, facts, self._rules, expand)
+                if list(map(_key, made)) != list(map(_key, self._made.get(path, []))):
+                    return None
+                if len(fragments) != len(self._extra.get(path, [])):
+                    return None
+            items_changed |= made != self._made.get(path, [])
+            parts = [facts, *fragments]
+            before = [old[path], *self._extra.get(path, [])]
+            self._made[path], self._extra[path] = made, fragments
+            for part in parts:
+                for row in part["items"]:
+                    found = defs.get(row[0])
+                    if found is not None:
+                        found.line = row[5]
+            graph.edges, graph.types = [], types
+            for part in parts:
+                graph.impl_edges(path, part)
+            for owner, method, via in self._methods[path]:
+                graph.has_method(owner, method, via)
+            for ident in self._defs[path]:
+                graph.contains(ident)
+            self._own[path] = graph.edges
+            out.extend(graph.edges)
+            rows = self._rows[path] = [
+                self._align(path, new, was, edges)
+                for new, was, edges in zip(parts, before, self._rows[path], strict=True)
+            ]
+            out.extend(edge for part in rows for found in part for edge in found)
+        records = types.records()
+        self._types.update((record.fingerprint, record) for record in records)
+        return Update(
+            paths=set(files),
+            edges=out,
+            types=records,
+            items=self._items() if items_changed else None,
+            full=False,
+        )
+
+    def _align(
+        self, path: str, new: Facts, old: Facts, edges: list[list[Edge]]
+    ) -> list[list[Edge]]:
+        """Per-row edges of ``new``: kept from ``old`` where rows match, else resolved."""
+        fresh, was = _flat(new), _flat(old)
+        n, m = len(fresh), len(was)
+        head = 0
+        while head < min(n, m) and _same(fresh[head], was[head]):
+            head += 1
+        tail = 0
+        while tail < min(n, m) - head and _same(fresh[n - 1 - tail], was[m - 1 - tail]):
+            tail += 1
+        graph, module = self._graph, new["mod"]
+        out = [_moved(edges[i], fresh[i][1][1]) for i in range(head)]
+        for section, row in fresh[head : n - tail]:
+            graph.edges = []
+            graph.row(path, module, section, row)
+            out.append(graph.edges)
+        out.extend(_moved(edges[m - n + i], fresh[i][1][1]) for i in range(n - tail, n))
+        return out
+
+    def _items(self) -> list[Item]:
+        return [item for path in self._facts for item in self._made.get(path, [])]
+
+    def _all_edges(self) -> list[Edge]:
+        return [
+            edge
+            for path in self._facts
+            for edge in itertools.chain(
+                self._own[path],
+                (e for part in self._rows[path] for found in part for e in found),
+            )
+        ]
+
+
+def signature(facts: Facts, makers: set[str]) -> list[Any]:
+    """What of a file's facts shapes the workspace's scopes: all but calls, type uses, lines.
+
+    Item-making macro invocations count with the number of the file's own
+    ``macro_rules!`` written before them (which definition they see); ``makers``
+    are the names of macros that may make items in statement position.
+    """
+    lines = {row[0]: row[5] for row in facts["items"]}
+    rule_lines = sorted(lines.get(row[0], 0) for row in facts["rules"])
+    return [
+        facts["mod"],
+        [row[:5] + row[6:] for row in facts["items"]],
+        facts["gen"],
+        [row[:1] + row[2:] for row in facts["uses"]],
+        [row[:1] + row[2:] for row in facts["impls"]],
+        [row[:1] + row[2:] for row in facts["derives"]],
+        facts["rules"],
+        [
+            [owner, segs, text, position, bisect_left(rule_lines, line)]
+            for owner, line, segs, text, _body, position in facts["macros"]
+            if position in (ITEM, REPARSED) or (position == STATEMENT and segs[-1] in makers)
+        ],
+    ]
+
+
+def _key(item: Item) -> tuple[int, str, str, str, int]:
+    return item.id, item.kind, item.name, item.qualified_name, item.parent
+
+
+def _macro_lines(facts: Facts) -> list[Any]:
+    """What a file's expansions depend on beyond its signature: invocation and rule lines."""
+    rules = {row[0] for row in facts["rules"]}
+    return [facts["macros"], [row[5] for row in facts["items"] if row[0] in rules]]
+
+
+def _flat(facts: Facts) -> list[tuple[str, list[Any]]]:
+    return [(section, row) for section in SECTIONS for row in facts[section]]
+
+
+def _same(a: tuple[str, list[Any]], b: tuple[str, list[Any]]) -> bool:
+    """Two rows of one section, equal but maybe for their line (index 1)."""
+    x, y = a[1], b[1]
+    return a[0] == b[0] and x[0] == y[0] and x[2:] == y[2:]
+
+
+def _moved(edges: list[Edge], line: int) -> list[Edge]:
+    """A row's edges at its new line."""
+    if not edges or edges[0].line == line:
+        return edges
+    return [
+        Edge(e.src, e.rel, e.dst, e.confidence, line, e.path, e.target, e.via, e.extra)
+        for e in edges
+    ]

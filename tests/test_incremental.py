@@ -1,0 +1,116 @@
+"""The incremental resolver against a full re-resolution, edit after edit: the edge
+multiset it maintains is exactly ``resolve_workspace``'s, and body-only edits take
+the fast path."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from rustragd.crates import discover_crates, module_paths
+from rustragd.extract import extract_file
+from rustragd.incremental import IncrementalResolver, Update
+from rustragd.model import Edge
+from rustragd.resolve import resolve_workspace
+from rustragd.walker import rust_sources
+
+CALLGRAPH = Path(__file__).parent / "fixtures" / "callgraph"
+PRACTICE = Path("/tmp/rustrag-practice")
+
+Row = tuple[object, ...]
+
+
+def rows(edges: list[Edge]) -> Counter[Row]:
+    return Counter(tuple(edge.as_row()) for edge in edges)
+
+
+class Workspace:
+    """A workspace's sources in memory, edited and re-extracted file by file."""
+
+    def __init__(self, root: Path) -> None:
+        files = sorted(rust_sources(root))
+        self.modules = module_paths(root, discover_crates(root), files)
+        self.sources = {f: (root / f).read_bytes() for f in files}
+        self.blobs = {f: self._facts(f) for f in files}
+        self.resolver = IncrementalResolver(list(self.blobs.items()))
+        self.edges = rows(self.resolver.resolution.edges)
+        assert self.edges == rows(resolve_workspace(list(self.blobs.items())).edges)
+
+    def _facts(self, path: str) -> bytes:
+        return extract_file(path, self.sources[path], self.modules[path]).facts
+
+    def edit(self, path: str, old: str, new: str, count: int = 1) -> Update:
+        """Replace ``old`` (a regex) with ``new`` in one file and check the update."""
+        text = self.sources[path].decode()
+        edited, done = re.subn(old, new, text, count=count)
+        assert done, f"{old!r} not in {path}"
+        self.sources[path] = edited.encode()
+        self.blobs[path] = self._facts(path)
+        return self._check(self.resolver.update([(path, self.blobs[path])], []))
+
+    def remove(self, path: str) -> Update:
+        del self.sources[path], self.blobs[path]
+        return self._check(self.resolver.update([], [path]))
+
+    def _check(self, update: Update) -> Update:
+        """Applying the update gives exactly what a full resolution of the new files gives."""
+        kept = Counter({row: n for row, n in self.edges.items() if row[5] not in update.paths})
+        kept.update(rows(update.edges))
+        expected = resolve_workspace(list(self.blobs.items()))
+        assert kept == rows(expected.edges)
+        assert rows(self.resolver.resolution.edges) == kept
+        assert self.resolver.resolution.items == expected.items
+        if update.items is not None:
+            assert update.items == expected.items
+        known = {t.fingerprint for t in self.resolver.resolution.types}
+        assert {t.fingerprint for t in expected.types} <= known
+        self.edges = kept
+        return update
+
+
+def test_callgraph_edits() -> None:
+    ws = Workspace(CALLGRAPH)
+    alpha, lib, config = "core/src/alpha.rs", "core/src/lib.rs", "core/src/config.rs"
+    update = ws.edit(alpha, r"(?m)^    0$", "    1 + leaf_count()")  # body edit
+    assert not update.full and update.paths == {alpha} and update.items is None
+    update = ws.edit(lib, r"\A", "// one\n// two\n\n")  # lines at the top, a macro-made fn moves
+    assert not update.full and update.items is not None
+    assert [i.start_line for i in update.items if i.name == "seven"] == [22]
+    update = ws.edit(config, r"c\.clone\(\)", "{ crate::alpha::leaf(); c.clone() }")
+    assert not update.full and update.paths == {config}
+    assert any(e.rel == "calls" and e.target == "cg_core::alpha::leaf" for e in update.edges)
+    assert ws.edit(alpha, r"\binner\b", "inner2", count=0).full  # renamed
+    assert ws.edit(alpha, r"\Z", "\npub fn extra() -> u32 {\n    leaf()\n}\n").full  # added
+    update = ws.edit(alpha, r"extra\(\) -> u32 \{\n    leaf\(\)", "extra() -> u32 {\n    inner2()")
+    assert not update.full
+    assert ws.edit(alpha, r"use crate::config::Config;", "use crate::config::*;").full
+    assert ws.remove("core/src/beta.rs").full
+    assert not ws.edit(alpha, r"(?m)^    1 \+", "    2 +").full  # fast again after a full
+
+
+@pytest.mark.skipif(not (PRACTICE / "serde").is_dir(), reason="practice crates not installed")
+def test_serde_edits() -> None:
+    ws = Workspace(PRACTICE / "serde")
+    impls, private = "src/de/impls.rs", "src/private/de.rs"
+    visit_char = r"(fn visit_char<E>\(self, v: char\) -> Result<Self::Value, E>\n[^{]*\{\n)"
+    update = ws.edit(impls, visit_char, r"\1        let _ = v.len_utf8();\n")
+    assert not update.full and update.paths == {impls}
+    update = ws.edit(impls, r"\A", "// one\n// two\n")  # every macro-made item moves down
+    assert not update.full and update.items is not None
+    update = ws.edit(
+        impls, visit_char, r"\1        let _ = crate::__private::de::missing_field::<(), E>;\n"
+    )
+    assert not update.full
+    update = ws.edit(
+        private,
+        r"(?m)^(pub fn missing_field<'de, V, E>\(field: &'static str\)[^{]*\{\n)",
+        r"\1    crate::de::size_hint_probe();\n",
+    )
+    assert not update.full
+    assert ws.edit(private, r"\bborrow_cow_bytes\b", "borrow_cow_octets", count=0).full
+    assert ws.edit(private, r"\Z", "\npub fn extra() -> u8 {\n    0\n}\n").full
+    assert ws.edit(impls, r"use seed::InPlaceSeed;", "use seed::*;").full
+    assert ws.remove("src/std_error.rs").full
+    assert not ws.edit(impls, r"let _ = v\.len_utf8\(\);", "let _ = v.is_alphabetic();").full
