@@ -104,10 +104,10 @@ def main() -> None:
                         )
                 figures = score(queries_file, answers)
                 rows.append((crate, mode, figures))
+                f = figures
                 print(
-                    f"{crate:<13} {mode:<8} MRR@10 {figures['MRR@10']:.3f}  nDCG@10 "
-                    f"{figures['nDCG@10']:.3f}  R@1 {figures['R@1']:.3f}  R@10 {figures['R@10']:.3f}"
-                    f"   ask {describe(latencies)}",
+                    f"{crate:<13} {mode:<8} MRR@10 {f['MRR@10']:.3f}  nDCG@10 {f['nDCG@10']:.3f}"
+                    f"  R@1 {f['R@1']:.3f}  R@10 {f['R@10']:.3f}   ask {describe(latencies)}",
                     flush=True,
                 )
             base = baseline[crate]["default"]
