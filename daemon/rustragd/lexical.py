@@ -97,6 +97,8 @@ class LexicalIndex:
     def __init__(self, docs: Iterable[tuple[int, str]] = ()) -> None:
         self._schema = _schema()
         self._index = tantivy.Index(self._schema)
+        # Reload on our own commits: the default policy makes each reload wait ~100 ms.
+        self._index.config_reader(reload_policy="Manual")
         self._writer = self._index.writer(64_000_000, num_threads=1)
         self._ids: set[int] = set()
         self.upsert(docs)
