@@ -77,9 +77,15 @@ class _Scope:
     module: str
 
 
-def extract_file(rel_path: str, source: bytes, module_path: list[str]) -> FileExtract:
-    """Parse ``source`` and return its items; ``module_path`` starts with the crate name."""
-    tree = parse(source)
+def extract_file(
+    rel_path: str, source: bytes, module_path: list[str], tree: Tree | None = None
+) -> FileExtract:
+    """Parse ``source`` (unless its ``tree`` is given) and return its items.
+
+    ``module_path`` starts with the crate name.
+    """
+    if tree is None:
+        tree = parse(source)
     module = "::".join(module_path)
     state = _FileState(rel_path, source, module)
     root = tree.root_node

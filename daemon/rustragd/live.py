@@ -77,7 +77,7 @@ def _extract(workspace: Workspace, sources: dict[str, bytes]) -> list[tuple[File
     results = []
     for path, source in sources.items():
         module = modules.get(path) or [Path(path).stem]
-        extract = extract_file(path, source, module)
+        extract = extract_file(path, source, module, workspace.trees.reparse(path, source))
         extract.module = "::".join(module)
         results.append((extract, diff_items(workspace.store.items_of(path), extract.items)))
     return results

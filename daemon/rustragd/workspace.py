@@ -16,6 +16,7 @@ from rustragd.model import FileExtract, Item, Resolution
 from rustragd.semantic import EmbeddingModel, SemanticIndex
 from rustragd.store import SCHEMA_VERSION, GraphStore
 from rustragd.symbol_table import DERIVED, SymbolTable
+from rustragd.tree_cache import TreeCache
 from rustragd.watcher import WorkspaceWatcher
 
 
@@ -57,6 +58,8 @@ class Workspace:
         self.write_lock = asyncio.Lock()
         """Held by whatever writes this workspace: a bulk index job or a watched batch."""
         self.live = LiveStats()
+        self.trees = TreeCache()
+        """Trees of recently edited files, for incremental re-parsing."""
         self.resolver: IncrementalResolver | None = None
         """Resolver state kept between edits; None until the first watched edit."""
         self.watcher: WorkspaceWatcher | None = None
