@@ -13,6 +13,7 @@ from rustragd.model import Edge, FileExtract, Item, Resolution, TypeRecord
 
 SCHEMA_VERSION = 2
 
+#: Item columns in :meth:`Item.as_row` order (``qualified_name`` is stored as ``qualname``).
 _ITEM_COLUMNS = (
     "id",
     "kind",
@@ -142,15 +143,38 @@ class GraphStore:
     ) -> None:
         """Swap the edges written in ``paths`` (and, when given, the derived items), add
         ``types``, in one transaction: an edit's share of the graph."""
+        self._write_graph(list(paths), edges, types, items)
+
+    def replace_graph(self, resolution: Resolution) -> None:
+        """Swap every edge, type and derived item for ``resolution``'s, in one transaction."""
+        self._write_graph(None, resolution.edges, resolution.types, resolution.items)
+
+    def _write_graph(
+        self,
+        paths: list[str] | None,
+        edges: Sequence[Edge],
+        types: Sequence[TypeRecord],
+        items: Sequence[Item] | None,
+    ) -> None:
+        """One transaction: drop the edges of ``paths`` (None: every edge, and every type),
+        put ``edges`` and ``types``, replace the derived items when ``items`` is given."""
         columns = ", ".join(_ITEM_COLUMNS)
         value_columns = ", ".join(c for c in _ITEM_COLUMNS if c not in ("path", "id"))
         edge_columns = ", ".join(_EDGE_COLUMNS)
-        script = (
-            "{ p[path] <- $paths ?[path, src, rel, dst, line, target] :="
-            " p[path], *edge{path, src, rel, dst, line, target}"
-            " :rm edge {path, src, rel, dst, line, target} }"
+        edge_key = "path, src, rel, dst, line, target"
+        if paths is None:
+            script = (
+                f"{{ ?[{edge_key}] := *edge{{{edge_key}}} :rm edge {{{edge_key}}} }}"
+                "{ ?[fingerprint] := *type{fingerprint} :rm type {fingerprint} }"
+            )
+        else:
+            script = (
+                f"{{ p[path] <- $paths ?[{edge_key}] := p[path], *edge{{{edge_key}}}"
+                f" :rm edge {{{edge_key}}} }}"
+            )
+        script += (
             f"{{ ?[{edge_columns}] <- $edges"
-            " :put edge {path, src, rel, dst, line, target => confidence, via, extra} }"
+            f" :put edge {{{edge_key} => confidence, via, extra}} }}"
             "{ ?[fingerprint, canonical, definition] <- $types"
             " :put type {fingerprint => canonical, definition} }"
         )
@@ -163,36 +187,10 @@ class GraphStore:
         self._run(
             script,
             {
-                "paths": [[path] for path in paths],
+                "paths": [[path] for path in paths or ()],
                 "edges": [[getattr(e, c) for c in _EDGE_COLUMNS] for e in edges],
                 "types": [[t.fingerprint, t.canonical, t.definition] for t in types],
-                "items": [_item_columns(item) for item in items or ()],
-            },
-        )
-
-    def replace_graph(self, resolution: Resolution) -> None:
-        """Swap every edge, type and derived item for ``resolution``'s, in one transaction."""
-        columns = ", ".join(_ITEM_COLUMNS)
-        value_columns = ", ".join(c for c in _ITEM_COLUMNS if c not in ("path", "id"))
-        edge_columns = ", ".join(_EDGE_COLUMNS)
-        script = (
-            "{ ?[path, src, rel, dst, line, target] := *edge{path, src, rel, dst, line, target}"
-            " :rm edge {path, src, rel, dst, line, target} }"
-            "{ ?[fingerprint] := *type{fingerprint} :rm type {fingerprint} }"
-            "{ ?[path, id] := *derived_item{path, id} :rm derived_item {path, id} }"
-            f"{{ ?[{edge_columns}] <- $edges"
-            " :put edge {path, src, rel, dst, line, target => confidence, via, extra} }"
-            "{ ?[fingerprint, canonical, definition] <- $types"
-            " :put type {fingerprint => canonical, definition} }"
-            f"{{ ?[{columns}] <- $items :put derived_item {{path, id => {value_columns}}} }}"
-            "{ ?[key, value] <- [['graph_stale', '0']] :put meta {key => value} }"
-        )
-        self._run(
-            script,
-            {
-                "edges": [[getattr(e, c) for c in _EDGE_COLUMNS] for e in resolution.edges],
-                "types": [[t.fingerprint, t.canonical, t.definition] for t in resolution.types],
-                "items": [_item_columns(item) for item in resolution.items],
+                "items": [item.as_row() for item in items or ()],
             },
         )
 
@@ -220,7 +218,7 @@ class GraphStore:
         paths = [[e.path] for e in extracts] + [[p] for p in removed]
         if not paths:
             return
-        item_rows = [_item_columns(item) for e in extracts for item in e.items]
+        item_rows = [item.as_row() for e in extracts for item in e.items]
         file_rows = [
             [e.path, e.content_hash, e.lines, e.size, e.error_count, e.module] for e in extracts
         ]
@@ -285,24 +283,6 @@ class GraphStore:
     def disk_bytes(self) -> int:
         """Bytes used on disk by the database (a RocksDB directory)."""
         return sum(p.stat().st_size for p in self.path.rglob("*") if p.is_file())
-
-
-def _item_columns(item: Item) -> list[Any]:
-    return [
-        item.id,
-        item.kind,
-        item.name,
-        item.qualified_name,
-        item.path,
-        item.start_line,
-        item.end_line,
-        item.signature,
-        item.doc,
-        item.snippet,
-        item.visibility,
-        item.attrs,
-        item.parent,
-    ]
 
 
 def _item_from_columns(values: dict[str, Any]) -> Item:
