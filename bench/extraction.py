@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import os
 import resource
 import shutil
@@ -27,7 +28,7 @@ from rustragd.crates import discover_crates, module_paths
 from rustragd.machine import default_batch_files, l3_bytes
 from rustragd.model import FileExtract
 from rustragd.parser import parse
-from rustragd.pool import ExtractorPool, Job
+from rustragd.pool import GC_THRESHOLDS, ExtractorPool, Job
 from rustragd.store import GraphStore
 from rustragd.walker import rust_sources
 
@@ -65,6 +66,37 @@ async def extract_all(pool: ExtractorPool, corpus: Corpus, batch: int) -> list[l
     return per_crate
 
 
+def descendants() -> list[int]:
+    """Every process below this one (the forkserver and its workers), from /proc."""
+    parents: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        ppid = int(stat.rpartition(")")[2].split()[1])
+        parents.setdefault(ppid, []).append(int(entry.name))
+    found, todo = [], [os.getpid()]
+    while todo:
+        children = parents.get(todo.pop(), [])
+        found.extend(children)
+        todo.extend(children)
+    return found
+
+
+def peak_rss_mib(pid: int) -> float:
+    """A process's peak resident set (VmHWM), 0 when it is gone."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
 async def run(workers: int, corpus: Corpus) -> dict[str, float]:
     pool = ExtractorPool(workers)
     batch = default_batch_files(pool.workers, l3_bytes())
@@ -85,9 +117,16 @@ async def run(workers: int, corpus: Corpus) -> dict[str, float]:
         store.close()
     store_s = time.perf_counter() - started
     shutil.rmtree(state, ignore_errors=True)
+    worker_rss = max((peak_rss_mib(pid) for pid in descendants()), default=0.0)
     pool.shutdown()
     items = sum(len(e.items) for extracts in per_crate for e in extracts)
-    return {"extract": extract_s, "resolve": resolve_s, "store": store_s, "items": items}
+    return {
+        "extract": extract_s,
+        "resolve": resolve_s,
+        "store": store_s,
+        "items": items,
+        "worker_rss": worker_rss,
+    }
 
 
 def parse_only(corpus: Corpus) -> float:
@@ -102,6 +141,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--registry", action="store_true", help="every crate in the registry")
     options = parser.parse_args()
+    gc.set_threshold(*GC_THRESHOLDS)  # as the daemon does
     if options.registry:
         roots = sorted(p for p in REGISTRY.iterdir() if p.is_dir())
     else:
@@ -123,7 +163,8 @@ def main() -> None:
             f"{workers} worker(s): parse+extract {r['extract']:.2f} s,"
             f" resolve {r['resolve']:.2f} s, store {r['store']:.2f} s; total {total:.2f} s"
             f" = {lines_s:,.0f} lines/s, {r['items'] / total:,.0f} items/s;"
-            f" {lines_s / workers:,.0f} lines/s/core"
+            f" {lines_s / workers:,.0f} lines/s/core;"
+            f" peak RSS of a worker {r['worker_rss']:.0f} MiB"
         )
     if len(results) > 1:
         one, many = results[1], results[cores]
@@ -134,8 +175,7 @@ def main() -> None:
             f" {one['extract'] / many['extract']:.2f}x, end to end {end_to_end:.2f}x"
         )
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print(f"peak RSS: bench process {own:.0f} MiB, largest worker {children:.0f} MiB")
+    print(f"peak RSS of this process (decode + store, as the daemon): {own:.0f} MiB")
 
 
 if __name__ == "__main__":

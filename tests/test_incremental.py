@@ -23,7 +23,7 @@ Row = tuple[object, ...]
 
 
 def rows(edges: list[Edge]) -> Counter[Row]:
-    return Counter(tuple(edge.as_row()) for edge in edges)
+    return Counter(tuple(edge) for edge in edges)
 
 
 class Workspace:

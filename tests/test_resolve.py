@@ -292,3 +292,38 @@ def test_ids_survive_unrelated_edits() -> None:
         assert ids_after[key] == ident, key
     moved = {(i.qualified_name, i.kind): i.start_line for i in after.items}
     assert moved[("demo::stable::Kept", "struct")] == 5  # it moved, and kept its id
+
+
+CFG_ALTERNATIVES = b"""\
+#[cfg(not(feature = "big"))]
+enum N {
+    Small(u8),
+}
+
+#[cfg(feature = "big")]
+type N = String;
+
+#[cfg(not(feature = "big"))]
+impl PartialEq for N {
+    fn eq(&self, _other: &N) -> bool { true }
+}
+
+impl Clone for N {
+    fn clone(&self) -> N { todo!() }
+}
+"""
+
+
+def test_cfg_alternatives_resolve_under_the_same_cfg() -> None:
+    extract = extract_file("src/lib.rs", CFG_ALTERNATIVES, ["demo"])
+    resolution = resolve_workspace([(extract.path, extract.facts)])
+    names = {i.id: i for i in extract.items}
+    impl_for = Counter(
+        (names[e.src].start_line, names[e.dst].kind if e.dst else "-", e.confidence)
+        for e in resolution.edges
+        if e.rel == "impl_for"
+    )
+    # Under the enum's own cfg: only the enum; without a cfg, both stay candidates.
+    assert impl_for == Counter(
+        {(10, "enum", "exact"): 1, (14, "enum", "ambiguous"): 1, (14, "type_alias", "ambiguous"): 1}
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import sys
 from pathlib import Path
@@ -78,7 +79,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(config: Config) -> int:
+    from rustragd.pool import GC_THRESHOLDS
     from rustragd.server import AlreadyRunning, Server
+
+    gc.set_threshold(*GC_THRESHOLDS)
 
     try:
         import uvloop

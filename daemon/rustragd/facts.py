@@ -8,7 +8,8 @@ Layout (all lists, for compactness):
 
 * ``mod``: the file's module path (``a::b``);
 * ``items``: ``[id, kind, name, parent, qualified_name, line, visibility, bodiless,
-  return type head segments | None]`` (``bodiless``: a ``fn`` without body);
+  return type head segments | None, cfg]`` (``bodiless``: a ``fn`` without body;
+  ``cfg``: its ``#[cfg(...)]`` attributes, whitespace-normalised, "" when none);
 * ``gen``: ``[item id, [generic parameter names]]``;
 * ``uses``: ``[owner, line, visibility, segments, alias]`` per use-tree leaf;
   alias ``""`` keeps the last segment, ``"*"`` is a glob, ``"_"`` anonymous;
@@ -108,6 +109,7 @@ class FactCollector:
                 item.visibility,
                 node.type == "function_signature_item",
                 head(returns, src) if returns is not None else None,
+                cfg_of(item.attrs),
             ]
         )
         if item.kind in _GENERIC_OWNERS:
@@ -303,6 +305,12 @@ class FactCollector:
 
     def _bound(self, owner: int, name: str, at: int) -> bool:
         return any(b == name and s < at for s, b, _ in self._bindings.get(owner, ()))
+
+
+def cfg_of(attrs: str) -> str:
+    """An item's ``#[cfg(...)]`` attributes (of its attribute lines), normalised."""
+    found = [" ".join(a.split()) for a in attrs.splitlines() if a.startswith("#[cfg(")]
+    return "\n".join(found)
 
 
 def named_child(node: Node, index: int) -> Node | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import gc
 import multiprocessing
 import os
 import signal
@@ -30,6 +31,11 @@ Job = tuple[str, list[str], str]
 T = TypeVar("T")
 
 _UNCHANGED, _UNREADABLE, _EXTRACTED = 0, 1, 2
+
+#: Collect young objects every 50k allocations instead of 700: extraction and
+#: resolution build hundreds of thousands of acyclic rows, and the default
+#: thresholds re-scan them over and over (20% of the resolve time here).
+GC_THRESHOLDS = (50_000, 20, 100)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -99,8 +105,8 @@ def encode_resolution(resolution: Resolution) -> bytes:
     """A resolution as one msgpack blob."""
     return msgpack.packb(  # type: ignore[no-any-return]
         [
-            [dataclasses.astuple(edge) for edge in resolution.edges],
-            [dataclasses.astuple(record) for record in resolution.types],
+            resolution.edges,
+            resolution.types,
             [item.as_row() for item in resolution.items],
         ],
         use_bin_type=True,
@@ -147,6 +153,7 @@ def extract_batch(root: str, jobs: list[Job]) -> bytes:
 def _worker_init(cpus: frozenset[int]) -> None:
     # The daemon handles SIGINT/SIGTERM and shuts the pools down itself.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    gc.set_threshold(*GC_THRESHOLDS)
     with contextlib.suppress(OSError):  # a container may forbid it: same work, less local
         os.sched_setaffinity(0, cpus)
 

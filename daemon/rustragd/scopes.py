@@ -50,6 +50,7 @@ class Def:
     module: str
     bodiless: bool = False
     returns: list[str] | None = None
+    cfg: str = ""
 
 
 @dataclass(slots=True)
@@ -93,8 +94,10 @@ class Resolver:
         self.crates.add(crate)
         self._module_scope(module)
         for row in facts["items"]:
-            ident, kind, name, parent, qualified, line, _vis, bodiless, returns = row
-            found = Def(ident, kind, name, parent, qualified, line, path, module, bodiless, returns)
+            ident, kind, name, parent, qualified, line, _vis, bodiless, returns, cfg = row
+            found = Def(
+                ident, kind, name, parent, qualified, line, path, module, bodiless, returns, cfg
+            )
             self.defs[ident] = found
             if parent:
                 self.children[parent].append(ident)
@@ -226,6 +229,36 @@ class Resolver:
         self, scope: Scope, segs: list[str], ns: int, owner: int, lexical: bool = True
     ) -> list[Target]:
         """Candidates for the path ``segs`` used at ``owner`` in ``scope``."""
+        found = self._resolve(scope, segs, ns, owner, lexical)
+        return self.same_cfg(owner, found) if len(found) > 1 else found
+
+    def same_cfg(self, owner: int, candidates: list[Target]) -> list[Target]:
+        """Of one path's candidates, those compiled under ``owner``'s own ``cfg``, if any.
+
+        Two items of one name in one scope must be ``cfg`` alternatives (rustc
+        rejects the pair otherwise), so a reference under the same condition
+        as one of them means that one.
+        """
+        wanted = self.cfg_at(owner)
+        if not wanted:
+            return candidates
+        kept = [t for t in candidates if isinstance(t, int) and self.cfg_at(t) == wanted]
+        return kept or candidates
+
+    def cfg_at(self, owner: int) -> str:
+        """The ``cfg`` of ``owner`` or of its nearest enclosing item that has one."""
+        while owner:
+            found = self.defs.get(owner)
+            if found is None or found.kind == "mod":
+                return ""
+            if found.cfg:
+                return found.cfg
+            owner = found.parent
+        return ""
+
+    def _resolve(
+        self, scope: Scope, segs: list[str], ns: int, owner: int, lexical: bool
+    ) -> list[Target]:
         first, rest = segs[0], segs[1:]
         current: list[Target]
         if first == "::":

@@ -11,7 +11,7 @@ from pycozo.client import Client
 
 from rustragd.model import Edge, FileExtract, Item, Resolution, TypeRecord
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 #: Item columns in :meth:`Item.as_row` order (``qualified_name`` is stored as ``qualname``).
 _ITEM_COLUMNS = (
