@@ -117,6 +117,24 @@ def test_missing_model_file_is_reported(tmp_path: Path) -> None:
         Embedder(EmbedderConfig(model_dir=tmp_path))
 
 
+def test_bound_slots_give_the_plain_path_vectors(embedder: Embedder) -> None:
+    """The double-buffered IOBinding path (CUDA's) run on the CPU: same vectors, same order."""
+    bound = Embedder(EmbedderConfig(provider="cpu", io_binding=True))
+    try:
+        texts = [t[: 20 + 13 * i] for i, t in enumerate(list(SNIPPETS.values()) * 4)]
+        plain = embedder.embed_documents(texts, batch_size=3)
+        assert bound.io_binding and not embedder.io_binding
+        np.testing.assert_allclose(bound.embed_documents(texts, batch_size=3), plain, atol=1e-5)
+    finally:
+        bound.close()
+
+
+def test_placement_lists_every_node_on_the_cpu(embedder: Embedder) -> None:
+    placement = embedder.placement()
+    assert list(placement) == ["CPUExecutionProvider"]
+    assert placement["CPUExecutionProvider"]["MatMul"] > 0
+
+
 @pytest.mark.skipif(CUDA, reason="a GPU is present")
 def test_cuda_request_without_gpu_is_refused() -> None:
     with pytest.raises(RuntimeError, match="CUDA"):
@@ -136,6 +154,8 @@ def test_cuda_provider_is_chosen_automatically() -> None:
 def test_cuda_iobinding_matches_cpu(embedder: Embedder) -> None:
     gpu = Embedder(EmbedderConfig(provider="cuda"))
     try:
+        assert gpu.io_binding
+        assert "CUDAExecutionProvider" in gpu.placement()
         texts = list(SNIPPETS.values()) * 3
         sims = np.sum(
             gpu.embed_documents(texts, batch_size=4) * embedder.embed_documents(texts), axis=1

@@ -9,7 +9,7 @@ Nothing is downloaded. Vectors are float32 and L2-normalised.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +27,31 @@ DEFAULT_MODEL_NAME = "all-MiniLM-L6-v2-int8"
 
 Vectors = npt.NDArray[np.float32]
 _Batch = dict[str, npt.NDArray[np.int64]]
+#: Bound batches pad to a multiple of this many tokens, so a few buffer shapes serve all.
+_WIDTH_STEP = 8
+
+
+class _Slot:
+    """One half of the double buffer: an IOBinding and its input buffers, kept by shape."""
+
+    def __init__(
+        self, session: ort.InferenceSession, allocate: Callable[[tuple[int, ...]], ort.OrtValue]
+    ) -> None:
+        self.binding = session.io_binding()
+        self._allocate = allocate
+        self._buffers: dict[tuple[int, ...], dict[str, ort.OrtValue]] = {}
+
+    def load(self, arrays: _Batch, names: list[str]) -> None:
+        """Copy a batch's arrays into this slot's buffers of their shape and bind them."""
+        shape = arrays["input_ids"].shape
+        buffers = self._buffers.get(shape)
+        if buffers is None:
+            buffers = self._buffers[shape] = {n: self._allocate(shape) for n in names}
+        self.binding.clear_binding_inputs()
+        self.binding.clear_binding_outputs()
+        for name in names:
+            buffers[name].update_inplace(arrays[name])
+            self.binding.bind_ortvalue_input(name, buffers[name])
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +62,7 @@ class EmbedderConfig:
     (default: the directory name); the model id used for cache keys adds a
     digest of the files and of every setting that changes a vector.
     ``provider`` "auto" takes CUDA when onnxruntime has it and a GPU is present.
+    ``io_binding`` None binds inputs and outputs through IOBinding slots on CUDA only.
     """
 
     model_dir: Path | None = None
@@ -48,6 +74,7 @@ class EmbedderConfig:
     batch_size: int = 32
     provider: Literal["auto", "cpu", "cuda"] = "auto"
     threads: int = 0
+    io_binding: bool | None = None
 
 
 def gpu_present() -> bool:
@@ -97,11 +124,20 @@ class Embedder:
         self._tokenizer.enable_truncation(self.config.max_tokens)
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = self.config.threads
+        opts.add_session_config_entry("session.record_ep_graph_assignment_info", "1")
         self._session = ort.InferenceSession(
             str(onnx_path), sess_options=opts, providers=_providers(self.config.provider)
         )
         #: The execution provider actually running the model.
         self.provider: str = self._session.get_providers()[0]
+        #: Whether batches go through IOBinding slots (by default only on CUDA).
+        self.io_binding: bool = (
+            self.provider == "CUDAExecutionProvider"
+            if self.config.io_binding is None
+            else self.config.io_binding
+        )
+        #: Whether the CUDA input buffers are pinned host memory (set on the first batch).
+        self.pinned_inputs: bool = False
         self._inputs = {i.name for i in self._session.get_inputs()}
         self._output = self._session.get_outputs()[0].name
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rustrag-tokenize")
@@ -114,6 +150,15 @@ class Embedder:
         self.model_id: str = f"{name}@{digest.hexdigest(length=8)}"
         #: Vector dimension, read from the model.
         self.dim: int = int(self._run(self._prepare(["dimension probe"])).shape[1])
+
+    def placement(self) -> dict[str, dict[str, int]]:
+        """Which execution provider runs the model's nodes: provider -> op type -> count."""
+        found: dict[str, dict[str, int]] = {}
+        for subgraph in self._session.get_provider_graph_assignment_info():
+            ops = found.setdefault(subgraph.ep_name, {})
+            for node in subgraph.get_nodes():
+                ops[node.op_type] = ops.get(node.op_type, 0) + 1
+        return found
 
     def cache_key(self, text: str) -> bytes:
         """Content address of a document vector: blake3(model id + NUL + text), 16 bytes."""
@@ -153,8 +198,8 @@ class Embedder:
 
     def _pipeline(self, batches: list[list[str]]) -> Iterator[Vectors]:
         """Run batches in order while the next one is tokenised on the worker thread."""
-        if self.provider == "CUDAExecutionProvider":
-            yield from self._pipeline_cuda(batches)
+        if self.io_binding:
+            yield from self._pipeline_bound(batches)
             return
         pending: Future[_Batch] | None = (
             self._pool.submit(self._prepare, batches[0]) if batches else None
@@ -167,37 +212,55 @@ class Embedder:
             )
             yield self._run(current)
 
-    def _pipeline_cuda(self, batches: list[list[str]]) -> Iterator[Vectors]:
-        """CUDA: two IOBinding slots alternate; the worker uploads batch i+1 while batch i runs."""
-        slots = [self._session.io_binding(), self._session.io_binding()]
+    def _pipeline_bound(self, batches: list[list[str]]) -> Iterator[Vectors]:
+        """IOBinding with two slots alternating: the worker fills slot i+1's input buffers
+        (pinned host memory on CUDA) while the model runs slot i."""
+        cuda = self.provider == "CUDAExecutionProvider"
+        slots = [_Slot(self._session, self._buffer_allocator(cuda)) for _ in range(2)]
+        names = sorted(self._inputs)
 
-        def upload(texts: list[str]) -> tuple[dict[str, Any], npt.NDArray[np.int64]]:
-            arrays = self._prepare(texts)
-            on_gpu = {
-                n: ort.OrtValue.ortvalue_from_numpy(a, "cuda", 0)
-                for n, a in arrays.items()
-                if n in self._inputs
-            }
-            return on_gpu, arrays["attention_mask"]
+        def fill(slot: _Slot, texts: list[str]) -> npt.NDArray[np.int64]:
+            arrays = self._prepare(texts, multiple=_WIDTH_STEP)
+            slot.load(arrays, names)
+            return arrays["attention_mask"]
 
-        pending = self._pool.submit(upload, batches[0]) if batches else None
+        pending = self._pool.submit(fill, slots[0], batches[0]) if batches else None
         for i in range(len(batches)):
             assert pending is not None
-            inputs, mask = pending.result()
-            pending = self._pool.submit(upload, batches[i + 1]) if i + 1 < len(batches) else None
-            binding = slots[i % 2]
-            binding.clear_binding_inputs()
-            binding.clear_binding_outputs()
-            for name, value in inputs.items():
-                binding.bind_ortvalue_input(name, value)
-            binding.bind_output(self._output, "cuda", 0)
-            self._session.run_with_iobinding(binding)
-            yield self._pool_and_normalise(binding.copy_outputs_to_cpu()[0], mask)
+            mask = pending.result()
+            slot = slots[i % 2]
+            if i + 1 < len(batches):
+                pending = self._pool.submit(fill, slots[(i + 1) % 2], batches[i + 1])
+            slot.binding.bind_output(self._output, "cuda" if cuda else "cpu", 0)
+            self._session.run_with_iobinding(slot.binding)
+            yield self._pool_and_normalise(slot.binding.copy_outputs_to_cpu()[0], mask)
 
-    def _prepare(self, texts: list[str]) -> _Batch:
-        """Tokenise and pad one batch to its own longest sequence."""
+    def _buffer_allocator(self, cuda: bool) -> Callable[[tuple[int, ...]], ort.OrtValue]:
+        """Allocates one int64 input buffer: pinned host memory for CUDA when onnxruntime
+        offers it (device memory otherwise), plain host memory for the CPU."""
+        if not cuda:
+            return lambda shape: ort.OrtValue.ortvalue_from_shape_and_type(shape, np.int64)
+        pinned = next(
+            (
+                d.memory_info(ort.OrtDeviceMemoryType.HOST_ACCESSIBLE)
+                for d in ort.get_ep_devices()
+                if d.ep_name == "CUDAExecutionProvider"
+            ),
+            None,
+        )
+        self.pinned_inputs = pinned is not None
+        if pinned is None:
+            return lambda shape: ort.OrtValue.ortvalue_from_shape_and_type(
+                shape, np.int64, "cuda", 0
+            )
+        return lambda shape: ort.OrtValue.ortvalue_from_shape_and_type(
+            shape, np.int64, memory_info=pinned
+        )
+
+    def _prepare(self, texts: list[str], multiple: int = 1) -> _Batch:
+        """Tokenise and pad one batch to its own longest sequence (rounded up to ``multiple``)."""
         encodings = self._tokenizer.encode_batch(texts)
-        width = max(len(e.ids) for e in encodings)
+        width = -(-max(len(e.ids) for e in encodings) // multiple) * multiple
         ids = np.zeros((len(texts), width), dtype=np.int64)
         mask = np.zeros((len(texts), width), dtype=np.int64)
         for row, e in enumerate(encodings):
