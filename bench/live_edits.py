@@ -64,6 +64,7 @@ def main() -> None:
             f"workspace {root}: {base['files']} files, {base['lines']} lines, {base['items']} items"
         )
         latencies, inside, reembedded, skipped_share = [], [], [], []
+        stages: dict[str, list[float]] = {}
         for path, line in edit_sites(root, options.edits):
             original = path.read_text()
             lines = original.splitlines(keepends=True)
@@ -78,6 +79,9 @@ def main() -> None:
                 after = daemon.request("status")
                 live = next(w for w in after["workspaces"] if w["root"] == str(root))["live"]
                 inside.append(sum(live["last_ms"].values()) / 1000)
+                waited = ("(wait before)", live["last_wait_ms"])
+                for stage, ms in [*live["last_ms"].items(), waited]:
+                    stages.setdefault(stage, []).append(ms / 1000)
                 reembedded.append(after["embeddings"]["embedded_since_start"] - before)
             file_items = len(
                 daemon.request("symbols", {"path": str(path)}, root=str(root))["results"]
@@ -87,6 +91,8 @@ def main() -> None:
         print(f"edit -> queryable (client wait)   {describe(edits)}")
         print(f"revert -> queryable (cache hit)   {describe(latencies[1::2])}")
         print(f"daemon time per delta (no debounce) {describe(inside)}")
+        for stage, seconds in stages.items():
+            print(f"  stage {stage:<24} {describe(seconds)}")
         print(
             f"items re-embedded per edit: median {statistics.median(reembedded[0::2]):.0f}, "
             f"max {max(reembedded[0::2])}; per revert: max {max(reembedded[1::2])} (cache); "
@@ -94,7 +100,8 @@ def main() -> None:
         )
         live = status(daemon, root)["live"]
         print(f"live totals: {live}")
-        branch_switch(daemon, root, options.branch_files)
+        if options.branch_files:
+            branch_switch(daemon, root, options.branch_files)
     finally:
         daemon.close()
 
@@ -110,6 +117,19 @@ def branch_switch(daemon: BenchDaemon, root: Path, files: int) -> None:
     sources = sorted(p for p in root.rglob("*.rs") if ".git" not in p.parts)[:files]
     for n, path in enumerate(sources):
         path.write_text(path.read_text() + f"\npub fn rustrag_branch_{n}() -> u32 {{ {n} }}\n")
+    # Fewer files than asked for: the branch adds the rest as new modules of the first crate.
+    crate = next(p.parent for p in sorted(root.glob("*/src/lib.rs")))
+    added = [crate / f"rustrag_branch_{n}.rs" for n in range(files - len(sources))]
+    if added:
+        declared = "".join(f"pub mod {p.stem};\n" for p in added)
+        (crate / "lib.rs").write_text((crate / "lib.rs").read_text() + declared)
+    for n, path in enumerate(added):
+        path.write_text(
+            f"/// Branch module {n}.\npub struct Branch{n} {{ pub value: u32 }}\n\n"
+            f"impl Branch{n} {{\n    pub fn value(&self) -> u32 {{ self.value + {n} }}\n}}\n"
+        )
+    subprocess.run([*git, "add", "-A"], check=True)
+    sources = sources + added
     subprocess.run([*git, "commit", "-qam", "wide"], check=True)
     subprocess.run([*git, "checkout", "-q", "main"], check=True)
     daemon.request("wait", {}, root=str(root))

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import socket
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cargo_workspace import write_workspace
 from conftest import DaemonEnv
+from rustrag_protocol import encode_frame, make_request, recv_frame
 
 
 def _names(daemon: DaemonEnv, root: Path, *args: str) -> list[str]:
@@ -133,3 +136,46 @@ def test_kill_9_mid_batch_then_restart_reconciles(daemon: DaemonEnv, indexed: Pa
     names = _names(daemon, root)
     assert "restored" in names and "reload" not in names
     assert "written_while_down" in names
+
+
+def _graph(daemon: DaemonEnv, root: Path) -> dict[int, Any]:
+    """Every item's edges (``neighbors``), over one connection."""
+    ids = [h["id"] for h in daemon.client_json("symbols", "--limit", "1000", cwd=root)["results"]]
+    found = {}
+    with socket.socket(socket.AF_UNIX) as sock:
+        sock.connect(str(daemon.socket))
+        for n, item_id in enumerate(ids):
+            request = make_request(n, "neighbors", {"id": item_id}, str(root))
+            sock.sendall(encode_frame(dict(request)))
+            response = recv_frame(sock)
+            assert response["ok"], response
+            edges = response["result"]["edges"]
+            found[item_id] = sorted(sorted(e.items(), key=str) for e in edges)
+    return found
+
+
+def test_live_edits_leave_the_same_graph_as_a_restart_and_a_full_index(
+    daemon: DaemonEnv, indexed: Path
+) -> None:
+    """The graph patched edit by edit, in memory and in the store, is the full resolution's."""
+    root = indexed
+    config = root / "core/src/config.rs"
+    text = config.read_text()
+    edits = [
+        "// a comment on top\n" + text,  # every line shifts
+        text.replace("pub fn reload(", "pub fn refresh("),  # a rename, callers re-resolved
+        text.replace("pub fn reload(&mut self)", "pub fn reload(&mut self, force: bool)"),
+        text,
+    ]
+    for edit in edits[:-1]:
+        config.write_text(edit)
+        daemon.client_json("wait", cwd=root)
+    live = _graph(daemon, root)
+    assert any(live.values())
+    assert daemon.stop() == 0
+    daemon.start()
+    daemon.client_json("wait", cwd=root)
+    assert _graph(daemon, root) == live  # what the store kept
+    daemon.client_json("forget", str(root))
+    daemon.client_json("index", str(root), "--wait")
+    assert _graph(daemon, root) == live  # what a fresh index and full resolution give

@@ -112,24 +112,13 @@ class Daemon:
             await asyncio.gather(self.start_index(workspace), return_exceptions=True)
             return
         async with workspace.write_lock:
-            if workspace.resolver is None:  # the first edit since the start or a full index
-                facts = await asyncio.to_thread(workspace.store.load_facts)
-                workspace.resolver = await asyncio.to_thread(
-                    IncrementalResolver, sorted(facts.items())
-                )
-                if workspace.graph_stale:  # an earlier run stopped before resolving
-                    resolution = workspace.resolver.resolution
-                    await asyncio.to_thread(workspace.store.replace_graph, resolution)
-                    gone = workspace.apply_resolution(resolution)
-                    await asyncio.to_thread(workspace.semantic.update, resolution.items, gone)
+            await self._load_resolver(workspace)
             applied = await apply_batch(workspace, batch)
             if applied is None:
                 return
             self.clock.advance()
             self.semantic_changed(workspace)
-            started = time.perf_counter()
             await self._resolve_edit(workspace, applied)
-            workspace.live.last_ms["resolve"] = round((time.perf_counter() - started) * 1000, 3)
             self.events.publish(
                 "indexed",
                 workspace.root,
@@ -139,10 +128,37 @@ class Daemon:
                 removed=applied.removed_ids,
             )
 
+    async def _load_resolver(self, workspace: Workspace) -> None:
+        """Build the incremental resolver from the stored facts, if there is none yet.
+
+        The caller holds the write lock.
+        """
+        if workspace.resolver is not None:
+            return
+        facts = await asyncio.to_thread(workspace.store.load_facts)
+        workspace.resolver = await asyncio.to_thread(IncrementalResolver, sorted(facts.items()))
+        if workspace.graph_stale:  # an earlier run stopped before resolving
+            resolution = workspace.resolver.resolution
+            await asyncio.to_thread(workspace.store.replace_graph, resolution)
+            gone = workspace.apply_resolution(resolution)
+            await asyncio.to_thread(workspace.semantic.update, resolution.items, gone)
+
+    async def _prepare_edits(self, workspace: Workspace) -> None:
+        """After an index job, build the resolver the first edit needs (edits wait for it)."""
+        try:
+            async with workspace.write_lock:
+                if workspace.state == "ready":
+                    await self._load_resolver(workspace)
+        except Exception:
+            log.exception("preparing %s for edits failed; the next edit retries", workspace.root)
+            workspace.resolver = None
+
     async def _resolve_edit(self, workspace: Workspace, applied: Applied) -> None:
         """Re-resolve what an edit affects and store that share of the graph."""
         resolver = workspace.resolver
         assert resolver is not None
+        last_ms = workspace.live.last_ms
+        started = time.perf_counter()
         try:
             update = await asyncio.to_thread(resolver.update, applied.facts, applied.removed_files)
         except Exception:
@@ -150,13 +166,17 @@ class Daemon:
             workspace.resolver = None
             await resolve_graph(workspace, self.pool, self.semantic_changed)
             return
+        stored = time.perf_counter()
+        last_ms["resolve"] = round((stored - started) * 1000, 3)
+        removed, added = workspace.graph.delta(update.paths, update.edges)
         await asyncio.to_thread(
-            workspace.store.replace_edges, update.paths, update.edges, update.types, update.items
+            workspace.store.patch_edges, removed, added, update.types, update.items
         )
         gone = workspace.apply_update(update)
         if update.items is not None:
             await asyncio.to_thread(workspace.semantic.update, update.items, gone)
             self.semantic_changed(workspace)
+        last_ms["graph store"] = round((time.perf_counter() - stored) * 1000, 3)
         workspace.live.resolutions_full += int(update.full)
         workspace.live.resolutions_incremental += int(not update.full)
 
@@ -283,6 +303,8 @@ class Daemon:
             self.events.publish("error", workspace.root, message=workspace.last_error)
         finally:
             workspace.idle.set()
+        if workspace.state == "ready" and workspace.watcher is not None:
+            workspace.warmup = asyncio.create_task(self._prepare_edits(workspace))
 
     async def _stop_watching(self, workspace: Workspace) -> None:
         if workspace.watcher is not None and workspace.watch_task is not None:
@@ -291,11 +313,11 @@ class Daemon:
             workspace.watcher = workspace.watch_task = None
 
     async def cancel_index(self, workspace: Workspace) -> None:
-        """Cancel a running index job and wait until it has stopped."""
-        job = workspace.job
-        if job is not None and not job.done():
-            job.cancel()
-            await asyncio.gather(job, return_exceptions=True)
+        """Cancel a running index job (and the resolver warm-up after it); wait until stopped."""
+        for job in (workspace.job, workspace.warmup):
+            if job is not None and not job.done():
+                job.cancel()
+                await asyncio.gather(job, return_exceptions=True)
 
     async def wait_idle(self, workspaces: list[Workspace]) -> None:
         """Return once none of ``workspaces`` has work in flight, vectors included."""

@@ -14,6 +14,11 @@ from rustragd.semantic import EmbeddingModel, SemanticIndex
 
 log = logging.getLogger(__name__)
 
+#: Seconds without new vectors before the changed vector index files are written. The
+#: file is a cache of the vectors in the store (a stale one is rebuilt on start), so an
+#: edit's vector is queryable at once and the write waits for a quiet moment.
+SAVE_AFTER_S = 2.0
+
 
 class EmbeddingService:
     """Owns the model; embeds pending items of every workspace, batch after batch.
@@ -74,7 +79,13 @@ class EmbeddingService:
 
     async def _run(self) -> None:
         while True:
-            await self._wake.wait()
+            dirty = any(index.dirty for index in self._indexes())
+            try:
+                await asyncio.wait_for(self._wake.wait(), SAVE_AFTER_S if dirty else None)
+            except TimeoutError:  # quiet for a while: write the changed index files
+                for index in self._indexes():
+                    await asyncio.to_thread(index.save)
+                continue
             self._wake.clear()
             while True:
                 work = [index for index in self._indexes() if index.pending]
@@ -82,8 +93,6 @@ class EmbeddingService:
                     break
                 for index in work:
                     await self._embed_batch(index)
-            for index in self._indexes():
-                await asyncio.to_thread(index.save)
             for index in self._indexes():
                 if not index.pending:
                     index.idle.set()
@@ -134,6 +143,10 @@ class EmbeddingService:
             "enabled": self.config.embeddings,
             "model": e.model_id if e else None,
             "provider": e.provider if e else None,
+            "nodes_by_provider": (
+                {name: sum(ops.values()) for name, ops in e.placement().items()} if e else None
+            ),
+            "pinned_inputs": e.pinned_inputs if e else None,
             "dim": e.dim if e else None,
             "embedded_since_start": self.embedded,
             "items_per_s": round(self.embedded / self.busy_s, 1) if self.busy_s else None,

@@ -33,13 +33,27 @@ class Graph:
 
     def replace_paths(self, paths: set[str], edges: Iterable[Edge]) -> None:
         """Swap the edges written in ``paths`` for ``edges``."""
-        for path in paths:
-            for edge in self.by_path.pop(path, ()):
-                self.outgoing[edge.src].remove(edge)
-                if edge.dst:
-                    self.incoming[edge.dst].remove(edge)
-                self.count -= 1
+        gone = [edge for path in paths for edge in self.by_path.pop(path, ())]
+        # One filtering pass per touched list: removing edge by edge costs a scan each,
+        # and a module's or a popular type's list holds thousands.
+        for src in {edge.src for edge in gone}:
+            self.outgoing[src] = [e for e in self.outgoing[src] if e.path not in paths]
+        for dst in {edge.dst for edge in gone if edge.dst}:
+            self.incoming[dst] = [e for e in self.incoming[dst] if e.path not in paths]
+        self.count -= len(gone)
         self._add(edges)
+
+    def delta(self, paths: set[str], edges: list[Edge]) -> tuple[list[Edge], list[Edge]]:
+        """What :meth:`replace_paths` with these arguments removes and adds, less what it
+        would put back unchanged: the rows a store must write (most of an edit's edges
+        stay as they were)."""
+        old = {edge for path in paths for edge in self.by_path.get(path, ())}
+        new = set(edges)
+        # A store row is keyed without confidence, via and extra: drop only the keys that
+        # no new edge has (the put overwrites the others).
+        kept = {_row_key(edge) for edge in new}
+        removed = [e for e in old if e not in new and _row_key(e) not in kept]
+        return removed, [e for e in new if e not in old]
 
     def edges_from(self, item_id: int, rel: str | None = None) -> list[Edge]:
         """Edges leaving ``item_id`` (of one relation when given)."""
@@ -74,3 +88,8 @@ class Graph:
                     seen_nodes.add(nxt)
                     queue.append((nxt, level + 1))
         return found
+
+
+def _row_key(edge: Edge) -> tuple[int, str, int, int, str, str]:
+    """The fields that key an edge's row in the store."""
+    return edge.src, edge.rel, edge.dst, edge.line, edge.path, edge.target

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -29,6 +30,9 @@ class LiveStats:
     """Per-stage timings of the last delta and totals since start, for ``status``."""
 
     last_ms: dict[str, float] = field(default_factory=dict)
+    """Work per stage of the last delta, after the debounce."""
+    last_wait_ms: float = 0.0
+    """From the write of the last delta's oldest change until the daemon took it up."""
     batches: int = 0
     files_seen: int = 0
     files_unchanged: int = 0
@@ -51,17 +55,23 @@ def needs_full_pass(batch: ChangeBatch) -> bool:
     return bool(batch.rescan or batch.gitignore_changed or batch.manifests or batch.removed_dirs)
 
 
-def _read_changed(workspace: Workspace, paths: set[str]) -> dict[str, bytes]:
+def _read_changed(workspace: Workspace, paths: set[str]) -> tuple[dict[str, bytes], float]:
+    """The changed files' sources (content hash differs from the stored one), and the
+    modification time of the oldest change among them (0 when none)."""
     sources = {}
+    oldest = 0.0
     for path in sorted(paths):
         try:
-            source = (workspace.root / path).read_bytes()
+            with open(workspace.root / path, "rb") as file:
+                modified = os.fstat(file.fileno()).st_mtime
+                source = file.read()
         except OSError:
             continue  # gone again: the next batch reports it removed
+        oldest = min(oldest, modified) if oldest else modified
         stat = workspace.files.get(path)
         if stat is None or stat.content_hash != content_hash(source):
             sources[path] = source
-    return sources
+    return sources, oldest
 
 
 def _modules_for(workspace: Workspace, paths: list[str]) -> dict[str, list[str]]:
@@ -72,14 +82,22 @@ def _modules_for(workspace: Workspace, paths: list[str]) -> dict[str, list[str]]
     return known
 
 
-def _extract(workspace: Workspace, sources: dict[str, bytes]) -> list[tuple[FileExtract, Delta]]:
+def _extract(
+    workspace: Workspace, sources: dict[str, bytes], timings: dict[str, float]
+) -> list[tuple[FileExtract, Delta]]:
+    """Re-parse and extract each changed file and diff its items with the stored ones."""
+    started = time.perf_counter()
     modules = _modules_for(workspace, list(sources))
     results = []
     for path, source in sources.items():
         module = modules.get(path) or [Path(path).stem]
         extract = extract_file(path, source, module, workspace.trees.reparse(path, source))
         extract.module = "::".join(module)
+        mark = time.perf_counter()
+        timings["parse"] += mark - started
         results.append((extract, diff_items(workspace.store.items_of(path), extract.items)))
+        started = time.perf_counter()
+        timings["diff"] += started - mark
     return results
 
 
@@ -103,16 +121,16 @@ async def apply_batch(workspace: Workspace, batch: ChangeBatch) -> Applied | Non
     stats = workspace.live
     timings: dict[str, float] = defaultdict(float)
     started = time.perf_counter()
-    sources = await asyncio.to_thread(_read_changed, workspace, batch.changed)
+    sources, oldest = await asyncio.to_thread(_read_changed, workspace, batch.changed)
     stats.files_seen += len(batch.changed)
     stats.files_unchanged += len(batch.changed) - len(sources)
     timings["read"] = time.perf_counter() - started
     removed = sorted(p for p in batch.removed if p in workspace.files)
     if not sources and not removed:
         return None
-    mark = time.perf_counter()
-    extracted = await asyncio.to_thread(_extract, workspace, sources)
-    timings["parse+diff"] = time.perf_counter() - mark
+    # From the oldest change's write to its batch here: file events, debounce, queueing.
+    waited = time.time() - oldest - timings["read"] if oldest else 0.0
+    extracted = await asyncio.to_thread(_extract, workspace, sources, timings)
     extracts = [extract for extract, _ in extracted]
     mark = time.perf_counter()
     await asyncio.to_thread(workspace.store.replace_files, extracts, removed)
@@ -131,6 +149,7 @@ async def apply_batch(workspace: Workspace, batch: ChangeBatch) -> Applied | Non
     stats.items_queued_for_embedding += queued
     stats.batches += 1
     stats.last_ms = {stage: round(seconds * 1000, 3) for stage, seconds in timings.items()}
+    stats.last_wait_ms = round(max(0.0, waited) * 1000, 3)
     log.debug("applied %d changed and %d removed files", len(sources), len(removed))
     changed = [item.id for _, delta in extracted for item in delta.added + delta.updated]
     facts = [(extract.path, extract.facts) for extract in extracts]

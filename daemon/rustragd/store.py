@@ -134,16 +134,16 @@ class GraphStore:
         rows = self._run(f"?[{listed}] := *edge{{{listed}}}")
         return [Edge(**dict(zip(_EDGE_COLUMNS, row, strict=True))) for row in rows]
 
-    def replace_edges(
+    def patch_edges(
         self,
-        paths: Iterable[str],
-        edges: Sequence[Edge],
+        removed: Sequence[Edge],
+        added: Sequence[Edge],
         types: Sequence[TypeRecord],
         items: Sequence[Item] | None,
     ) -> None:
-        """Swap the edges written in ``paths`` (and, when given, the derived items), add
-        ``types``, in one transaction: an edit's share of the graph."""
-        self._write_graph(list(paths), edges, types, items)
+        """Drop the ``removed`` edges and put the ``added`` ones, add ``types`` and, when
+        given, swap the derived items, in one transaction: an edit's share of the graph."""
+        self._write_graph(removed, added, types, items)
 
     def replace_graph(self, resolution: Resolution) -> None:
         """Swap every edge, type and derived item for ``resolution``'s, in one transaction."""
@@ -151,27 +151,24 @@ class GraphStore:
 
     def _write_graph(
         self,
-        paths: list[str] | None,
+        removed: Sequence[Edge] | None,
         edges: Sequence[Edge],
         types: Sequence[TypeRecord],
         items: Sequence[Item] | None,
     ) -> None:
-        """One transaction: drop the edges of ``paths`` (None: every edge, and every type),
+        """One transaction: drop the ``removed`` edges (None: every edge, and every type),
         put ``edges`` and ``types``, replace the derived items when ``items`` is given."""
         columns = ", ".join(_ITEM_COLUMNS)
         value_columns = ", ".join(c for c in _ITEM_COLUMNS if c not in ("path", "id"))
         edge_columns = ", ".join(_EDGE_COLUMNS)
         edge_key = "path, src, rel, dst, line, target"
-        if paths is None:
+        if removed is None:
             script = (
                 f"{{ ?[{edge_key}] := *edge{{{edge_key}}} :rm edge {{{edge_key}}} }}"
                 "{ ?[fingerprint] := *type{fingerprint} :rm type {fingerprint} }"
             )
         else:
-            script = (
-                f"{{ p[path] <- $paths ?[{edge_key}] := p[path], *edge{{{edge_key}}}"
-                f" :rm edge {{{edge_key}}} }}"
-            )
+            script = f"{{ ?[{edge_key}] <- $removed :rm edge {{{edge_key}}} }}"
         script += (
             f"{{ ?[{edge_columns}] <- $edges"
             f" :put edge {{{edge_key} => confidence, via, extra}} }}"
@@ -187,7 +184,7 @@ class GraphStore:
         self._run(
             script,
             {
-                "paths": [[path] for path in paths or ()],
+                "removed": [[e.path, e.src, e.rel, e.dst, e.line, e.target] for e in removed or ()],
                 "edges": [[getattr(e, c) for c in _EDGE_COLUMNS] for e in edges],
                 "types": [[t.fingerprint, t.canonical, t.definition] for t in types],
                 "items": [item.as_row() for item in items or ()],
@@ -197,7 +194,8 @@ class GraphStore:
     def items_of(self, path: str) -> list[Item]:
         """The stored items of one file, with doc and snippet."""
         listed = ", ".join(_ITEM_COLUMNS)
-        rows = self._run(f"?[{listed}] := *item{{{listed}}}, path = $path", {"path": path})
+        # ``path`` bound before the atom: a key-prefix scan, not a scan of every item.
+        rows = self._run(f"?[{listed}] := path = $path, *item{{{listed}}}", {"path": path})
         return [_item_from_columns(dict(zip(_ITEM_COLUMNS, r, strict=True))) for r in rows]
 
     def item_details(self, keys: Iterable[tuple[str, int]]) -> dict[int, tuple[str, str]]:

@@ -53,6 +53,8 @@ class Workspace:
         self.last_resolve_ms: float | None = None
         self.last_error: str | None = None
         self.job: asyncio.Task[None] | None = None
+        #: Builds :attr:`resolver` after an index job, ahead of the first edit.
+        self.warmup: asyncio.Task[None] | None = None
         self.idle = asyncio.Event()
         self.idle.set()
         self.write_lock = asyncio.Lock()
@@ -61,7 +63,7 @@ class Workspace:
         self.trees = TreeCache()
         """Trees of recently edited files, for incremental re-parsing."""
         self.resolver: IncrementalResolver | None = None
-        """Resolver state kept between edits; None until the first watched edit."""
+        """Resolver state kept between edits; None until built (see :attr:`warmup`)."""
         self.watcher: WorkspaceWatcher | None = None
         self.watch_task: asyncio.Task[None] | None = None
         self._load()
