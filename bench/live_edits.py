@@ -11,6 +11,7 @@ Then switches between two git branches that differ in 500 files and compares
 its time and work with a cold index.
 
 Usage: python bench/live_edits.py [--edits 200] [--state DIR] [--workspace DIR]
+       [--branch-files 500] [--recipe full]
 """
 
 from __future__ import annotations
@@ -52,11 +53,18 @@ def main() -> None:
     parser.add_argument("--state", type=Path)
     parser.add_argument("--workspace", type=Path, default=Path("/tmp/rustrag-bench-100k"))
     parser.add_argument("--branch-files", type=int, default=500)
+    parser.add_argument(
+        "--recipe",
+        default="",
+        help="embedding recipe (default: the daemon's; `full` embeds bodies, so a body"
+        " edit re-embeds its item)",
+    )
     options = parser.parse_args()
     root = options.workspace
     if not root.exists():
         raise SystemExit(f"{root} is missing: run bench/ask_latency.py first (it builds it)")
-    daemon = BenchDaemon(embeddings=True, state=options.state)
+    config = f"embed_recipe: {options.recipe}\n" if options.recipe else ""
+    daemon = BenchDaemon(embeddings=True, state=options.state, config=config)
     try:
         daemon.request("index", {"path": str(root), "wait": True})
         base = status(daemon, root)

@@ -80,6 +80,31 @@ def test_edits_reverts_and_restarts_reuse_cached_vectors(
     assert _embedded_since_start(daemon) == 0 and _vectors(daemon)["embedded"] == 17
 
 
+def test_body_edit_re_embeds_exactly_that_item_when_bodies_are_embedded(
+    embedding_daemon: DaemonEnv, tmp_path: Path
+) -> None:
+    """With the ``full`` recipe (body in the text), a body edit re-embeds its one item."""
+    daemon = embedding_daemon
+    config_dir = Path(daemon.env["XDG_CONFIG_HOME"]) / "rustrag"
+    config_dir.mkdir(parents=True)
+    (config_dir / "config.yaml").write_text("embed_recipe: full\n")
+    daemon.start()
+    root = write_workspace(tmp_path / "ws")
+    daemon.client_json("index", str(root), "--wait")
+    indexed = _embedded_since_start(daemon)
+    config = root / "core/src/config.rs"
+    config.write_text(config.read_text().replace("read_to_string(&self.path)?", "String::new()"))
+    daemon.client_json("wait", cwd=root)
+    assert _embedded_since_start(daemon) == indexed + 1
+    assert _vectors(daemon)["pending"] == 0
+    [hit] = [
+        h
+        for h in daemon.client_json("ask", "reload the config", cwd=root)["results"]
+        if h["name"] == "reload"
+    ]
+    assert "String::new()" in hit["snippet"]
+
+
 @pytest.mark.parametrize("damage", ["corrupt", "truncate", "delete"])
 def test_damaged_vector_index_is_rebuilt_without_embedding(
     embedding_daemon: DaemonEnv, tmp_path: Path, damage: str

@@ -50,9 +50,21 @@ class LiveStats:
         return {name: getattr(self, name) for name in self.__slots__}
 
 
+#: A batch touching more files than this (a checkout, a rebase) goes to the bulk path,
+#: which extracts in the worker pools and resolves once; file by file costs more there.
+BULK_FILES = 64
+
+
 def needs_full_pass(batch: ChangeBatch) -> bool:
-    """Whether a batch changes the set of files or the module tree, not just contents."""
-    return bool(batch.rescan or batch.gitignore_changed or batch.manifests or batch.removed_dirs)
+    """Whether a batch changes the module tree or the file set (not just contents), or
+    is big enough that the bulk index path applies it faster."""
+    return bool(
+        batch.rescan
+        or batch.gitignore_changed
+        or batch.manifests
+        or batch.removed_dirs
+        or len(batch.changed) + len(batch.removed) > BULK_FILES
+    )
 
 
 def _read_changed(workspace: Workspace, paths: set[str]) -> tuple[dict[str, bytes], float]:
