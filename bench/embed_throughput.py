@@ -1,7 +1,7 @@
 """Embedding throughput by batch size, with and without length bucketing, and
 hnswlib recall@10 against brute force, on real Rust items.
 
-    python bench/embed_throughput.py [--crate-dir /tmp/rustrag-practice/regex]
+    python bench/embed_throughput.py [--crate-dir /tmp/rustrag-practice/regex] [--model-dir DIR]
 
 Items come from ``rustragd.extract`` over the crate's ``.rs`` files, embedded
 with the default recipe of ``rustragd.embed_text``. Prints numbers; asserts nothing.
@@ -90,15 +90,21 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--batch-sizes", default="8,32,128")
     ap.add_argument("--queries", type=int, default=200, help="held-out queries for recall")
+    ap.add_argument(
+        "--model-dir", type=Path, help="another model (e.g. `rustragd export-model`'s fp16)"
+    )
     args = ap.parse_args()
 
     items = load_items(args.crate_dir)
-    embedder = Embedder(EmbedderConfig(provider="auto"))
+    embedder = Embedder(EmbedderConfig(model_dir=args.model_dir, provider="auto"))
     texts = [item_text(i, max_tokens=embedder.config.max_tokens) for i in items]
     print(
         f"{len(items)} items from {args.crate_dir}; provider {embedder.provider}; "
-        f"model {embedder.model_id}"
+        f"model {embedder.model_id}; IOBinding {embedder.io_binding}"
     )
+    for provider, ops in embedder.placement().items():
+        listed = ", ".join(f"{op} {n}" for op, n in sorted(ops.items(), key=lambda x: -x[1]))
+        print(f"nodes on {provider}: {sum(ops.values())} ({listed})")
     sample = random.Random(1).sample(texts, min(args.items, len(texts)))
     tokens = sum(embedder.count_tokens(t) for t in sample)
     sizes = [int(s) for s in args.batch_sizes.split(",")]

@@ -114,3 +114,9 @@ def test_serde_edits() -> None:
     assert ws.edit(impls, r"use seed::InPlaceSeed;", "use seed::*;").full
     assert ws.remove("src/std_error.rs").full
     assert not ws.edit(impls, r"let _ = v\.len_utf8\(\);", "let _ = v.is_alphabetic();").full
+    # Inside an item-making invocation (`serde_if_integer128! { fn visit_i128 .. }`): the
+    # file is re-expanded, and only a change in the items made re-resolves everything.
+    ignored = "src/de/ignored_any.rs"
+    i128_body = r"(fn visit_i128<E>\(self, x: i128\)[^{]*\{\n)"
+    assert not ws.edit(ignored, i128_body, r"\1            let _ = x.count_ones();\n").full
+    assert ws.edit(ignored, r"fn visit_i128<", "fn visit_i128_renamed<").full

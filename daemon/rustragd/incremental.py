@@ -152,7 +152,7 @@ class IncrementalResolver:
         items_changed = False
         for path, facts in files.items():
             made, fragments = self._made.get(path, []), self._extra.get(path, [])
-            if expand is not None and fragments and _macro_lines(facts) != _macro_lines(old[path]):
+            if expand is not None and _macro_lines(facts) != _macro_lines(old[path]):
                 made, fragments = expand_file(path, facts, self._rules, expand)
                 if list(map(_key, made)) != list(map(_key, self._made.get(path, []))):
                     return None
@@ -231,7 +231,9 @@ def signature(facts: Facts, makers: set[str]) -> list[Any]:
 
     Item-making macro invocations count with the number of the file's own
     ``macro_rules!`` written before them (which definition they see); ``makers``
-    are the names of macros that may make items in statement position.
+    are the names of macros that may make items in statement position. Their
+    text is left out: an edit inside one re-expands the file, and only a change
+    in the items it makes re-resolves the workspace (see ``_refresh``).
     """
     lines = {row[0]: row[5] for row in facts["items"]}
     rule_lines = sorted(lines.get(row[0], 0) for row in facts["rules"])
@@ -244,8 +246,8 @@ def signature(facts: Facts, makers: set[str]) -> list[Any]:
         [row[:1] + row[2:] for row in facts["derives"]],
         facts["rules"],
         [
-            [owner, segs, text, position, bisect_left(rule_lines, line)]
-            for owner, line, segs, text, _body, position in facts["macros"]
+            [owner, segs, position, bisect_left(rule_lines, line)]
+            for owner, line, segs, _text, _body, position in facts["macros"]
             if position in (ITEM, REPARSED) or (position == STATEMENT and segs[-1] in makers)
         ],
     ]
