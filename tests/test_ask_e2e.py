@@ -68,6 +68,13 @@ def test_edits_reverts_and_restarts_reuse_cached_vectors(
     assert _embedded_since_start(daemon) == 17
     found = daemon.client_json("ask", "read_to_string ok", "--mode", "lexical", cwd=root)
     assert '"ok"' in found["results"][0]["snippet"]
+    # Lines inserted on top move every item: spans follow, nothing is embedded again.
+    before = daemon.client_json("def", "demo_core::config::Config::reload", cwd=root)
+    config.write_text("// one\n// two\n" + config.read_text())
+    daemon.client_json("wait", cwd=root)
+    after = daemon.client_json("def", "demo_core::config::Config::reload", cwd=root)
+    assert after["results"][0]["start_line"] == before["results"][0]["start_line"] + 2
+    assert _embedded_since_start(daemon) == 17
     config.write_text(original.replace("reload(&mut self)", "reload(&mut self, force: bool)"))
     daemon.client_json("wait", cwd=root)
     assert _embedded_since_start(daemon) == 18  # only the method whose signature changed
