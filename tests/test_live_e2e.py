@@ -179,3 +179,48 @@ def test_live_edits_leave_the_same_graph_as_a_restart_and_a_full_index(
     daemon.client_json("forget", str(root))
     daemon.client_json("index", str(root), "--wait")
     assert _graph(daemon, root) == live  # what a fresh index and full resolution give
+
+
+MAKER = """
+macro_rules! getter {
+    ($name:ident) => {
+        pub fn $name() -> u32 {
+            1
+        }
+    };
+}
+
+getter!(made_one);
+getter!(made_two);
+"""
+
+
+def _symbols(daemon: DaemonEnv, root: Path) -> list[tuple[str, str, int, int]]:
+    hits = daemon.client_json("symbols", "--limit", "1000", cwd=root)["results"]
+    return sorted((h["qualified_name"], h["path"], h["start_line"], h["end_line"]) for h in hits)
+
+
+def test_macro_made_items_follow_edits_in_memory_and_in_the_store(
+    daemon: DaemonEnv, indexed: Path
+) -> None:
+    root = indexed
+    lib = root / "core/src/lib.rs"
+    lib.write_text(lib.read_text() + MAKER)
+    daemon.client_json("wait", cwd=root)
+    assert "made_two" in _names(daemon, root)
+    lib.write_text("// moved\n// down\n" + lib.read_text())  # every made item moves
+    daemon.client_json("wait", cwd=root)
+    lib.write_text(lib.read_text().replace("getter!(made_two);", "getter!(made_three);"))
+    daemon.client_json("wait", cwd=root)
+    live = _symbols(daemon, root)
+    made = [s for s in live if s[0].endswith(("made_one", "made_two", "made_three"))]
+    assert [s[0].rpartition("::")[2] for s in made] == ["made_one", "made_three"]
+    hits = daemon.client_json("ask", "made_three", "--mode", "lexical", cwd=root)["results"]
+    assert hits[0]["name"] == "made_three"
+    assert daemon.stop() == 0
+    daemon.start()
+    daemon.client_json("wait", cwd=root)
+    assert _symbols(daemon, root) == live  # what the store kept
+    daemon.client_json("forget", str(root))
+    daemon.client_json("index", str(root), "--wait")
+    assert _symbols(daemon, root) == live  # what a fresh index gives

@@ -170,11 +170,12 @@ class Daemon:
         last_ms["resolve"] = round((stored - started) * 1000, 3)
         removed, added = workspace.graph.delta(update.paths, update.edges)
         await asyncio.to_thread(
-            workspace.store.patch_edges, removed, added, update.types, update.items
+            workspace.store.patch_edges, removed, added, update.types, update.made
         )
         gone = workspace.apply_update(update)
-        if update.items is not None:
-            await asyncio.to_thread(workspace.semantic.update, update.items, gone)
+        if update.made is not None:  # only new text is indexed again; moves keep theirs
+            new_text = update.made.added + update.made.updated
+            await asyncio.to_thread(workspace.semantic.update, new_text, gone)
             self.semantic_changed(workspace)
         last_ms["graph store"] = round((time.perf_counter() - stored) * 1000, 3)
         workspace.live.resolutions_full += int(update.full)

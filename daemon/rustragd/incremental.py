@@ -18,6 +18,7 @@ from bisect import bisect_left
 from dataclasses import dataclass
 from typing import Any
 
+from rustragd.delta import Delta, diff_items
 from rustragd.expansion import expand_file, expander, item_makers, local_rules
 from rustragd.facts import ITEM, REPARSED, STATEMENT, unpack_facts
 from rustragd.fingerprints import TypeTable
@@ -36,8 +37,9 @@ class Update:
 
     Every edge whose ``path`` is in ``paths`` is replaced by ``edges``; ``types``
     are records to add (keyed by fingerprint); ``items`` is the new complete list
-    of macro-made items when it changed, else None; ``full`` tells that the whole
-    workspace was re-resolved (``paths`` then holds every file, removed ones too).
+    of macro-made items when it changed, else None (``made`` says how); ``full``
+    tells that the whole workspace was re-resolved (``paths`` then holds every
+    file, removed ones too).
     """
 
     paths: set[str]
@@ -45,6 +47,8 @@ class Update:
     types: list[TypeRecord]
     items: list[Item] | None
     full: bool
+    made: Delta | None = None
+    """How ``items`` differ from the macro-made items before (None when they do not)."""
 
 
 class IncrementalResolver:
@@ -73,6 +77,13 @@ class IncrementalResolver:
         The file order of a later full re-resolution is the order first given, new
         files appended: pass ``resolve_workspace`` the files in that order to compare.
         """
+        made_before = self._items()
+        update = self._update(changed, removed)
+        if update.items is not None:
+            update.made = diff_items(made_before, update.items)
+        return update
+
+    def _update(self, changed: list[tuple[str, bytes]], removed: list[str]) -> Update:
         fresh = {path: blob for path, blob in changed if self._blobs.get(path) != blob}
         gone = [path for path in removed if path in self._facts]
         unpacked = {path: unpack_facts(blob) for path, blob in fresh.items()}

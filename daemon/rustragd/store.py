@@ -9,6 +9,7 @@ from typing import Any
 
 from pycozo.client import Client
 
+from rustragd.delta import Delta
 from rustragd.model import Edge, FileExtract, Item, Resolution, TypeRecord
 
 SCHEMA_VERSION = 3
@@ -139,11 +140,11 @@ class GraphStore:
         removed: Sequence[Edge],
         added: Sequence[Edge],
         types: Sequence[TypeRecord],
-        items: Sequence[Item] | None,
+        made: Delta | None,
     ) -> None:
-        """Drop the ``removed`` edges and put the ``added`` ones, add ``types`` and, when
-        given, swap the derived items, in one transaction: an edit's share of the graph."""
-        self._write_graph(removed, added, types, items)
+        """Drop the ``removed`` edges and put the ``added`` ones, add ``types`` and apply
+        the derived items' delta, in one transaction: an edit's share of the graph."""
+        self._write_graph(removed, added, types, None, made)
 
     def replace_graph(self, resolution: Resolution) -> None:
         """Swap every edge, type and derived item for ``resolution``'s, in one transaction."""
@@ -155,9 +156,11 @@ class GraphStore:
         edges: Sequence[Edge],
         types: Sequence[TypeRecord],
         items: Sequence[Item] | None,
+        made: Delta | None = None,
     ) -> None:
         """One transaction: drop the ``removed`` edges (None: every edge, and every type),
-        put ``edges`` and ``types``, replace the derived items when ``items`` is given."""
+        put ``edges`` and ``types``, replace the derived items when ``items`` is given or
+        apply their delta ``made``."""
         columns = ", ".join(_ITEM_COLUMNS)
         value_columns = ", ".join(c for c in _ITEM_COLUMNS if c not in ("path", "id"))
         edge_columns = ", ".join(_EDGE_COLUMNS)
@@ -180,14 +183,23 @@ class GraphStore:
                 "{ ?[path, id] := *derived_item{path, id} :rm derived_item {path, id} }"
                 f"{{ ?[{columns}] <- $items :put derived_item {{path, id => {value_columns}}} }}"
             )
+        written: list[Item] = []
+        if made is not None:
+            written = made.added + made.updated + made.moved
+            script += (
+                "{ r[id] <- $gone ?[path, id] := r[id], *derived_item{path, id}"
+                " :rm derived_item {path, id} }"
+                f"{{ ?[{columns}] <- $items :put derived_item {{path, id => {value_columns}}} }}"
+            )
         script += "{ ?[key, value] <- [['graph_stale', '0']] :put meta {key => value} }"
         self._run(
             script,
             {
+                "gone": [[item_id] for item_id in made.removed] if made is not None else [],
                 "removed": [[e.path, e.src, e.rel, e.dst, e.line, e.target] for e in removed or ()],
                 "edges": [[getattr(e, c) for c in _EDGE_COLUMNS] for e in edges],
                 "types": [[t.fingerprint, t.canonical, t.definition] for t in types],
-                "items": [item.as_row() for item in items or ()],
+                "items": [item.as_row() for item in items or written],
             },
         )
 
