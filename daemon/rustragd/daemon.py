@@ -28,6 +28,8 @@ from rustragd.workspace import Workspace
 log = logging.getLogger(__name__)
 
 REGISTRY_FILE = "workspaces.json"
+#: Seconds without requests before background work that competes with queries starts.
+QUIET_S = 1.0
 
 
 class Daemon:
@@ -37,6 +39,8 @@ class Daemon:
         self.config = config
         self.clock = Clock()
         self.started = time.monotonic()
+        #: When the last request came (the server sets it); background work waits for quiet.
+        self.last_request = 0.0
         self.pool = ExtractorPool(config.workers)
         self.files_per_batch = config.files_per_batch or default_batch_files(
             self.pool.workers, l3_bytes()
@@ -144,7 +148,11 @@ class Daemon:
             await asyncio.to_thread(workspace.semantic.update, resolution.items, gone)
 
     async def _prepare_edits(self, workspace: Workspace) -> None:
-        """After an index job, build the resolver the first edit needs (edits wait for it)."""
+        """After an index job, build the resolver the first edit needs (edits wait for it),
+        once no request came for :data:`QUIET_S`: building it takes the CPU for seconds,
+        and queries right after an index should not wait on it."""
+        while (quiet := time.monotonic() - self.last_request) < QUIET_S:
+            await asyncio.sleep(QUIET_S - quiet)
         try:
             async with workspace.write_lock:
                 if workspace.state == "ready":

@@ -11,6 +11,7 @@ import os
 import signal
 import socket
 import struct
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -295,6 +296,7 @@ class Server:
         request_id = raw_id if isinstance(raw_id, int) and not isinstance(raw_id, bool) else 0
         try:
             name, context.root, args = _validate(request)
+            self.daemon.last_request = time.monotonic()
             result = await dispatch(name, context, args)
             return ok_response(request_id, result, str(self.daemon.clock))
         except ProtocolError as exc:
