@@ -242,7 +242,9 @@ class Resolver:
         wanted = self.cfg_at(owner)
         if not wanted:
             return candidates
-        kept = [t for t in candidates if isinstance(t, int) and self.cfg_at(t) == wanted]
+        kept: list[Target] = [
+            t for t in candidates if isinstance(t, int) and self.cfg_at(t) == wanted
+        ]
         return kept or candidates
 
     def cfg_at(self, owner: int) -> str:
