@@ -8,9 +8,7 @@ import logging
 import os
 import shutil
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from rustrag_protocol import ErrorCode, ProtocolError
 
@@ -18,9 +16,9 @@ from rustragd.clock import Clock
 from rustragd.config import Config
 from rustragd.embeddings import EmbeddingService
 from rustragd.events import EventHub
-from rustragd.incremental import IncrementalResolver, Update
+from rustragd.incremental import IncrementalResolver
 from rustragd.indexer import WorkspaceMissing, index_workspace, resolve_graph
-from rustragd.live import apply_batch, needs_full_pass
+from rustragd.live import Applied, apply_batch, needs_full_pass
 from rustragd.machine import default_batch_files, l3_bytes
 from rustragd.pool import ExtractorPool
 from rustragd.semantic import EmbeddingModel, SemanticIndex
@@ -119,24 +117,12 @@ class Daemon:
             return
         async with workspace.write_lock:
             await self._load_resolver(workspace)
-            resolver = workspace.resolver
-            assert resolver is not None
-            resolving: list[asyncio.Task[tuple[Update, float]]] = []
-
-            def start_resolving(facts: list[tuple[str, bytes]], removed: list[str]) -> None:
-                resolving.append(asyncio.create_task(_timed(resolver.update, facts, removed)))
-
-            try:
-                applied = await apply_batch(workspace, batch, start_resolving)
-            except BaseException:
-                workspace.resolver = None  # it may have taken facts the store has not
-                await asyncio.gather(*resolving, return_exceptions=True)
-                raise
+            applied = await apply_batch(workspace, batch)
             if applied is None:
                 return
             self.clock.advance()
             self.semantic_changed(workspace)
-            await self._resolve_edit(workspace, resolving[0])
+            await self._resolve_edit(workspace, applied)
             self.events.publish(
                 "indexed",
                 workspace.root,
@@ -175,21 +161,21 @@ class Daemon:
             log.exception("preparing %s for edits failed; the next edit retries", workspace.root)
             workspace.resolver = None
 
-    async def _resolve_edit(
-        self, workspace: Workspace, resolving: asyncio.Task[tuple[Update, float]]
-    ) -> None:
-        """Store the share of the graph an edit changed, once ``resolving`` (started while
-        the edit's items were stored) has re-resolved it."""
+    async def _resolve_edit(self, workspace: Workspace, applied: Applied) -> None:
+        """Re-resolve what an edit affects and store that share of the graph."""
+        resolver = workspace.resolver
+        assert resolver is not None
         last_ms = workspace.live.last_ms
+        started = time.perf_counter()
         try:
-            update, seconds = await resolving
+            update = await asyncio.to_thread(resolver.update, applied.facts, applied.removed_files)
         except Exception:
             log.exception("incremental resolution failed; resolving %s again", workspace.root)
             workspace.resolver = None
             await resolve_graph(workspace, self.pool, self.semantic_changed)
             return
         stored = time.perf_counter()
-        last_ms["resolve"] = round(seconds * 1000, 3)
+        last_ms["resolve"] = round((stored - started) * 1000, 3)
         removed, added = workspace.graph.delta(update.paths, update.edges)
         await asyncio.to_thread(
             workspace.store.patch_edges, removed, added, update.types, update.made
@@ -363,10 +349,3 @@ class Daemon:
         for workspace in list(self.workspaces.values()):
             await asyncio.to_thread(workspace.close)
         await asyncio.to_thread(self.pool.shutdown)
-
-
-async def _timed(update: Callable[..., Update], *args: Any) -> tuple[Update, float]:
-    """``update(*args)`` on a worker thread, with the seconds it took."""
-    started = time.perf_counter()
-    result = await asyncio.to_thread(update, *args)
-    return result, time.perf_counter() - started

@@ -7,7 +7,6 @@ import logging
 import os
 import time
 from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -121,18 +120,15 @@ class Applied:
     files: list[str]
     changed_ids: list[int]
     removed_ids: list[int]
+    facts: list[tuple[str, bytes]]
+    """The changed files' new facts, for the resolver."""
+    removed_files: list[str]
 
 
-async def apply_batch(
-    workspace: Workspace,
-    batch: ChangeBatch,
-    on_extracted: Callable[[list[tuple[str, bytes]], list[str]], None] | None = None,
-) -> Applied | None:
+async def apply_batch(workspace: Workspace, batch: ChangeBatch) -> Applied | None:
     """Apply a batch of content changes and removals; None if nothing changed.
 
-    The caller holds the workspace's write lock and re-resolves the graph after;
-    ``on_extracted`` receives the new facts and the removed files as soon as they
-    are known, so that resolving can run while the items are stored and indexed.
+    The caller holds the workspace's write lock and re-resolves the graph after.
     """
     stats = workspace.live
     timings: dict[str, float] = defaultdict(float)
@@ -148,9 +144,6 @@ async def apply_batch(
     waited = time.time() - oldest - timings["read"] if oldest else 0.0
     extracted = await asyncio.to_thread(_extract, workspace, sources, timings)
     extracts = [extract for extract, _ in extracted]
-    facts = [(extract.path, extract.facts) for extract in extracts]
-    if on_extracted is not None:
-        on_extracted(facts, removed)
     mark = time.perf_counter()
     await asyncio.to_thread(workspace.store.replace_files, extracts, removed)
     gone = workspace.apply(extracts, removed)
@@ -171,4 +164,5 @@ async def apply_batch(
     stats.last_wait_ms = round(max(0.0, waited) * 1000, 3)
     log.debug("applied %d changed and %d removed files", len(sources), len(removed))
     changed = [item.id for _, delta in extracted for item in delta.added + delta.updated]
-    return Applied(sorted(sources) + removed, changed, gone)
+    facts = [(extract.path, extract.facts) for extract in extracts]
+    return Applied(sorted(sources) + removed, changed, gone, facts, removed)
