@@ -105,8 +105,10 @@ async def run(workers: int, corpus: Corpus) -> dict[str, float]:
     per_crate = await extract_all(pool, corpus, batch)
     extract_s = time.perf_counter() - started
     started = time.perf_counter()
-    # One workspace per crate folder: their resolutions run side by side in the pool.
-    await asyncio.gather(*(pool.resolve([(e.path, e.facts) for e in ex]) for ex in per_crate))
+    # One workspace per crate folder: their resolutions run side by side in the pool,
+    # the biggest first so that none is left running alone at the end.
+    biggest_first = sorted(per_crate, key=lambda ex: -sum(len(e.facts) for e in ex))
+    await asyncio.gather(*(pool.resolve([(e.path, e.facts) for e in ex]) for ex in biggest_first))
     resolve_s = time.perf_counter() - started
     state = Path(tempfile.mkdtemp(prefix="rrx"))
     started = time.perf_counter()

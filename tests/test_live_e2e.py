@@ -74,6 +74,9 @@ def test_inserting_lines_shifts_spans_without_rewriting_content(
     live = _live(daemon)
     assert live["items_updated"] == 0 and live["items_added"] == 0
     assert live["items_moved"] >= 3
+    [delta] = live["recent"]
+    assert delta["files"] == 1 and delta["ms"] == live["last_ms"]
+    assert {"read", "parse", "diff", "store", "index", "resolve"} <= set(delta["ms"])
 
 
 def test_sync_flag_waits_for_changes(daemon: DaemonEnv, indexed: Path) -> None:

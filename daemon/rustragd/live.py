@@ -6,7 +6,7 @@ import asyncio
 import logging
 import os
 import time
-from collections import defaultdict
+from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -25,14 +25,20 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+#: How many deltas ``status`` lists in ``live.recent``.
+RECENT = 8
+
+
 @dataclass(slots=True)
 class LiveStats:
-    """Per-stage timings of the last delta and totals since start, for ``status``."""
+    """Per-stage timings of the last deltas and totals since start, for ``status``."""
 
     last_ms: dict[str, float] = field(default_factory=dict)
     """Work per stage of the last delta, after the debounce."""
     last_wait_ms: float = 0.0
     """From the write of the last delta's oldest change until the daemon took it up."""
+    recent: deque[dict[str, object]] = field(default_factory=lambda: deque(maxlen=RECENT))
+    """The last :data:`RECENT` deltas: files, wait and per-stage milliseconds."""
     batches: int = 0
     files_seen: int = 0
     files_unchanged: int = 0
@@ -47,7 +53,9 @@ class LiveStats:
 
     def as_dict(self) -> dict[str, object]:
         """A plain map."""
-        return {name: getattr(self, name) for name in self.__slots__}
+        found = {name: getattr(self, name) for name in self.__slots__}
+        found["recent"] = list(self.recent)
+        return found
 
 
 #: A batch touching more files than this (a checkout, a rebase) goes to the bulk path,
@@ -162,6 +170,9 @@ async def apply_batch(workspace: Workspace, batch: ChangeBatch) -> Applied | Non
     stats.batches += 1
     stats.last_ms = {stage: round(seconds * 1000, 3) for stage, seconds in timings.items()}
     stats.last_wait_ms = round(max(0.0, waited) * 1000, 3)
+    # The resolver adds its stages to the same ``last_ms`` map after this returns.
+    files = len(sources) + len(removed)
+    stats.recent.append({"files": files, "wait_ms": stats.last_wait_ms, "ms": stats.last_ms})
     log.debug("applied %d changed and %d removed files", len(sources), len(removed))
     changed = [item.id for _, delta in extracted for item in delta.added + delta.updated]
     facts = [(extract.path, extract.facts) for extract in extracts]
