@@ -73,6 +73,7 @@ def main() -> None:
         )
         latencies, inside, reembedded, skipped_share = [], [], [], []
         stages: dict[str, list[float]] = {}
+        sizes: list[int] = []  # lines of the edited file, per delta
         for path, line in edit_sites(root, options.edits):
             original = path.read_text()
             lines = original.splitlines(keepends=True)
@@ -87,6 +88,7 @@ def main() -> None:
                 after = daemon.request("status")
                 live = next(w for w in after["workspaces"] if w["root"] == str(root))["live"]
                 inside.append(sum(live["last_ms"].values()) / 1000)
+                sizes.append(original.count("\n"))
                 waited = ("(wait before)", live["last_wait_ms"])
                 for stage, ms in [*live["last_ms"].items(), waited]:
                     stages.setdefault(stage, []).append(ms / 1000)
@@ -99,6 +101,11 @@ def main() -> None:
         print(f"edit -> queryable (client wait)   {describe(edits)}")
         print(f"revert -> queryable (cache hit)   {describe(latencies[1::2])}")
         print(f"daemon time per delta (no debounce) {describe(inside)}")
+        for low, high in ((0, 500), (500, 2000), (2000, 10**9)):
+            picked = [t for t, n in zip(inside, sizes, strict=True) if low <= n < high]
+            label = f"{low}-{high}" if high < 10**9 else f"{low}+"
+            if picked:
+                print(f"  files of {label} lines: {describe(picked)}")
         for stage, seconds in stages.items():
             print(f"  stage {stage:<24} {describe(seconds)}")
         print(
