@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -168,20 +169,27 @@ def test_live_edits_leave_the_same_graph_as_a_restart_and_a_full_index(
         "// a comment on top\n" + text,  # every line shifts
         text.replace("pub fn reload(", "pub fn refresh("),  # a rename, callers re-resolved
         text.replace("pub fn reload(&mut self)", "pub fn reload(&mut self, force: bool)"),
-        text,
     ]
-    for edit in edits[:-1]:
+    for edit in edits:
         config.write_text(edit)
         daemon.client_json("wait", cwd=root)
-    live = _graph(daemon, root)
-    assert any(live.values())
+    assert any(_graph(daemon, root).values())
+    _same_after_restart_and_fresh_index(daemon, root, _graph)
+
+
+def _same_after_restart_and_fresh_index(
+    daemon: DaemonEnv, root: Path, read: Callable[[DaemonEnv, Path], object]
+) -> None:
+    """``read`` gives the same after a restart (what the store kept) and after a fresh
+    index of the same files (a full resolution) as it gives now."""
+    live = read(daemon, root)
     assert daemon.stop() == 0
     daemon.start()
     daemon.client_json("wait", cwd=root)
-    assert _graph(daemon, root) == live  # what the store kept
+    assert read(daemon, root) == live
     daemon.client_json("forget", str(root))
     daemon.client_json("index", str(root), "--wait")
-    assert _graph(daemon, root) == live  # what a fresh index and full resolution give
+    assert read(daemon, root) == live
 
 
 MAKER = """
@@ -220,10 +228,4 @@ def test_macro_made_items_follow_edits_in_memory_and_in_the_store(
     assert [s[0].rpartition("::")[2] for s in made] == ["made_one", "made_three"]
     hits = daemon.client_json("ask", "made_three", "--mode", "lexical", cwd=root)["results"]
     assert hits[0]["name"] == "made_three"
-    assert daemon.stop() == 0
-    daemon.start()
-    daemon.client_json("wait", cwd=root)
-    assert _symbols(daemon, root) == live  # what the store kept
-    daemon.client_json("forget", str(root))
-    daemon.client_json("index", str(root), "--wait")
-    assert _symbols(daemon, root) == live  # what a fresh index gives
+    _same_after_restart_and_fresh_index(daemon, root, _symbols)
