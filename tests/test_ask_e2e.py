@@ -112,6 +112,36 @@ def test_body_edit_re_embeds_exactly_that_item_when_bodies_are_embedded(
     assert "String::new()" in hit["snippet"]
 
 
+def test_vector_index_saved_before_the_last_vectors_is_rebuilt(
+    embedding_daemon: DaemonEnv, tmp_path: Path
+) -> None:
+    """A kill -9 after a re-embedding but before the index file is written again: the
+    file has the same ids with an old vector; the start-up check notices and rebuilds."""
+    daemon = embedding_daemon
+    config_dir = Path(daemon.env["XDG_CONFIG_HOME"]) / "rustrag"
+    config_dir.mkdir(parents=True)
+    (config_dir / "config.yaml").write_text("embed_recipe: full\n")  # bodies are embedded
+    daemon.start()
+    root = write_workspace(tmp_path / "ws")
+    daemon.client_json("index", str(root), "--wait")
+    state_dir = Path(daemon.client_json("status")["workspaces"][0]["state_dir"])
+    assert daemon.stop() == 0
+    saved = {p.name: p.read_bytes() for p in state_dir.glob("vectors.hnsw*")}
+    assert len(saved) == 2  # the index and its metadata
+    daemon.start()
+    config = root / "core/src/config.rs"
+    config.write_text(config.read_text().replace("read_to_string(&self.path)?", "String::new()"))
+    daemon.client_json("wait", cwd=root)
+    assert _embedded_since_start(daemon) == 1
+    assert daemon.stop() == 0
+    for name, data in saved.items():  # as if the daemon died before writing the file
+        (state_dir / name).write_bytes(data)
+    daemon.start()
+    daemon.client_json("wait", cwd=root)
+    assert "rebuilding the vector index" in daemon.log()
+    assert _embedded_since_start(daemon) == 0
+
+
 @pytest.mark.parametrize("damage", ["corrupt", "truncate", "delete"])
 def test_damaged_vector_index_is_rebuilt_without_embedding(
     embedding_daemon: DaemonEnv, tmp_path: Path, damage: str

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+import blake3
 import numpy as np
 
 from rustragd.embed_text import item_text
@@ -102,9 +103,9 @@ class SemanticIndex:
             index = VectorIndex.load(
                 self.vector_path, dim=self.model.dim, model_id=self.model.model_id
             )
-            if len(index) == len(self.keys) and all(item_id in index for item_id in self.keys):
+            if index.tag == _keys_tag(self.keys):
                 return index
-            reason = "it does not match the stored vectors"
+            reason = "it does not match the stored vectors (saved before the last changes)"
         except VectorIndexMismatch as exc:
             reason = str(exc)
         except FileNotFoundError:
@@ -192,9 +193,19 @@ class SemanticIndex:
     def save(self) -> None:
         """Write the vector index file if it changed."""
         if self.vectors is not None and self.dirty:
-            self.vectors.save(self.vector_path)
+            self.vectors.save(self.vector_path, tag=_keys_tag(self.keys))
             self.dirty = False
 
     def progress(self) -> dict[str, int]:
         """Vector coverage, for ``status`` and ``ask``."""
         return {"embedded": len(self.keys), "pending": len(self.pending)}
+
+
+def _keys_tag(keys: dict[int, bytes]) -> str:
+    """A digest of which vector (cache key) each item has: it tells an index file saved
+    before the last changes (a kill -9 between a vector and the next save) from a
+    current one, even where the set of ids is the same."""
+    digest = blake3.blake3()
+    for item_id, key in sorted(keys.items()):
+        digest.update(item_id.to_bytes(8, "little", signed=True) + key)
+    return digest.hexdigest(length=16)

@@ -71,6 +71,8 @@ class VectorIndex:
         self._index.init_index(max_elements=max(capacity, 1), M=m, ef_construction=ef_construction)
         self._index.set_ef(ef)
         self._live: set[int] = set()
+        #: What the caller saved with the index (see :meth:`save`); "" for a new one.
+        self.tag = ""
 
     def __len__(self) -> int:
         """Number of live (not deleted) items."""
@@ -120,8 +122,9 @@ class VectorIndex:
             for lab, d in zip(labels[0], distances[0], strict=True)
         ]
 
-    def save(self, path: Path) -> None:
-        """Write the index and its metadata atomically (temp files, fsync, rename)."""
+    def save(self, path: Path, tag: str = "") -> None:
+        """Write the index and its metadata atomically (temp files, fsync, rename);
+        ``tag`` is kept in the metadata for the caller to check on load (:attr:`tag`)."""
         path = Path(path)
         meta_path = _meta_path(path)
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
@@ -138,6 +141,7 @@ class VectorIndex:
                 "size": tmp.stat().st_size,
                 "blake3": _file_digest(tmp),
                 "deleted": sorted(all_ids - self._live),
+                "tag": tag,
             }
             tmp_meta.write_text(json.dumps(meta))
             for p in (tmp, tmp_meta):
@@ -174,6 +178,7 @@ class VectorIndex:
         except (RuntimeError, ValueError) as e:
             raise VectorIndexMismatch(f"vector index {path} could not be read: {e}") from e
         self._index.set_ef(self.ef)
+        self.tag = str(meta.get("tag", ""))
         self._live = {_item_id(int(lab)) for lab in labels} - set(meta["deleted"])
         if len(self._live) != meta["count"]:
             raise VectorIndexMismatch(
