@@ -178,3 +178,39 @@ def test_sigterm_mid_index_leaves_a_store_the_next_start_opens(daemon: DaemonEnv
     assert resumed["state"] == "ready"
     fresh = daemon.request("index", {"path": str(crate), "wait": True})["result"]
     assert resumed["items"] == fresh["items"] and resumed["files"] == fresh["files"]
+
+
+def _descendants(pid: int) -> set[int]:
+    """Every process below ``pid``, from /proc."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            children.setdefault(int(stat.rpartition(")")[2].split()[1]), []).append(int(entry.name))
+    found: set[int] = set()
+    todo = [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.add(child)
+            todo.append(child)
+    return found
+
+
+def test_kill_9_leaves_no_worker_processes_behind(daemon: DaemonEnv, tmp_path: Path) -> None:
+    root = write_workspace(tmp_path / "ws")
+    assert daemon.request("index", {"path": str(root), "wait": True})["ok"]
+    assert daemon.process is not None
+    workers = _descendants(daemon.process.pid)
+    assert len(workers) >= 2  # the forkserver and its pool workers
+    daemon.process.kill()
+    daemon.process.wait()
+    daemon.process = None
+    deadline = time.monotonic() + 10
+    while (alive := {p for p in workers if Path(f"/proc/{p}").exists()}) and (
+        time.monotonic() < deadline
+    ):
+        time.sleep(0.05)
+    assert not alive, f"worker processes outlived the killed daemon: {sorted(alive)}"

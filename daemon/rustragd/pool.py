@@ -13,7 +13,9 @@ import dataclasses
 import gc
 import multiprocessing
 import os
+import select
 import signal
+import threading
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -150,12 +152,30 @@ def extract_batch(root: str, jobs: list[Job]) -> bytes:
     return encode_outcomes(outcomes)
 
 
-def _worker_init(cpus: frozenset[int]) -> None:
+def _exit_with(pid: int) -> None:
+    """End this worker when process ``pid`` (the daemon) ends, even by SIGKILL: a pool
+    worker would otherwise wait forever on a queue whose writer it holds itself."""
+    try:
+        handle = os.pidfd_open(pid)
+    except ProcessLookupError:  # gone already
+        os._exit(0)
+    except OSError:  # no pidfd on this kernel: the worker outlives a killed daemon
+        return
+
+    def watch() -> None:
+        select.select([handle], [], [])  # readable once the process has exited
+        os._exit(0)
+
+    threading.Thread(target=watch, name="rustrag-exit-with-daemon", daemon=True).start()
+
+
+def _worker_init(cpus: frozenset[int], daemon: int) -> None:
     # The daemon handles SIGINT/SIGTERM and shuts the pools down itself.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     gc.set_threshold(*GC_THRESHOLDS)
     with contextlib.suppress(OSError):  # a container may forbid it: same work, less local
         os.sched_setaffinity(0, cpus)
+    _exit_with(daemon)
 
 
 class _NodePool:
@@ -167,7 +187,7 @@ class _NodePool:
             max_workers=workers,
             mp_context=multiprocessing.get_context("forkserver"),
             initializer=_worker_init,
-            initargs=(node.cpus,),
+            initargs=(node.cpus, os.getpid()),
         )
 
 
