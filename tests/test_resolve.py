@@ -327,3 +327,33 @@ def test_cfg_alternatives_resolve_under_the_same_cfg() -> None:
     assert impl_for == Counter(
         {(10, "enum", "exact"): 1, (14, "enum", "ambiguous"): 1, (14, "type_alias", "ambiguous"): 1}
     )
+
+
+TRAIT_ARGUMENTS = b"""\
+pub struct Error;
+pub struct Value;
+pub struct Map<K, V>(K, V);
+
+impl From<Error> for Value {
+    fn from(_: Error) -> Value { Value }
+}
+
+impl<'a> PartialEq<&'a Map<u8, Error>> for Value {
+    fn eq(&self, _: &&'a Map<u8, Error>) -> bool { true }
+}
+"""
+
+
+def test_trait_arguments_of_an_impl_header_are_type_uses() -> None:
+    extract = extract_file("src/lib.rs", TRAIT_ARGUMENTS, ["demo"])
+    resolution = resolve_workspace([(extract.path, extract.facts)])
+    impls = {i.id: i.start_line for i in extract.items if i.kind == "impl"}
+    names = {i.id: i.name for i in extract.items}
+    used = Counter(
+        (impls[e.src], names[e.dst])
+        for e in resolution.edges
+        if e.rel == "uses_type" and e.src in impls and e.confidence == "exact"
+    )
+    assert used == Counter(
+        {(5, "Value"): 1, (5, "Error"): 1, (9, "Value"): 1, (9, "Map"): 1, (9, "Error"): 1}
+    )

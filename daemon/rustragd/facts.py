@@ -224,6 +224,16 @@ class FactCollector:
         )
         if self_type is not None:
             self.types.append([item.id, item.start_line, self._template(self_type, src)])
+        arguments = trait.child_by_field_name("type_arguments") if trait is not None else None
+        for argument in arguments.named_children if arguments is not None else ():
+            # `impl From<Error> for io::Error` uses `Error` as much as `io::Error`
+            written = (
+                argument.child_by_field_name("type")  # `Trait<Name = T>`
+                if argument.type == "type_binding"
+                else argument
+            )
+            if written is not None and written.type != "lifetime":
+                self.types.append([item.id, item.start_line, self._template(written, src)])
 
     def _use(self, node: Node, src: bytes, line: int) -> None:
         owner = self._owner(node)
