@@ -38,6 +38,10 @@ def answers(root: Path, truth: dict[str, list[dict[str, object]]]) -> tuple[list
     seconds = time.perf_counter() - started
     items: list[Item] = [i for e in extracts for i in e.items] + resolution.items
     edges = resolution.edges
+    definitions = {t.fingerprint: t.definition for t in resolution.types if t.definition}
+
+    def heads(fingerprints: set[str]) -> dict[str, int]:
+        return {f: definitions[f] for f in fingerprints if f in definitions}
     lines = []
     for trait in truth["traits"]:
         found = impls_of(str(trait["name"]), items, edges, str(trait["path"]))
@@ -47,7 +51,7 @@ def answers(root: Path, truth: dict[str, list[dict[str, object]]]) -> tuple[list
         lines.append(json.dumps({"trait": trait["name"], "impls": rows}))
     for ty in truth["types"]:
         name = str(ty["name"])
-        methods, traits = methods_of(name, items, edges, str(ty["path"]))
+        methods, traits = methods_of(name, items, edges, str(ty["path"]), heads)
         inherent = sorted({str(m["name"]) for m in methods if not m["via_trait"]})
         lines.append(
             json.dumps({"type": name, "path": ty["path"], "methods": inherent, "traits": traits})

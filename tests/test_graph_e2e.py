@@ -81,3 +81,25 @@ def test_practice_crate_impls(daemon: DaemonEnv) -> None:
     assert all(i["path"].startswith("src/") for i in visitor)
     parser = daemon.client_json("methods", "ParserBuilder", cwd=crate)
     assert {"new", "build", "nest_limit"} <= {m["name"] for m in parser["methods"]}
+
+
+def test_methods_lists_traits_as_rustdoc_pages_do(daemon: DaemonEnv, tmp_path: Path) -> None:
+    """A type's traits: its impls and derives, and impls whose trait takes it as a direct
+    type argument (`impl From<Celsius> for Kelvin` is on Celsius' page), not nested ones."""
+    root = write_workspace(tmp_path / "ws")
+    lib = root / "core/src/lib.rs"
+    lib.write_text(
+        lib.read_text()
+        + "\n#[derive(Clone)]\npub struct Celsius(pub f64);\npub struct Kelvin(pub f64);\n"
+        + "pub struct Pair<A, B>(pub A, pub B);\n"
+        + "impl From<Celsius> for Kelvin {\n    fn from(c: Celsius) -> Kelvin { Kelvin(c.0) }\n}\n"
+        + "impl PartialEq<Pair<Celsius, u8>> for Kelvin {\n"
+        + "    fn eq(&self, _: &Pair<Celsius, u8>) -> bool { false }\n}\n"
+    )
+    daemon.client_json("index", str(root), "--wait")
+    celsius = daemon.client_json("methods", "Celsius", cwd=root)
+    assert sorted(celsius["traits"]) == ["Clone", "From"]
+    kelvin = daemon.client_json("methods", "Kelvin", cwd=root)
+    assert sorted(kelvin["traits"]) == ["From", "PartialEq"]
+    pair = daemon.client_json("methods", "Pair", cwd=root)
+    assert pair["traits"] == ["PartialEq"]  # the direct argument's head

@@ -203,6 +203,20 @@ class GraphStore:
             },
         )
 
+    def type_heads(self, fingerprints: Iterable[str]) -> dict[str, int]:
+        """``fingerprint -> defining item`` of the types whose expression is headed by a
+        local item (``Map<String, Value>``: ``Map``)."""
+        keys = [[fingerprint] for fingerprint in fingerprints]
+        if not keys:
+            return {}
+        rows = self._run(
+            "k[fingerprint] <- $keys"
+            " ?[fingerprint, definition] := k[fingerprint], *type{fingerprint, definition},"
+            " definition != 0",
+            {"keys": keys},
+        )
+        return {row[0]: row[1] for row in rows}
+
     def items_of(self, path: str) -> list[Item]:
         """The stored items of one file, with doc and snippet."""
         listed = ", ".join(_ITEM_COLUMNS)

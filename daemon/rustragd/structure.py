@@ -5,7 +5,7 @@ Pure functions shared by the daemon's ``impls``/``methods`` ops and the benches.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 
 from rustragd.model import Edge, Item
 
@@ -49,10 +49,21 @@ def impls_of(
 
 
 def methods_of(
-    type_query: str, items: Iterable[Item], edges: Iterable[Edge], path: str = ""
+    type_query: str,
+    items: Iterable[Item],
+    edges: Iterable[Edge],
+    path: str = "",
+    heads: Callable[[set[str]], Mapping[str, int]] | None = None,
 ) -> tuple[list[dict[str, object]], list[str]]:
     """Methods (inherent and through traits, ``via_trait`` "" when inherent) and traits
-    (explicit impls and derives) of the type(s) named ``type_query``."""
+    of the type(s) named ``type_query``.
+
+    The traits are those of the impls rustdoc lists on the type's page: its derives,
+    its impls, and impls whose trait takes it as a direct type argument (``impl
+    From<T> for U`` is on ``T``'s page too). ``heads`` maps type fingerprints (the
+    ``extra`` of ``uses_type`` edges) to the item their type expression is headed by;
+    without it only the type's own impls and derives count.
+    """
     by_id = {i.id: i for i in items}
     types = {
         i.id
@@ -62,6 +73,7 @@ def methods_of(
     methods: dict[int, dict[str, object]] = {}
     traits: dict[str, None] = {}
     impls: set[int] = set()
+    mentions: dict[str, set[int]] = {}  # fingerprint -> impls whose header uses it
     edge_list = list(edges)
     for edge in edge_list:
         if edge.rel == "has_method" and edge.src in types:
@@ -80,6 +92,14 @@ def methods_of(
             impls.add(edge.src)
         elif edge.rel == "derives" and edge.src in types:
             traits[edge.target.rpartition("::")[2]] = None
+        elif edge.rel == "uses_type" and edge.dst in types and edge.confidence == "exact":
+            impl = by_id.get(edge.src)
+            if impl is not None and impl.kind == "impl":
+                mentions.setdefault(edge.extra, set()).add(impl.id)
+    if heads is not None and mentions:
+        for fingerprint, head in heads(set(mentions)).items():
+            if head in types:
+                impls |= mentions[fingerprint]
     for edge in edge_list:
         if edge.rel == "implements" and edge.src in impls:
             traits[edge.target.rpartition("::")[2]] = None

@@ -146,5 +146,6 @@ async def methods(context: Context, args: dict[str, Any]) -> dict[str, Any]:
         workspace.table.items.values(),
         workspace.graph.edges,
         workspace.relative(path) if path else "",
+        workspace.store.type_heads,
     )
     return {"type": name, "methods": found, "traits": traits}
