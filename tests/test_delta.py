@@ -20,12 +20,12 @@ pub fn two() -> i32 {
 
 
 def items(source: bytes) -> list[Item]:
-    return extract_file("src/lib.rs", source, ["demo"]).items
+    return extract_file("src/delta.rs", source, ["demo", "delta"]).items
 
 
 def test_body_edit_updates_one_item() -> None:
     delta = diff_items(items(SOURCE), items(SOURCE.replace(b"    1\n", b"    1 + 0\n")))
-    assert [i.qualified_name for i in delta.updated] == ["demo::one"]
+    assert [i.qualified_name for i in delta.updated] == ["demo::delta::one"]
     assert not (delta.added or delta.removed or delta.moved)
     assert delta.unchanged == len(items(SOURCE)) - 1
 

@@ -201,7 +201,13 @@ def test_syntax_errors_are_counted_and_items_still_found() -> None:
 def test_invalid_utf8_does_not_crash() -> None:
     source = b'/// caf\xe9\npub fn f() -> &\'static str { "\xff" }\n'
     extract = extract_file("src/lib.rs", source, ["demo"])
-    (item,) = extract.items
+    crate, item = extract.items  # a crate root's first item is the crate's module
+    assert (crate.kind, crate.qualified_name, crate.start_line, crate.end_line) == (
+        "mod",
+        "demo",
+        1,
+        2,
+    )
     assert (item.name, item.doc) == ("f", "caf\ufffd")
     assert "\ufffd" in item.snippet
 
@@ -226,14 +232,14 @@ def test_items_in_impl_position_macros_become_methods() -> None:
 
 def test_thread_local_statics() -> None:
     source = b"thread_local!(\n    static ID: usize = 0\n);\n"
-    (item,) = extract_file("src/lib.rs", source, ["demo"]).items
+    _crate, item = extract_file("src/lib.rs", source, ["demo"]).items
     assert (item.kind, item.qualified_name, item.start_line) == ("static", "demo::ID", 2)
 
 
 def test_snippet_is_capped_at_a_line_boundary() -> None:
     body = "".join(f"    let x{n} = {n};\n" for n in range(2000))
     source = f"fn big() {{\n{body}}}\n".encode()
-    (item,) = extract_file("src/lib.rs", source, ["demo"]).items
+    _crate, item = extract_file("src/lib.rs", source, ["demo"]).items
     assert (item.start_line, item.end_line) == (1, 2002)
     assert len(item.snippet.encode()) <= SNIPPET_MAX_BYTES
     assert item.snippet.endswith(";")

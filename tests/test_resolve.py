@@ -185,11 +185,12 @@ def test_has_method_with_via(graph: Graph) -> None:
 
 def test_imports(graph: Graph) -> None:
     rows = {(src, dst, where) for src, dst, conf, where in graph.rows("imports") if conf == "exact"}
-    assert ("-", "cg_core::alpha::run", "core/src/lib.rs:8") in rows  # pub use, renamed
-    assert ("-", f"{S}::Circle", "app/src/main.rs:5") in rows  # through the re-export
-    assert ("-", "cg_core::config", "app/src/main.rs:3") in rows  # {self, ...}
-    assert ("-", "cg_core::config::Config", "app/src/main.rs:3") in rows  # Config as Cfg
-    assert ("-", S, "app/src/main.rs:4") in rows  # glob: the module
+    # a crate root's imports come from the crate's module item
+    assert ("cg_core", "cg_core::alpha::run", "core/src/lib.rs:8") in rows  # pub use, renamed
+    assert ("app", f"{S}::Circle", "app/src/main.rs:5") in rows  # through the re-export
+    assert ("app", "cg_core::config", "app/src/main.rs:3") in rows  # {self, ...}
+    assert ("app", "cg_core::config::Config", "app/src/main.rs:3") in rows  # Config as Cfg
+    assert ("app", S, "app/src/main.rs:4") in rows  # glob: the module
     assert ("cg_core::beta", "cg_core::alpha::leaf", "core/src/beta.rs:1") in rows
     std = [e for e in graph.edges("imports") if e.confidence == "unresolved"]
     assert [(e.target, e.path, e.line) for e in std] == [("std::fmt", "core/src/shapes.rs", 1)]
@@ -221,7 +222,7 @@ def test_uses_type_and_fingerprints(graph: Graph) -> None:
 
 def test_expands_and_macro_items(graph: Graph) -> None:
     assert graph.rows("expands") == Counter(
-        [("-", "cg_core::make_getter", "exact", "core/src/lib.rs:19")]
+        [("cg_core", "cg_core::make_getter", "exact", "core/src/lib.rs:19")]
     )
     (seven,) = graph.resolution.items
     assert (seven.qualified_name, seven.kind, seven.start_line) == (
@@ -258,6 +259,9 @@ def test_contains(graph: Graph) -> None:
         == 1
     )
     assert rows[(f"{S}::Shape", f"{S}::Shape::area", "exact", "core/src/shapes.rs:4")] == 1
+    # a crate root is the crate's module item: it contains the root's items and modules
+    assert rows[("cg_core", "cg_core::helper", "exact", "core/src/lib.rs:21")] == 1
+    assert rows[("cg_core", "cg_core::alpha", "exact", "core/src/lib.rs:3")] == 1
 
 
 STABLE = b"""use std::fmt;

@@ -89,8 +89,26 @@ def extract_file(
     module = "::".join(module_path)
     state = _FileState(rel_path, source, module)
     root = tree.root_node
-    state.walk(root, matches(root), source, _Scope(module, 0, "", module), 0, 0)
     lines = source.count(b"\n") + (0 if source.endswith(b"\n") or not source else 1)
+    if len(module_path) == 1:  # a crate root (lib.rs, main.rs, a bin): the crate's module
+        crate = Item(
+            id=item_id(rel_path, module, "mod", 0),
+            kind="mod",
+            name=module,
+            qualified_name=module,
+            path=rel_path,
+            start_line=1,
+            end_line=max(lines, 1),
+            signature=f"crate {module}",
+            doc="",
+            snippet="",
+            visibility="pub",
+            attrs="",
+            parent=0,
+        )
+        state.items.append(crate)
+        state.facts.item(root, crate, source)
+    state.walk(root, matches(root), source, _Scope(module, 0, "", module), 0, 0)
     return FileExtract(
         path=rel_path,
         content_hash=blake3(source).hexdigest()[:32],
