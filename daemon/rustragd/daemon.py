@@ -283,7 +283,7 @@ class Daemon:
     async def _run_index(self, workspace: Workspace) -> None:
         try:
             async with workspace.write_lock:
-                workspace.resolver = None  # rebuilt from the stored facts at the next edit
+                workspace.resolver = None  # rebuilt after the job (see _prepare_edits)
                 await index_workspace(
                     workspace, self.pool, self.clock, self.files_per_batch, self.semantic_changed
                 )
@@ -313,6 +313,8 @@ class Daemon:
         finally:
             workspace.idle.set()
         if workspace.state == "ready" and workspace.watcher is not None:
+            if workspace.warmup is not None:
+                workspace.warmup.cancel()  # an earlier job's, still waiting for quiet
             workspace.warmup = asyncio.create_task(self._prepare_edits(workspace))
 
     async def _stop_watching(self, workspace: Workspace) -> None:
