@@ -88,6 +88,13 @@ def test_callgraph_edits() -> None:
     assert ws.edit(alpha, r"use crate::config::Config;", "use crate::config::*;").full
     assert ws.remove("core/src/beta.rs").full
     assert not ws.edit(alpha, r"(?m)^    1 \+", "    2 +").full  # fast again after a full
+    # A macro_rules! body edited: its invocations are expanded again; only a change in the
+    # items they make re-resolves everything.
+    update = ws.edit(lib, r"(?m)^            7$", "            7 + leaf_count()")
+    assert not update.full and update.items is not None
+    assert any(e.target.endswith("leaf_count") for e in update.edges if e.rel == "calls")
+    assert ws.edit(lib, r"pub fn \$name\(\)", "pub fn $name(x: u8)").full is False
+    assert ws.edit(lib, r"\(\$name:ident\)", "($name:ident, $other:ident)").full
 
 
 @pytest.mark.skipif(not (PRACTICE / "serde").is_dir(), reason="practice crates not installed")

@@ -87,9 +87,12 @@ class IncrementalResolver:
         fresh = {path: blob for path, blob in changed if self._blobs.get(path) != blob}
         gone = [path for path in removed if path in self._facts]
         unpacked = {path: unpack_facts(blob) for path, blob in fresh.items()}
+        sigs = {path: signature(facts, self._makers) for path, facts in unpacked.items()}
+        edited_rules = set[str]().union(
+            *(_edited_rules(sig, self._sigs.get(path)) for path, sig in sigs.items())
+        )
         full = bool(gone) or any(
-            path not in self._sigs or signature(facts, self._makers) != self._sigs[path]
-            for path, facts in unpacked.items()
+            not _same_but_rule_bodies(sig, self._sigs.get(path)) for path, sig in sigs.items()
         )
         before = set(self._facts)
         old = {path: self._facts[path] for path in unpacked if path in self._facts}
@@ -98,9 +101,21 @@ class IncrementalResolver:
         self._blobs.update(fresh)
         self._facts.update(unpacked)
         self._resolution = None
+        if not full and edited_rules:
+            # A `macro_rules!` body changed: its invocations are expanded again, and
+            # the workspace is re-resolved only if that changes the items they make.
+            loaded = list(self._facts.items())
+            self._rules = local_rules(loaded)
+            full = item_makers(loaded) != self._makers
+            for path, facts in self._facts.items():
+                if path not in unpacked and any(
+                    row[2][-1] in edited_rules for row in facts["macros"]
+                ):
+                    unpacked[path] = old[path] = facts
         if not full:
-            fast = self._refresh(unpacked, old)
+            fast = self._refresh(unpacked, old, expand_all=bool(edited_rules))
             if fast is not None:
+                self._sigs.update(sigs)
                 return fast
         items = self._items()
         self._full()
@@ -117,7 +132,7 @@ class IncrementalResolver:
         loaded = list(self._facts.items())
         expand = expander()
         self._rules = local_rules(loaded)
-        self._makers = item_makers(loaded)
+        self._makers: set[str] = item_makers(loaded)
         self._made: dict[str, list[Item]] = {}
         self._extra: dict[str, list[Facts]] = {}
         if expand is not None:
@@ -137,8 +152,10 @@ class IncrementalResolver:
         self._rows: dict[str, list[list[list[Edge]]]] = {path: [] for path in self._facts}
         for (path, _facts), found in zip(graph.r.files, marks, strict=True):
             self._rows[path].append([edges[a:b] for a, b in itertools.pairwise(found)])
-        self._types = {record.fingerprint: record for record in graph.types.records()}
-        self._sigs = {path: signature(facts, self._makers) for path, facts in loaded}
+        self._types: dict[str, TypeRecord] = {r.fingerprint: r for r in graph.types.records()}
+        self._sigs: dict[str, list[Any]] = {
+            path: signature(facts, self._makers) for path, facts in loaded
+        }
         resolver = graph.r
         self._defs: dict[str, list[int]] = {path: [] for path in self._facts}
         for ident, found_def in resolver.defs.items():
@@ -150,11 +167,14 @@ class IncrementalResolver:
                     self._methods[resolver.defs[method].path].append((owner, method, via))
         self._resolution = None
 
-    def _refresh(self, files: dict[str, Facts], old: dict[str, Facts]) -> Update | None:
+    def _refresh(
+        self, files: dict[str, Facts], old: dict[str, Facts], expand_all: bool = False
+    ) -> Update | None:
         """Re-make the edges of files whose signature held (None: a macro made other items).
 
         Fact rows equal but for their line, before and after the edited stretch, keep
         their edges (moved to the new line); the rows between are resolved again.
+        ``expand_all`` expands every file's invocations again (a macro body changed).
         """
         graph, defs = self._graph, self._graph.r.defs
         expand = expander()
@@ -163,7 +183,9 @@ class IncrementalResolver:
         items_changed = False
         for path, facts in files.items():
             made, fragments = self._made.get(path, []), self._extra.get(path, [])
-            if expand is not None and _macro_lines(facts) != _macro_lines(old[path]):
+            if expand is not None and (
+                expand_all or _macro_lines(facts) != _macro_lines(old[path])
+            ):
                 made, fragments = expand_file(path, facts, self._rules, expand)
                 if list(map(_key, made)) != list(map(_key, self._made.get(path, []))):
                     return None
@@ -262,6 +284,27 @@ def signature(facts: Facts, makers: set[str]) -> list[Any]:
             if position in (ITEM, REPARSED) or (position == STATEMENT and segs[-1] in makers)
         ],
     ]
+
+
+#: Where :func:`signature` puts a file's ``macro_rules!`` rows.
+_RULES = 6
+
+
+def _same_but_rule_bodies(new: list[Any], old: list[Any] | None) -> bool:
+    """Whether two signatures differ at most in the bodies of the same ``macro_rules!``."""
+    if old is None:
+        return False
+    rest = [part for n, part in enumerate(new) if n != _RULES]
+    was = [part for n, part in enumerate(old) if n != _RULES]
+    return rest == was and [r[:2] for r in new[_RULES]] == [r[:2] for r in old[_RULES]]
+
+
+def _edited_rules(new: list[Any], old: list[Any] | None) -> set[str]:
+    """Names of the ``macro_rules!`` whose body differs between two signatures."""
+    if old is None:
+        return set()
+    before = {ident: text for ident, _name, text in old[_RULES]}
+    return {name for ident, name, text in new[_RULES] if before.get(ident, text) != text}
 
 
 def _key(item: Item) -> tuple[int, str, str, str, int]:
