@@ -138,6 +138,7 @@ class Embedder:
         )
         #: Whether the CUDA input buffers are pinned host memory (set on the first batch).
         self.pinned_inputs: bool = False
+        self._placement: dict[str, dict[str, int]] | None = None
         self._inputs = {i.name for i in self._session.get_inputs()}
         self._output = self._session.get_outputs()[0].name
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rustrag-tokenize")
@@ -153,12 +154,14 @@ class Embedder:
 
     def placement(self) -> dict[str, dict[str, int]]:
         """Which execution provider runs the model's nodes: provider -> op type -> count."""
-        found: dict[str, dict[str, int]] = {}
-        for subgraph in self._session.get_provider_graph_assignment_info():
-            ops = found.setdefault(subgraph.ep_name, {})
-            for node in subgraph.get_nodes():
-                ops[node.op_type] = ops.get(node.op_type, 0) + 1
-        return found
+        if self._placement is None:  # fixed once the session exists; status asks often
+            found: dict[str, dict[str, int]] = {}
+            for subgraph in self._session.get_provider_graph_assignment_info():
+                ops = found.setdefault(subgraph.ep_name, {})
+                for node in subgraph.get_nodes():
+                    ops[node.op_type] = ops.get(node.op_type, 0) + 1
+            self._placement = found
+        return {provider: dict(ops) for provider, ops in self._placement.items()}
 
     def cache_key(self, text: str) -> bytes:
         """Content address of a document vector: blake3(model id + NUL + text), 16 bytes."""
