@@ -42,6 +42,7 @@ def answers(root: Path, truth: dict[str, list[dict[str, object]]]) -> tuple[list
 
     def heads(fingerprints: set[str]) -> dict[str, int]:
         return {f: definitions[f] for f in fingerprints if f in definitions}
+
     lines = []
     for trait in truth["traits"]:
         found = impls_of(str(trait["name"]), items, edges, str(trait["path"]))
