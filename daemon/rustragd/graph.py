@@ -51,8 +51,8 @@ class Graph:
         new = set(edges)
         # A store row is keyed without confidence, via and extra: drop only the keys that
         # no new edge has (the put overwrites the others).
-        kept = {_row_key(edge) for edge in new}
-        removed = [e for e in old if e not in new and _row_key(e) not in kept]
+        kept = {edge.key() for edge in new}
+        removed = [e for e in old if e not in new and e.key() not in kept]
         return removed, [e for e in new if e not in old]
 
     def edges_from(self, item_id: int, rel: str | None = None) -> list[Edge]:
@@ -88,8 +88,3 @@ class Graph:
                     seen_nodes.add(nxt)
                     queue.append((nxt, level + 1))
         return found
-
-
-def _row_key(edge: Edge) -> tuple[int, str, int, int, str, str]:
-    """The fields that key an edge's row in the store."""
-    return edge.src, edge.rel, edge.dst, edge.line, edge.path, edge.target

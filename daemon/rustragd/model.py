@@ -132,6 +132,11 @@ class Edge(NamedTuple):
     via: int = 0
     extra: str = ""
 
+    def key(self) -> tuple[str, int, str, int, int, str]:
+        """What keys the edge's row in the store (``path`` first: a file's edges are one
+        range); ``confidence``, ``via`` and ``extra`` are values of that row."""
+        return self.path, self.src, self.rel, self.dst, self.line, self.target
+
 
 class TypeRecord(NamedTuple):
     """A type expression: its fingerprint (16-byte blake3, hex), canonical text, defining item."""

@@ -164,7 +164,7 @@ class GraphStore:
         columns = ", ".join(_ITEM_COLUMNS)
         value_columns = ", ".join(c for c in _ITEM_COLUMNS if c not in ("path", "id"))
         edge_columns = ", ".join(_EDGE_COLUMNS)
-        edge_key = "path, src, rel, dst, line, target"
+        edge_key = "path, src, rel, dst, line, target"  # the fields of Edge.key()
         if removed is None:
             script = (
                 f"{{ ?[{edge_key}] := *edge{{{edge_key}}} :rm edge {{{edge_key}}} }}"
@@ -196,7 +196,7 @@ class GraphStore:
             script,
             {
                 "gone": [[item_id] for item_id in made.removed] if made is not None else [],
-                "removed": [[e.path, e.src, e.rel, e.dst, e.line, e.target] for e in removed or ()],
+                "removed": [list(e.key()) for e in removed or ()],
                 "edges": [[getattr(e, c) for c in _EDGE_COLUMNS] for e in edges],
                 "types": [[t.fingerprint, t.canonical, t.definition] for t in types],
                 "items": [item.as_row() for item in items or written],
