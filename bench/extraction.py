@@ -1,9 +1,15 @@
 """Extraction throughput: parse + extract + resolve + store, 1 worker vs all cores.
 
-Runs the daemon's own code paths in-process (the NUMA-pinned worker pools, the
-resolver, the Cozo store) over a set of crate folders and prints, per run:
-lines/s and items/s, the time per stage, the speedup of all cores over one
-worker, and peak RSS (this process and its workers).
+Runs the daemon's own code paths in-process (the worker pools, the resolver, the
+Cozo store: items, facts and the graph) over a set of crate folders, each one
+workspace, and prints:
+
+- one worker with this process pinned to one core, stage after stage: the time
+  of each stage (parse+extract, resolve, store) and lines/s on one core;
+- one worker on one core and all workers on all cores, every crate indexed at
+  once as the daemon indexes its workspaces (extracts stored as they arrive, a
+  crate resolved as soon as its files are extracted): lines/s, items/s, the
+  speedup, and peak RSS of a worker and of this process.
 
 Usage:
   python bench/extraction.py                      # the four practice crates
@@ -25,7 +31,7 @@ from pathlib import Path
 
 from harness import REGISTRY, practice_crate
 from rustragd.crates import discover_crates, module_paths
-from rustragd.machine import default_batch_files, l3_bytes
+from rustragd.machine import Node, default_batch_files, l3_bytes
 from rustragd.model import FileExtract
 from rustragd.parser import parse
 from rustragd.pool import GC_THRESHOLDS, ExtractorPool, Job
@@ -38,22 +44,21 @@ class Corpus:
     """Crate folders and their files, as (root, jobs) per crate."""
 
     crates: list[tuple[Path, list[Job]]]
+    crate_lines: list[int]
     lines: int
     files: int
 
 
 def load_corpus(roots: list[Path]) -> Corpus:
-    crates, lines, files = [], 0, 0
+    crates, crate_lines, files = [], [], 0
     for root in roots:
         sources = list(rust_sources(root))
         modules = module_paths(root, discover_crates(root), sources)
-        jobs: list[Job] = []
-        for rel in sources:
-            jobs.append((rel, modules[rel], ""))
-            lines += Path(root, rel).read_bytes().count(b"\n")
-            files += 1
+        jobs: list[Job] = [(rel, modules[rel], "") for rel in sources]
         crates.append((root, jobs))
-    return Corpus(crates, lines, files)
+        crate_lines.append(sum(Path(root, rel).read_bytes().count(b"\n") for rel in sources))
+        files += len(sources)
+    return Corpus(crates, crate_lines, sum(crate_lines), files)
 
 
 async def extract_all(pool: ExtractorPool, corpus: Corpus, batch: int) -> list[list[FileExtract]]:
@@ -97,38 +102,76 @@ def peak_rss_mib(pid: int) -> float:
     return 0.0
 
 
-async def run(workers: int, corpus: Corpus) -> dict[str, float]:
-    pool = ExtractorPool(workers)
+def pin(cpus: set[int]) -> list[Node]:
+    """Run this process (and the workers it starts) on ``cpus`` only; one node of them."""
+    os.sched_setaffinity(0, cpus)
+    return [Node(0, frozenset(cpus))]
+
+
+async def staged(corpus: Corpus, cpu: int) -> dict[str, float]:
+    """One worker on one core, stage after stage: the time each stage takes."""
+    pool = ExtractorPool(1, pin({cpu}))
     batch = default_batch_files(pool.workers, l3_bytes())
-    await pool.run(Path("/"), [])  # start the workers before timing
+    await pool.run(Path("/"), [])  # start the worker before timing
     started = time.perf_counter()
     per_crate = await extract_all(pool, corpus, batch)
     extract_s = time.perf_counter() - started
     started = time.perf_counter()
-    # One workspace per crate folder: their resolutions run side by side in the pool,
-    # the biggest first so that none is left running alone at the end.
-    biggest_first = sorted(per_crate, key=lambda ex: -sum(len(e.facts) for e in ex))
-    await asyncio.gather(*(pool.resolve([(e.path, e.facts) for e in ex]) for ex in biggest_first))
+    resolutions = [await pool.resolve([(e.path, e.facts) for e in ex]) for ex in per_crate]
     resolve_s = time.perf_counter() - started
     state = Path(tempfile.mkdtemp(prefix="rrx"))
     started = time.perf_counter()
-    for index, extracts in enumerate(per_crate):
+    for index, (extracts, resolution) in enumerate(zip(per_crate, resolutions, strict=True)):
         store = GraphStore(state / f"{index}" / "graph.db")
         for i in range(0, len(extracts), batch):
             store.replace_files(extracts[i : i + batch])
+        store.replace_graph(resolution)
         store.close()
     store_s = time.perf_counter() - started
     shutil.rmtree(state, ignore_errors=True)
+    pool.shutdown()
+    return {"extract": extract_s, "resolve": resolve_s, "store": store_s}
+
+
+async def index_crate(
+    pool: ExtractorPool, root: Path, jobs: list[Job], batch: int, state: Path
+) -> int:
+    """One crate as the daemon indexes a workspace: extracts stored as their batches
+    arrive, then the workspace resolved and its graph stored. Returns its item count."""
+    store = GraphStore(state / "graph.db")
+    size = max(1, min(batch, -(-len(jobs) // (pool.workers * 4))))
+    pending = [
+        asyncio.ensure_future(pool.run(root, jobs[i : i + size])) for i in range(0, len(jobs), size)
+    ]
+    extracts: list[FileExtract] = []
+    for future in asyncio.as_completed(pending):
+        done = [o for o in await future if isinstance(o, FileExtract)]
+        await asyncio.to_thread(store.replace_files, done)
+        extracts.extend(done)
+    resolution = await pool.resolve([(e.path, e.facts) for e in extracts])
+    await asyncio.to_thread(store.replace_graph, resolution)
+    store.close()
+    return sum(len(e.items) for e in extracts)
+
+
+async def pipelined(workers: int, cpus: set[int], corpus: Corpus) -> dict[str, float]:
+    """Every crate indexed at once on ``cpus`` (as the daemon indexes its workspaces):
+    the end-to-end time, with the stages overlapping."""
+    pool = ExtractorPool(workers, pin(cpus))
+    batch = default_batch_files(pool.workers, l3_bytes())
+    await pool.run(Path("/"), [])  # start the workers before timing
+    state = Path(tempfile.mkdtemp(prefix="rrx"))
+    # The biggest crates first, so that none is left resolving alone at the end.
+    order = sorted(range(len(corpus.crates)), key=lambda i: -corpus.crate_lines[i])
+    started = time.perf_counter()
+    items = await asyncio.gather(
+        *(index_crate(pool, *corpus.crates[i], batch, state / f"{i}") for i in order)
+    )
+    total_s = time.perf_counter() - started
+    shutil.rmtree(state, ignore_errors=True)
     worker_rss = max((peak_rss_mib(pid) for pid in descendants()), default=0.0)
     pool.shutdown()
-    items = sum(len(e.items) for extracts in per_crate for e in extracts)
-    return {
-        "extract": extract_s,
-        "resolve": resolve_s,
-        "store": store_s,
-        "items": items,
-        "worker_rss": worker_rss,
-    }
+    return {"total": total_s, "items": sum(items), "worker_rss": worker_rss}
 
 
 def parse_only(corpus: Corpus) -> float:
@@ -155,27 +198,28 @@ def main() -> None:
     print(f"{len(roots)} crates, {corpus.files} files, {corpus.lines} lines; {cores} cores")
     parse_s = parse_only(corpus)
     print(f"parse only (this process): {parse_s:.2f} s, {corpus.lines / parse_s:,.0f} lines/s")
+    allowed = sorted(os.sched_getaffinity(0))
+    stages = asyncio.run(staged(corpus, allowed[0]))
+    staged_s = sum(stages.values())
+    print(
+        f"1 worker on 1 core, stage by stage: parse+extract {stages['extract']:.2f} s,"
+        f" resolve {stages['resolve']:.2f} s, store {stages['store']:.2f} s;"
+        f" total {staged_s:.2f} s = {corpus.lines / staged_s:,.0f} lines/s"
+    )
     results = {}
     for workers in sorted({1, cores}):
-        r = asyncio.run(run(workers, corpus))
+        r = asyncio.run(pipelined(workers, set(allowed[:workers]), corpus))
         results[workers] = r
-        total = r["extract"] + r["resolve"] + r["store"]
-        lines_s = corpus.lines / total
+        lines_s = corpus.lines / r["total"]
         print(
-            f"{workers} worker(s): parse+extract {r['extract']:.2f} s,"
-            f" resolve {r['resolve']:.2f} s, store {r['store']:.2f} s; total {total:.2f} s"
-            f" = {lines_s:,.0f} lines/s, {r['items'] / total:,.0f} items/s;"
-            f" {lines_s / workers:,.0f} lines/s/core;"
+            f"{workers} worker(s) on {workers} core(s), pipelined as the daemon indexes:"
+            f" {r['total']:.2f} s = {lines_s:,.0f} lines/s, {r['items'] / r['total']:,.0f}"
+            f" items/s; {lines_s / workers:,.0f} lines/s/core;"
             f" peak RSS of a worker {r['worker_rss']:.0f} MiB"
         )
     if len(results) > 1:
-        one, many = results[1], results[cores]
-        stages = ("extract", "resolve", "store")
-        end_to_end = sum(one[k] for k in stages) / sum(many[k] for k in stages)
-        print(
-            f"speedup with {cores} workers: parse+extract"
-            f" {one['extract'] / many['extract']:.2f}x, end to end {end_to_end:.2f}x"
-        )
+        speedup = results[1]["total"] / results[cores]["total"]
+        print(f"speedup with {cores} workers on {cores} cores: {speedup:.2f}x")
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS of this process (decode + store, as the daemon): {own:.0f} MiB")
 
