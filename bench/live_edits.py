@@ -4,8 +4,9 @@ On a workspace of >= 100k lines (the one bench/ask_latency.py builds), makes
 N scripted single-function edits (a statement added to a function body, then
 reverted) and prints, through the real client's `wait`:
   * edit-to-queryable latency (file written -> `wait` returns), p50/p99
-  * the daemon's own time per delta after the debounce (read, parse+diff, store,
-    index, resolve), p50/p99
+  * the daemon's own time per delta after the debounce until it is queryable (read,
+    parse, diff, apply, index, resolve, graph apply), p50/p99, and the store writes
+    that run after it
   * items re-embedded per edit and the share of the file's items skipped
 Then switches between two git branches that differ in 500 files and compares
 its time and work with a cold index.
@@ -90,7 +91,8 @@ def main() -> None:
                 inside.append(sum(live["last_ms"].values()) / 1000)
                 sizes.append(original.count("\n"))
                 waited = ("(wait before)", live["last_wait_ms"])
-                for stage, ms in [*live["last_ms"].items(), waited]:
+                behind = [(f"(store after) {k}", ms) for k, ms in live["store_ms"].items()]
+                for stage, ms in [*live["last_ms"].items(), waited, *behind]:
                     stages.setdefault(stage, []).append(ms / 1000)
                 reembedded.append(after["embeddings"]["embedded_since_start"] - before)
             file_items = len(

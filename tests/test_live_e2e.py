@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import subprocess
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -77,7 +78,14 @@ def test_inserting_lines_shifts_spans_without_rewriting_content(
     assert live["items_moved"] >= 3
     [delta] = live["recent"]
     assert delta["files"] == 1 and delta["ms"] == live["last_ms"]
-    assert {"read", "parse", "diff", "store", "index", "resolve"} <= set(delta["ms"])
+    assert {"read", "parse", "diff", "apply", "index", "resolve"} <= set(delta["ms"])
+    # The store writes run after the edit is queryable, and land soon after.
+    deadline = time.monotonic() + 10
+    while set(live["store_ms"]) != {"store", "graph store"} and time.monotonic() < deadline:
+        time.sleep(0.05)
+        live = _live(daemon)
+    assert set(live["store_ms"]) == {"store", "graph store"}
+    assert live["store_failures"] == 0
 
 
 def test_sync_flag_waits_for_changes(daemon: DaemonEnv, indexed: Path) -> None:
@@ -140,6 +148,31 @@ def test_kill_9_mid_batch_then_restart_reconciles(daemon: DaemonEnv, indexed: Pa
     names = _names(daemon, root)
     assert "restored" in names and "reload" not in names
     assert "written_while_down" in names
+
+
+def test_kill_9_right_after_wait_loses_nothing(daemon: DaemonEnv, indexed: Path) -> None:
+    """An edit is queryable before its store writes land; a kill in between is made up
+    for at the next start, and the graph is the one a fresh resolution gives."""
+    root = indexed
+    assert daemon.process is not None
+    config = root / "core/src/config.rs"
+    config.write_text(config.read_text().replace("pub fn reload(", "pub fn refreshed("))
+    daemon.client_json("wait", cwd=root)
+    found = daemon.client_json("symbols", "--path", "core/src/config.rs", cwd=root)["results"]
+    hits = [h for h in found if h["name"] == "refreshed"]
+    assert len(hits) == 1
+    assert "fn refreshed(" in hits[0]["snippet"]  # from memory if not yet in the store
+    daemon.process.kill()
+    daemon.process.wait()
+    daemon.process = None
+    daemon.start()
+    daemon.client_json("wait", cwd=root)
+    names = _names(daemon, root)
+    assert "refreshed" in names and "reload" not in names
+    after_restart = _graph(daemon, root)
+    daemon.client_json("forget", str(root))
+    daemon.client_json("index", str(root), "--wait")
+    assert _graph(daemon, root) == after_restart
 
 
 def _graph(daemon: DaemonEnv, root: Path) -> dict[int, Any]:

@@ -8,6 +8,7 @@ import logging
 import os
 import shutil
 import time
+from functools import partial
 from pathlib import Path
 
 from rustrag_protocol import ErrorCode, ProtocolError
@@ -139,6 +140,7 @@ class Daemon:
         """
         if workspace.resolver is not None:
             return
+        await workspace.writes.flushed()
         facts = await asyncio.to_thread(workspace.store.load_facts)
         workspace.resolver = await asyncio.to_thread(IncrementalResolver, sorted(facts.items()))
         if workspace.graph_stale:  # an earlier run stopped before resolving
@@ -177,15 +179,17 @@ class Daemon:
         stored = time.perf_counter()
         last_ms["resolve"] = round((stored - started) * 1000, 3)
         removed, added = workspace.graph.delta(update.paths, update.edges)
-        await asyncio.to_thread(
-            workspace.store.patch_edges, removed, added, update.types, update.made
-        )
         gone = workspace.apply_update(update)
-        if update.made is not None:  # only new text is indexed again; moves keep theirs
-            new_text = update.made.added + update.made.updated
-            await asyncio.to_thread(workspace.semantic.update, new_text, gone)
+        made = update.made
+        workspace.writes.submit(
+            "graph store",
+            partial(workspace.store.patch_edges, removed, added, update.types, made),
+            (item.id for item in made.added + made.updated + made.moved) if made else (),
+        )
+        if made is not None:  # only new text is indexed again; moves keep theirs
+            await asyncio.to_thread(workspace.semantic.update, made.added + made.updated, gone)
             self.semantic_changed(workspace)
-        last_ms["graph store"] = round((time.perf_counter() - stored) * 1000, 3)
+        last_ms["graph apply"] = round((time.perf_counter() - stored) * 1000, 3)
         workspace.live.resolutions_full += int(update.full)
         workspace.live.resolutions_incremental += int(not update.full)
 
@@ -266,6 +270,7 @@ class Daemon:
         workspace.semantic.pending.clear()
         workspace.semantic.idle.set()
         self._save_registry()
+        await workspace.writes.flushed()
         await asyncio.to_thread(workspace.close)
         await asyncio.to_thread(shutil.rmtree, workspace.state_dir.parent, True)
 
@@ -349,5 +354,6 @@ class Daemon:
             await self.cancel_index(workspace)
         await self.embeddings.close()
         for workspace in list(self.workspaces.values()):
+            await workspace.writes.flushed()
             await asyncio.to_thread(workspace.close)
         await asyncio.to_thread(self.pool.shutdown)

@@ -11,8 +11,13 @@ from rustragd.workspace import Workspace
 def to_hits(
     workspace: Workspace, items: list[Item], scores: list[float] | None = None
 ) -> list[dict[str, Any]]:
-    """Hits with doc and snippet read from the store in one query."""
-    details = workspace.store.item_details((item.path, item.id) for item in items)
+    """Hits with doc and snippet read from the store in one query (from memory for
+    items whose rows a live edit is still writing)."""
+    unflushed = workspace.writes.unflushed
+    details = workspace.store.item_details(
+        (item.path, item.id) for item in items if item.id not in unflushed
+    )
+    details.update((i.id, (i.doc, i.snippet)) for i in items if i.id in unflushed)
     hits = []
     for position, item in enumerate(items):
         doc, snippet = details.get(item.id, ("", ""))

@@ -28,6 +28,7 @@ Notify = Callable[[Workspace], None]
 async def resolve_graph(workspace: Workspace, pool: ExtractorPool, notify: Notify) -> None:
     """Re-resolve the whole workspace's relations from the stored facts."""
     started = time.perf_counter()
+    await workspace.writes.flushed()
     facts = await asyncio.to_thread(workspace.store.load_facts)
     resolution = await pool.resolve(sorted(facts.items()))
     await asyncio.to_thread(workspace.store.replace_graph, resolution)
@@ -70,6 +71,7 @@ async def index_workspace(
 ) -> None:
     """Bring the workspace's store in line with the files on disk (by content hash)."""
     started = time.perf_counter()
+    await workspace.writes.flushed()  # live edits still being written
     jobs, removed = await asyncio.to_thread(_plan, workspace)
     # Small workspaces still get a few batches per worker, so every core has work.
     size = max(1, min(files_per_batch, -(-len(jobs) // (pool.workers * 4))))

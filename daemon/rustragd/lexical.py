@@ -108,20 +108,29 @@ class LexicalIndex:
 
     def upsert(self, docs: Iterable[tuple[int, str]]) -> None:
         """Add or replace the texts of items, then make them searchable."""
+        self.update(docs, ())
+
+    def delete(self, ids: Iterable[int]) -> None:
+        """Remove items; unknown ids are ignored."""
+        self.update((), ids)
+
+    def update(self, docs: Iterable[tuple[int, str]], removed: Iterable[int]) -> None:
+        """Remove the ``removed`` items, add or replace ``docs``, in one commit (none when
+        nothing changes: a commit costs milliseconds)."""
+        changed = False
+        for item_id in removed:
+            if item_id in self._ids:
+                self._ids.discard(item_id)
+                self._writer.delete_documents_by_term("id", item_id)
+                changed = True
         for item_id, text in docs:
             if item_id in self._ids:  # deleting costs; new items need none
                 self._writer.delete_documents_by_term("id", item_id)
             self._ids.add(item_id)
             self._writer.add_document(tantivy.Document(id=item_id, text=" ".join(_words(text))))
-        self._commit()
-
-    def delete(self, ids: Iterable[int]) -> None:
-        """Remove items; unknown ids are ignored."""
-        for item_id in ids:
-            if item_id in self._ids:
-                self._ids.discard(item_id)
-                self._writer.delete_documents_by_term("id", item_id)
-        self._commit()
+            changed = True
+        if changed:
+            self._commit()
 
     def search(self, query: str, k: int = 10) -> list[tuple[int, float]]:
         """The ``k`` best items for ``query`` as (id, BM25 score), best first."""

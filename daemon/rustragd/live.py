@@ -8,6 +8,7 @@ import os
 import time
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -34,7 +35,8 @@ class LiveStats:
     """Per-stage timings of the last deltas and totals since start, for ``status``."""
 
     last_ms: dict[str, float] = field(default_factory=dict)
-    """Work per stage of the last delta, after the debounce."""
+    """Work per stage of the last delta, after the debounce, until it is queryable (its
+    store writes run after: :attr:`rustragd.write_behind.WriteBehind.last_ms`)."""
     last_wait_ms: float = 0.0
     """From the write of the last delta's oldest change until the daemon took it up."""
     recent: deque[dict[str, object]] = field(default_factory=lambda: deque(maxlen=RECENT))
@@ -140,6 +142,7 @@ async def apply_batch(workspace: Workspace, batch: ChangeBatch) -> Applied | Non
     """
     stats = workspace.live
     timings: dict[str, float] = defaultdict(float)
+    await workspace.writes.flushed()  # the diff reads the items the last edit stored
     started = time.perf_counter()
     sources, oldest = await asyncio.to_thread(_read_changed, workspace, batch.changed)
     stats.files_seen += len(batch.changed)
@@ -153,9 +156,14 @@ async def apply_batch(workspace: Workspace, batch: ChangeBatch) -> Applied | Non
     extracted = await asyncio.to_thread(_extract, workspace, sources, timings)
     extracts = [extract for extract, _ in extracted]
     mark = time.perf_counter()
-    await asyncio.to_thread(workspace.store.replace_files, extracts, removed)
     gone = workspace.apply(extracts, removed)
-    timings["store"] = time.perf_counter() - mark
+    # Queries read the symbol table from here on; the store catches up behind.
+    workspace.writes.submit(
+        "store",
+        partial(workspace.store.replace_files, extracts, removed),
+        (item.id for extract in extracts for item in extract.items),
+    )
+    timings["apply"] = time.perf_counter() - mark
     mark = time.perf_counter()
     to_embed = [item for _, delta in extracted for item in delta.to_embed]
     queued = await asyncio.to_thread(workspace.semantic.update, to_embed, gone)

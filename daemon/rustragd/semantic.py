@@ -130,9 +130,7 @@ class SemanticIndex:
         unchanged, or its vector was in the cache).
         """
         removed = list(removed)
-        if removed:
-            self.lexical.delete(removed)
-        self.lexical.upsert((item.id, lexical_text(item)) for item in items)
+        self.lexical.update(((item.id, lexical_text(item)) for item in items), removed)
         if self.model is None:
             return 0
         if removed:

@@ -18,6 +18,7 @@ from rustragd.store import SCHEMA_VERSION, GraphStore
 from rustragd.symbol_table import DERIVED, SymbolTable
 from rustragd.tree_cache import TreeCache
 from rustragd.watcher import WorkspaceWatcher
+from rustragd.write_behind import WriteBehind
 
 
 def workspace_id(root: Path) -> str:
@@ -60,6 +61,8 @@ class Workspace:
         self.write_lock = asyncio.Lock()
         """Held by whatever writes this workspace: a bulk index job or a watched batch."""
         self.live = LiveStats()
+        self.writes = WriteBehind()
+        """Live edits' store writes, run after the edit is queryable."""
         self.trees = TreeCache()
         """Trees of recently edited files, for incremental re-parsing."""
         self.resolver: IncrementalResolver | None = None
@@ -152,7 +155,12 @@ class Workspace:
             "last_error": self.last_error,
             "vectors": self.semantic.progress(),
             "watching": self.watcher is not None,
-            "live": self.live.as_dict(),
+            "live": {
+                **self.live.as_dict(),
+                "store_ms": dict(self.writes.last_ms),
+                "store_failures": self.writes.failures,
+                "store_last_error": self.writes.last_error,
+            },
         }
 
     def close(self) -> None:

@@ -141,6 +141,7 @@ async def methods(context: Context, args: dict[str, Any]) -> dict[str, Any]:
     workspace = context.daemon.resolve(context.root)
     name = a.required_string(args, "name")
     path = a.string(args, "path")
+    await workspace.writes.flushed()  # the type table is read from the store
     found, traits = methods_of(
         name,
         workspace.table.items.values(),
