@@ -158,6 +158,7 @@ class Workspace:
             "live": {
                 **self.live.as_dict(),
                 "store_ms": dict(self.writes.last_ms),
+                "store_pending": self.writes.pending,
                 "store_failures": self.writes.failures,
                 "store_last_error": self.writes.last_error,
             },
