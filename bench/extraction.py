@@ -163,10 +163,16 @@ async def pipelined(workers: int, cpus: set[int], corpus: Corpus) -> dict[str, f
     state = Path(tempfile.mkdtemp(prefix="rrx"))
     # The biggest crates first, so that none is left resolving alone at the end.
     order = sorted(range(len(corpus.crates)), key=lambda i: -corpus.crate_lines[i])
+    # A few crates in flight per worker, as a daemon with that many workspaces: all 190
+    # registry crates at once held every one's extracts (9 GB in this process).
+    in_flight = asyncio.Semaphore(2 * pool.workers)
+
+    async def one(i: int) -> int:
+        async with in_flight:
+            return await index_crate(pool, *corpus.crates[i], batch, state / f"{i}")
+
     started = time.perf_counter()
-    items = await asyncio.gather(
-        *(index_crate(pool, *corpus.crates[i], batch, state / f"{i}") for i in order)
-    )
+    items = await asyncio.gather(*(one(i) for i in order))
     total_s = time.perf_counter() - started
     shutil.rmtree(state, ignore_errors=True)
     worker_rss = max((peak_rss_mib(pid) for pid in descendants()), default=0.0)
