@@ -31,6 +31,7 @@ from pathlib import Path
 
 from harness import REGISTRY, practice_crate
 from rustragd.crates import discover_crates, module_paths
+from rustragd.indexer import split_jobs
 from rustragd.machine import Node, default_batch_files, l3_bytes
 from rustragd.model import FileExtract
 from rustragd.parser import parse
@@ -64,8 +65,7 @@ def load_corpus(roots: list[Path]) -> Corpus:
 async def extract_all(pool: ExtractorPool, corpus: Corpus, batch: int) -> list[list[FileExtract]]:
     per_crate = []
     for root, jobs in corpus.crates:
-        size = max(1, min(batch, -(-len(jobs) // (pool.workers * 4))))
-        chunks = [jobs[i : i + size] for i in range(0, len(jobs), size)]
+        chunks = split_jobs(jobs, pool.workers, batch)
         outcomes = await asyncio.gather(*(pool.run(root, chunk) for chunk in chunks))
         per_crate.append([o for chunk in outcomes for o in chunk if isinstance(o, FileExtract)])
     return per_crate
@@ -139,9 +139,9 @@ async def index_crate(
     """One crate as the daemon indexes a workspace: extracts stored as their batches
     arrive, then the workspace resolved and its graph stored. Returns its item count."""
     store = GraphStore(state / "graph.db")
-    size = max(1, min(batch, -(-len(jobs) // (pool.workers * 4))))
     pending = [
-        asyncio.ensure_future(pool.run(root, jobs[i : i + size])) for i in range(0, len(jobs), size)
+        asyncio.ensure_future(pool.run(root, chunk))
+        for chunk in split_jobs(jobs, pool.workers, batch)
     ]
     extracts: list[FileExtract] = []
     for future in asyncio.as_completed(pending):

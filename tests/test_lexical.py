@@ -96,6 +96,6 @@ def test_upsert_replaces_and_delete_removes() -> None:
     assert len(ix) == 4
     assert ix.search("hashmap", k=5) == []
     assert ix.search("BTreeMap", k=1)[0][0] == 2
-    ix.delete([2, 999])
+    ix.update((), [2, 999])
     assert len(ix) == 3
     assert ix.search("tree", k=5) == []

@@ -48,6 +48,13 @@ async def _store(
     notify(workspace)
 
 
+def split_jobs(jobs: list[Job], workers: int, files_per_batch: int) -> list[list[Job]]:
+    """``jobs`` in batches of at most ``files_per_batch`` files; a small workspace still
+    gets a few batches per worker, so that every core has work."""
+    size = max(1, min(files_per_batch, -(-len(jobs) // (workers * 4))))
+    return [jobs[i : i + size] for i in range(0, len(jobs), size)]
+
+
 def _plan(workspace: Workspace) -> tuple[list[Job], list[str]]:
     root = workspace.root
     if not root.is_dir():
@@ -73,9 +80,7 @@ async def index_workspace(
     started = time.perf_counter()
     await workspace.writes.flushed()  # live edits still being written
     jobs, removed = await asyncio.to_thread(_plan, workspace)
-    # Small workspaces still get a few batches per worker, so every core has work.
-    size = max(1, min(files_per_batch, -(-len(jobs) // (pool.workers * 4))))
-    batches = [jobs[i : i + size] for i in range(0, len(jobs), size)]
+    batches = split_jobs(jobs, pool.workers, files_per_batch)
     pending = {asyncio.ensure_future(pool.run(workspace.root, batch)) for batch in batches}
     try:
         while pending:

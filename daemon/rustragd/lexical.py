@@ -110,13 +110,9 @@ class LexicalIndex:
         """Add or replace the texts of items, then make them searchable."""
         self.update(docs, ())
 
-    def delete(self, ids: Iterable[int]) -> None:
-        """Remove items; unknown ids are ignored."""
-        self.update((), ids)
-
     def update(self, docs: Iterable[tuple[int, str]], removed: Iterable[int]) -> None:
-        """Remove the ``removed`` items, add or replace ``docs``, in one commit (none when
-        nothing changes: a commit costs milliseconds)."""
+        """Remove the ``removed`` items (unknown ids are ignored), add or replace ``docs``,
+        in one commit (none when nothing changes: a commit costs milliseconds)."""
         changed = False
         for item_id in removed:
             if item_id in self._ids:
