@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from rustragd.lexical import LexicalIndex, lexical_text, terms
+from collections import Counter
+
+from rustragd.lexical import LexicalIndex, _Text, lexical_text, terms
 from rustragd.model import Item
 
 
@@ -99,3 +101,34 @@ def test_upsert_replaces_and_delete_removes() -> None:
     ix.update((), [2, 999])
     assert len(ix) == 3
     assert ix.search("tree", k=5) == []
+
+
+def test_updates_are_searchable_at_once_and_after_their_commit() -> None:
+    ix = index()
+    for round_ in range(20):  # some searches run while the background commit does
+        ix.update([(3, f"find_iter version{round_} successive matches")], [2])
+        assert ix.search(f"version{round_}", k=2) == [(3, ix.search(f"version{round_}")[0][1])]
+        assert ix.search("hashmap", k=5) == []
+        assert len(ix) == 3
+    ix.flush()
+    assert [i for i, _ in ix.search("version19 successive", k=5)] == [3]
+    assert ix.search("version18", k=5) == []
+
+
+def test_recent_texts_score_like_committed_ones() -> None:
+    """The scores given to uncommitted texts follow tantivy's BM25 (same statistics)."""
+    docs = [(i, f"alpha beta{i % 7} gamma{i % 3} " + "filler " * (i % 11)) for i in range(1, 300)]
+    ix = LexicalIndex(docs)
+    committed = dict(ix.search("alpha beta3 gamma1", k=300))
+    searcher = ix._index.searcher()
+    recent = {i: _Text(t.split(), Counter(t.split())) for i, t in docs[:40]}
+    scored = dict(ix._score_recent(searcher, ["alpha", "beta3", "gamma1"], recent))
+    assert scored.keys() == {i for i, _ in docs[:40]}
+    top = max(committed.values())
+    for item_id, score in scored.items():
+        # Recent texts count twice in the document frequencies; tantivy rounds lengths.
+        assert abs(score - committed[item_id]) <= 0.05 * top, item_id
+    assert (
+        sorted(scored, key=lambda i: -scored[i])[:5]
+        == sorted(scored, key=lambda i: -committed[i])[:5]
+    )

@@ -11,9 +11,12 @@ Item-position macro invocations whose body mentions an item keyword
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
+from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from blake3 import blake3
 
@@ -22,7 +25,10 @@ from rustragd.ids import item_id
 from rustragd.model import FileExtract, Item
 from rustragd.parser import Matches, Node, Tree, error_count, matches, parse
 
-__all__ = ["SNIPPET_MAX_BYTES", "extract_file", "extract_fragment"]
+if TYPE_CHECKING:
+    from rustragd.tree_cache import Edit
+
+__all__ = ["SNIPPET_MAX_BYTES", "Segments", "extract_file", "extract_fragment", "extract_segments"]
 
 #: Longest snippet kept, cut at a line boundary.
 SNIPPET_MAX_BYTES = 8192
@@ -47,6 +53,9 @@ _KINDS = {
 _SCOPES = frozenset(
     {"mod", "impl", "trait", "struct", "enum", "union", "variant", "function", "method"}
 )
+#: Top-level nodes that belong to the item after them (its docs and attributes).
+_PREAMBLE = frozenset({"attribute_item", "line_comment", "block_comment"})
+_T = TypeVar("_T")
 _LISTS = frozenset({"declaration_list", "field_declaration_list", "enum_variant_list"})
 _BODIES = _LISTS | {"block"}
 _TYPE_WRAPPERS = frozenset({"reference_type", "pointer_type", "generic_type"})
@@ -84,10 +93,127 @@ def extract_file(
 
     ``module_path`` starts with the crate name.
     """
+    return extract_segments(rel_path, source, module_path, tree)[0]
+
+
+@dataclass(frozen=True, slots=True)
+class Segments:
+    """A file's extraction cut at its top-level items, for :func:`extract_segments` to
+    reuse the untouched ones after an edit.
+
+    A segment is one top-level node with the comments and attributes written
+    before it (its docs); ``spans`` holds each one's start byte, end byte, start
+    row and whether it has a syntax error; ``cuts`` how many items and rows of
+    each fact section the extraction held after it (the first cut: after the
+    crate's own item).
+    """
+
+    module: str
+    content_hash: str
+    """The hash of the source extracted (see :attr:`FileExtract.content_hash`)."""
+    spans: list[tuple[int, int, int, bool]]
+    cuts: list[tuple[int, ...]]
+    items: list[Item]
+    rows: dict[str, list[list[Any]]]
+
+
+def extract_segments(
+    rel_path: str,
+    source: bytes,
+    module_path: list[str],
+    tree: Tree | None = None,
+    previous: tuple[Segments, Edit] | None = None,
+) -> tuple[FileExtract, Segments]:
+    """:func:`extract_file`, and its segments; ``previous`` (the segments of the source
+    before ``edit``, with ``tree`` re-parsed from that one's tree) lets the top-level items
+    the edit left alone be copied, moved to their new lines, instead of extracted again.
+
+    The result is the same either way: a file is always extracted segment by
+    segment, and an edit that renumbers same-named items after it (an ``impl``
+    block added before another of the same type) extracts the whole file again.
+    """
     if tree is None:
         tree = parse(source)
     module = "::".join(module_path)
+    root = tree.root_node
+    spans = _segment_spans(root)
+    reuse = _reusable(spans, previous, module)
+    if any(reuse):
+        assert previous is not None
+        done = _assemble(rel_path, source, module_path, tree, spans, reuse, previous[0])
+        if done is not None:
+            return done
+    return _assemble(rel_path, source, module_path, tree, spans, [None] * len(spans), None) or (
+        _never()
+    )
+
+
+def _never() -> tuple[FileExtract, Segments]:
+    raise AssertionError("a full extraction reuses nothing, so it never gives up")
+
+
+def _segment_spans(root: Node) -> list[tuple[int, int, int, bool]]:
+    """Each top-level node with the comments and attributes before it: start byte,
+    end byte, start row, whether a syntax error sits in it."""
+    spans = []
+    start: Node | None = None
+    broken = False
+    for child in root.children:
+        if start is None:
+            start, broken = child, False
+        broken = broken or child.has_error or child.is_missing
+        if child.type not in _PREAMBLE:
+            spans.append((start.start_byte, child.end_byte, start.start_point.row, broken))
+            start = None
+    if start is not None:
+        last = root.children[-1]
+        spans.append((start.start_byte, last.end_byte, start.start_point.row, broken))
+    return spans
+
+
+def _reusable(
+    spans: list[tuple[int, int, int, bool]],
+    previous: tuple[Segments, Edit] | None,
+    module: str,
+) -> list[tuple[int, int] | None]:
+    """For each new segment, the old segment it copies and the rows it moves by, or None:
+    a segment wholly before the edit or wholly after it, with the same span and no error."""
+    if previous is None or previous[0].module != module:
+        return [None] * len(spans)
+    old, edit = previous
+    where = {(span[0], span[1]): n for n, span in enumerate(old.spans) if not span[3]}
+    moved_bytes = edit.new_end_byte - edit.old_end_byte
+    moved_rows = edit.new_end_point[0] - edit.old_end_point[0]
+    found: list[tuple[int, int] | None] = []
+    for start, end, _row, broken in spans:
+        match = None
+        if broken:
+            pass
+        elif end <= edit.start_byte:
+            n = where.get((start, end))
+            match = None if n is None else (n, 0)
+        elif start >= edit.new_end_byte:
+            n = where.get((start - moved_bytes, end - moved_bytes))
+            match = None if n is None else (n, moved_rows)
+        found.append(match)
+    return found
+
+
+def _assemble(
+    rel_path: str,
+    source: bytes,
+    module_path: list[str],
+    tree: Tree,
+    spans: list[tuple[int, int, int, bool]],
+    reuse: list[tuple[int, int] | None],
+    old: Segments | None,
+) -> tuple[FileExtract, Segments] | None:
+    """Extract the segments ``reuse`` leaves None, copy the others from ``old``; None
+    when the extracted ones name their items differently from the ones they replace
+    (the ids of same-named items after them would change)."""
+    module = "::".join(module_path)
     state = _FileState(rel_path, source, module)
+    facts = state.facts
     root = tree.root_node
     lines = source.count(b"\n") + (0 if source.endswith(b"\n") or not source else 1)
     if len(module_path) == 1:  # a crate root (lib.rs, main.rs, a bin): the crate's module
@@ -107,17 +233,103 @@ def extract_file(
             parent=0,
         )
         state.items.append(crate)
-        state.facts.item(root, crate, source)
-    state.walk(root, matches(root), source, _Scope(module, 0, "", module), 0, 0)
-    return FileExtract(
+        facts.item(root, crate, source)
+    todo = [span for span, copied in zip(spans, reuse, strict=True) if copied is None]
+    if len(todo) == len(spans):
+        found = matches(root)
+    else:
+        found = matches(root, todo[0][0], todo[-1][1]) if todo else Matches([], [])
+    starts = [span[0] for span in spans]
+    definitions = _by_segment(found.definitions, starts, lambda d: d[1].start_byte)
+    references = _by_segment(found.facts, starts, lambda f: f[1].start_byte)
+    sections = facts.sections()
+    cuts = [(len(state.items), *map(len, sections.values()))]
+    scope = _Scope(module, 0, "", module)
+    replaced: Counter[tuple[str, str]] = Counter()
+    for n, copied in enumerate(reuse):
+        if copied is None:
+            before = len(state.items)
+            state.walk(root, Matches(definitions[n], references[n]), source, scope, 0, 0)
+            facts.forget_file_bindings()
+            replaced.update((i.qualified_name, i.kind) for i in state.items[before:])
+        else:
+            assert old is not None
+            _copy(state, old, *copied)
+        cuts.append((len(state.items), *map(len, sections.values())))
+    if old is not None:
+        kept = {copied[0] for copied in reuse if copied is not None}
+        dropped = Counter(
+            (item.qualified_name, item.kind)
+            for k in range(len(old.spans))
+            if k not in kept
+            for item in old.items[old.cuts[k][0] : old.cuts[k + 1][0]]
+        )
+        if dropped != replaced:
+            return None
+    extract = FileExtract(
         path=rel_path,
         content_hash=blake3(source).hexdigest()[:32],
         lines=lines,
         size=len(source),
         error_count=error_count(tree),
         items=state.items,
-        facts=state.facts.pack(),
+        facts=facts.pack(),
     )
+    return extract, Segments(module, extract.content_hash, spans, cuts, state.items, sections)
+
+
+def _by_segment(
+    found: list[_T], starts: list[int], start_of: Callable[[_T], int]
+) -> defaultdict[int, list[_T]]:
+    """``found`` grouped by the segment (index into ``starts``) each one starts in."""
+    grouped: defaultdict[int, list[_T]] = defaultdict(list)
+    for entry in found:
+        grouped[max(0, bisect_right(starts, start_of(entry)) - 1)].append(entry)
+    return grouped
+
+
+def _copy(state: _FileState, old: Segments, segment: int, rows_moved: int) -> None:
+    """Append old segment ``segment``'s items and fact rows, ``rows_moved`` lines down."""
+    first, last = old.cuts[segment], old.cuts[segment + 1]
+    items = old.items[first[0] : last[0]]
+    seen = state.seen
+    for item in items:
+        key = (item.qualified_name, item.kind)
+        seen[key] = seen.get(key, 0) + 1
+    if rows_moved:
+        items = [
+            Item(
+                item.id,
+                item.kind,
+                item.name,
+                item.qualified_name,
+                item.path,
+                item.start_line + rows_moved,
+                item.end_line + rows_moved,
+                item.signature,
+                item.doc,
+                item.snippet,
+                item.visibility,
+                item.attrs,
+                item.parent,
+            )
+            for item in items
+        ]
+    state.items.extend(items)
+    for n, (name, rows) in enumerate(state.facts.sections().items(), start=1):
+        copied = old.rows[name][first[n] : last[n]]
+        rows.extend(_moved_rows(name, copied, rows_moved) if rows_moved else copied)
+
+
+def _moved_rows(section: str, rows: list[list[Any]], by: int) -> list[list[Any]]:
+    """Fact rows of ``section`` with their lines ``by`` lines down (see rustragd.facts)."""
+    if section == "items":
+        return [[*row[:5], row[5] + by, *row[6:]] for row in rows]
+    if section == "macros":
+        return [[r[0], r[1] + by, r[2], r[3], r[4] + by if r[4] else 0, r[5]] for r in rows]
+    if section in ("gen", "rules"):
+        return rows
+    return [[row[0], row[1] + by, *row[2:]] for row in rows]
 
 
 def extract_fragment(

@@ -158,8 +158,11 @@ class FactCollector:
 
     def rows(self) -> dict[str, Any]:
         """The facts as :func:`unpack_facts` gives them back from :meth:`pack`."""
+        return {"mod": self.module, **self.sections()}
+
+    def sections(self) -> dict[str, list[list[Any]]]:
+        """The row lists by section name (the collector's own lists, in layout order)."""
         return {
-            "mod": self.module,
             "items": self.items,
             "gen": self.generics,
             "uses": self.uses,
@@ -170,6 +173,11 @@ class FactCollector:
             "macros": self.macros,
             "rules": self.rules,
         }
+
+    def forget_file_bindings(self) -> None:
+        """Drop the names bound outside any item (so that one top-level item's facts never
+        depend on another's: the extractor re-extracts them one by one)."""
+        self._bindings.pop(0, None)
 
     def pack(self) -> bytes:
         """The facts as one msgpack blob."""

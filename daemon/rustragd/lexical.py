@@ -1,17 +1,22 @@
 """BM25 search over item names, qualified names, signatures, docs and source, with tantivy.
 
 The only module importing tantivy. The index lives in memory and is built from
-(id, text) pairs, in about a second per 100k items; upserts and deletes are
-incremental (delete by id term, add, commit). Text is indexed with identifiers
-kept whole and also split on case and ``_`` (``HashMap`` -> ``hashmap hash
-map``), and queries are split the same way, so ``hash map``, ``HashMap`` and
-``hashmap`` all match.
+(id, text) pairs, in about a second per 100k items; updates are incremental
+(delete by id term, add, commit) and searchable before their commit lands.
+Text is indexed with identifiers kept whole and also split on case and ``_``
+(``HashMap`` -> ``hashmap hash map``), and queries are split the same way, so
+``hash map``, ``HashMap`` and ``hashmap`` all match.
 """
 
 from __future__ import annotations
 
+import logging
+import math
 import re
+import threading
+from collections import Counter
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import tantivy
 
@@ -19,6 +24,8 @@ from rustragd.embed_text import split_identifier
 from rustragd.model import Item
 
 __all__ = ["LexicalIndex", "lexical_text", "terms"]
+
+log = logging.getLogger(__name__)
 
 # Identifiers that may be compound (not all lowercase letters): the only ones to split.
 _COMPOUND = re.compile(r"\b[a-z0-9]*[A-Z_][A-Za-z0-9_]*")
@@ -91,8 +98,30 @@ def _schema() -> tantivy.Schema:
     return sb.build()
 
 
+#: tantivy's BM25 parameters, for scoring the recent texts the same way.
+_K1, _B = 1.2, 0.75
+#: Updates up to this many texts are searchable at once and committed in the background;
+#: bigger ones (a start, a branch switch) commit before ``update`` returns.
+RECENT_MAX = 256
+
+
+@dataclass(frozen=True, slots=True)
+class _Text:
+    """An item's new index terms, searchable before tantivy has committed them."""
+
+    words: list[str]
+    counts: Counter[str]
+
+
 class LexicalIndex:
-    """An in-memory BM25 index of item texts keyed by item id."""
+    """An in-memory BM25 index of item texts keyed by item id.
+
+    A tantivy commit costs milliseconds, so small updates do not wait for one:
+    their texts (or removals) are kept in a recent-texts map that every search
+    consults, scoring them with the index's own BM25 statistics, while a
+    background thread hands them to tantivy and commits (tantivy releases the
+    GIL meanwhile). Once the commit is searchable the map forgets them.
+    """
 
     def __init__(self, docs: Iterable[tuple[int, str]] = ()) -> None:
         self._schema = _schema()
@@ -101,48 +130,139 @@ class LexicalIndex:
         self._index.config_reader(reload_policy="Manual")
         self._writer = self._index.writer(64_000_000, num_threads=1)
         self._ids: set[int] = set()
+        """Items with a text, committed or recent."""
+        self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)
+        self._queued: dict[int, _Text | None] = {}
+        """Recent texts (None: removed) not yet handed to the writer."""
+        self._committing: dict[int, _Text | None] = {}
+        """Recent texts the writer is committing now."""
+        self._committer: threading.Thread | None = None
+        self._indexed: dict[int, int] = {}
+        """Committed items and their lengths in terms (written by the committer only)."""
+        self._mean_length = 1.0
         self.upsert(docs)
+        self.flush()
 
     def __len__(self) -> int:
-        return int(self._index.searcher().num_docs)
+        return len(self._ids)
 
     def upsert(self, docs: Iterable[tuple[int, str]]) -> None:
-        """Add or replace the texts of items, then make them searchable."""
+        """Add or replace the texts of items."""
         self.update(docs, ())
 
     def update(self, docs: Iterable[tuple[int, str]], removed: Iterable[int]) -> None:
-        """Remove the ``removed`` items (unknown ids are ignored), add or replace ``docs``,
-        in one commit (none when nothing changes: a commit costs milliseconds)."""
-        changed = False
-        for item_id in removed:
-            if item_id in self._ids:
-                self._ids.discard(item_id)
-                self._writer.delete_documents_by_term("id", item_id)
-                changed = True
+        """Remove the ``removed`` items (unknown ids are ignored) and add or replace ``docs``;
+        searchable on return (see the class docstring)."""
+        changes: dict[int, _Text | None] = {i: None for i in removed if i in self._ids}
         for item_id, text in docs:
-            if item_id in self._ids:  # deleting costs; new items need none
-                self._writer.delete_documents_by_term("id", item_id)
-            self._ids.add(item_id)
-            self._writer.add_document(tantivy.Document(id=item_id, text=" ".join(_words(text))))
-            changed = True
-        if changed:
-            self._commit()
+            words = _words(text)
+            changes[item_id] = _Text(words, Counter(words))
+        if not changes:
+            return
+        with self._lock:
+            for item_id, change in changes.items():
+                if change is None:
+                    self._ids.discard(item_id)
+                else:
+                    self._ids.add(item_id)
+            self._queued.update(changes)
+            if self._committer is None:
+                self._committer = threading.Thread(
+                    target=self._commit_queued, name="lexical-commit", daemon=True
+                )
+                self._committer.start()
+        if len(changes) > RECENT_MAX:
+            self.flush()
+
+    def flush(self) -> None:
+        """Wait until every update is committed to tantivy."""
+        with self._changed:
+            self._changed.wait_for(lambda: self._committer is None)
 
     def search(self, query: str, k: int = 10) -> list[tuple[int, float]]:
         """The ``k`` best items for ``query`` as (id, BM25 score), best first."""
         words = terms(query)
         if not words or k <= 0:
             return []
+        with self._lock:  # before the searcher: a text leaves this map once committed
+            recent = {**self._committing, **self._queued}
         clauses = [
             (tantivy.Occur.Should, tantivy.Query.term_query(self._schema, "text", w)) for w in words
         ]
         searcher = self._index.searcher()
-        hits = searcher.search(tantivy.Query.boolean_query(clauses), limit=k, count=False).hits
+        query_ = tantivy.Query.boolean_query(clauses)
+        hits = searcher.search(query_, limit=k + len(recent), count=False).hits
         ids = searcher.fast_field_values("id", [addr for _, addr in hits])
-        return [
-            (i, float(score)) for (score, _), i in zip(hits, ids, strict=True) if isinstance(i, int)
+        found = [
+            (i, float(score))
+            for (score, _), i in zip(hits, ids, strict=True)
+            if isinstance(i, int) and i not in recent
         ]
+        if recent:
+            found.extend(self._score_recent(searcher, words, recent))
+            found.sort(key=lambda hit: -hit[1])
+        return found[:k]
 
-    def _commit(self) -> None:
+    def _score_recent(
+        self, searcher: tantivy.Searcher, words: list[str], recent: dict[int, _Text | None]
+    ) -> list[tuple[int, float]]:
+        """BM25 scores of the recent texts that contain a query term (document counts: the
+        committed ones plus the recent ones, a replaced text counted twice)."""
+        texts = [text for text in recent.values() if text is not None]
+        docs = searcher.num_docs + len(texts)
+        idf = {}
+        for word in words:
+            frequency = searcher.doc_freq("text", word)
+            frequency += sum(word in text.counts for text in texts)
+            idf[word] = math.log(1 + (docs - frequency + 0.5) / (frequency + 0.5))
+        scored = []
+        for item_id, text in recent.items():
+            if text is None:
+                continue
+            norm = _K1 * (1 - _B + _B * len(text.words) / self._mean_length)
+            score = 0.0
+            for word in words:
+                count = text.counts.get(word, 0)
+                if count:
+                    score += idf[word] * count * (_K1 + 1) / (count + norm)
+            if score > 0:
+                scored.append((item_id, score))
+        return scored
+
+    def _commit_queued(self) -> None:
+        """The committer thread: hand queued texts to tantivy and commit, until none are left."""
+        while True:
+            with self._lock:
+                if not self._queued:
+                    self._committer = None
+                    self._changed.notify_all()
+                    return
+                batch = self._committing = self._queued
+                self._queued = {}
+            try:
+                self._write(batch)
+            except Exception:  # the thread must end cleanly; the texts stay findable
+                log.exception("lexical index commit failed; %d texts stay uncommitted", len(batch))
+                with self._lock:
+                    self._queued = {**batch, **self._queued}
+                    self._committing = {}
+                    self._committer = None
+                    self._changed.notify_all()
+                return
+            with self._lock:
+                self._committing = {}
+
+    def _write(self, batch: dict[int, _Text | None]) -> None:
+        indexed = self._indexed
+        for item_id, text in batch.items():
+            if item_id in indexed:  # deleting costs; new items need none
+                self._writer.delete_documents_by_term("id", item_id)
+                del indexed[item_id]
+            if text is not None:
+                document = tantivy.Document(id=item_id, text=" ".join(text.words))
+                self._writer.add_document(document)
+                indexed[item_id] = len(text.words)
         self._writer.commit()
         self._index.reload()
+        self._mean_length = max(1.0, sum(indexed.values()) / max(1, len(indexed)))

@@ -14,9 +14,10 @@ from typing import TYPE_CHECKING
 
 from rustragd.crates import discover_crates, module_paths
 from rustragd.delta import Delta, diff_items
-from rustragd.extract import extract_file
-from rustragd.model import FileExtract
+from rustragd.extract import Segments, extract_segments
+from rustragd.model import FileExtract, Item
 from rustragd.pool import content_hash
+from rustragd.tree_cache import Edit
 from rustragd.walker import rust_sources
 from rustragd.watcher import ChangeBatch
 
@@ -113,14 +114,30 @@ def _extract(
     results = []
     for path, source in sources.items():
         module = modules.get(path) or [Path(path).stem]
-        extract = extract_file(path, source, module, workspace.trees.reparse(path, source))
+        tree, previous = workspace.trees.reparse(path, source)
+        extract, segments = extract_segments(path, source, module, tree, previous)
+        workspace.trees.keep_segments(path, segments)
         extract.module = "::".join(module)
         mark = time.perf_counter()
         timings["parse"] += mark - started
-        results.append((extract, diff_items(workspace.store.items_of(path), extract.items)))
+        stored = _stored_items(workspace, path, previous)
+        results.append((extract, diff_items(stored, extract.items)))
         started = time.perf_counter()
         timings["diff"] += started - mark
     return results
+
+
+def _stored_items(
+    workspace: Workspace, path: str, previous: tuple[Segments, Edit] | None
+) -> list[Item]:
+    """The items stored for ``path``: those of its last extraction when that is what the
+    store holds (same source hash and module), else read from the store."""
+    stat = workspace.files.get(path)
+    if previous is not None and stat is not None:
+        segments = previous[0]
+        if segments.content_hash == stat.content_hash and segments.module == stat.module:
+            return segments.items
+    return workspace.store.items_of(path)
 
 
 @dataclass(frozen=True, slots=True)

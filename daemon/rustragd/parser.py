@@ -97,8 +97,9 @@ def _graph_query() -> tuple[Query, int, tuple[str, ...]]:
     return query, load_query("items").pattern_count, tuple(outer)
 
 
-def matches(node: Node) -> Matches:
-    """The item definitions and the facts under ``node``, from one query pass.
+def matches(node: Node, start_byte: int = 0, end_byte: int | None = None) -> Matches:
+    """The item definitions and the facts under ``node``, from one query pass; with
+    ``end_byte``, only those that start in ``start_byte..end_byte``.
 
     A definition's label is its item's capture name (``definition.function``, ...,
     ``expansion.macro`` for a macro invocation, whose name node is its path); a
@@ -107,9 +108,14 @@ def matches(node: Node) -> Matches:
     query, item_patterns, outer = _graph_query()
     found: list[tuple[int, int, str, Node, Node]] = []
     facts: list[tuple[int, Fact]] = []
-    for index, captures in QueryCursor(query).matches(node):
+    cursor = QueryCursor(query)
+    if end_byte is not None:
+        cursor.set_byte_range(start_byte, end_byte)
+    for index, captures in cursor.matches(node):
         label = outer[index]
         top = captures[label][0]
+        if end_byte is not None and not start_byte <= top.start_byte < end_byte:
+            continue
         if index < item_patterns:
             found.append((top.start_byte, -top.end_byte, label, top, captures["name"][0]))
         else:

@@ -4,16 +4,23 @@
 (common byte prefix and suffix), applies it to the old tree and lets
 tree-sitter re-parse only around it. The cached tree is edited in place: a
 tree handed out earlier for the same path must not be used after a reparse.
+Each entry also keeps the file's extraction by top-level item
+(:class:`rustragd.extract.Segments`), handed back with the edit so that the
+extractor copies the items the edit did not touch.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, NamedTuple
 
 from rustragd.parser import Tree, parse
 
-__all__ = ["Edit", "TreeCache", "single_edit"]
+if TYPE_CHECKING:
+    from rustragd.extract import Segments
+
+__all__ = ["Edit", "Reparsed", "TreeCache", "single_edit"]
 
 _CHUNK = 4096
 
@@ -28,6 +35,17 @@ class Edit:
     start_point: tuple[int, int]
     old_end_point: tuple[int, int]
     new_end_point: tuple[int, int]
+
+
+#: The edit of a source into itself.
+_NO_EDIT = Edit(0, 0, 0, (0, 0), (0, 0), (0, 0))
+
+
+class Reparsed(NamedTuple):
+    """A new tree, and the cached extraction of the source before with the edit from it."""
+
+    tree: Tree
+    previous: tuple[Segments, Edit] | None
 
 
 def _common_prefix(a: bytes, b: bytes) -> int:
@@ -84,11 +102,11 @@ def single_edit(old: bytes, new: bytes) -> Edit | None:
 
 
 class TreeCache:
-    """A bounded LRU of ``path -> (source, tree)``."""
+    """A bounded LRU of ``path -> (source, tree, segments)``."""
 
     def __init__(self, capacity: int = 128) -> None:
         self.capacity = capacity
-        self._entries: OrderedDict[str, tuple[bytes, Tree]] = OrderedDict()
+        self._entries: OrderedDict[str, tuple[bytes, Tree, Segments | None]] = OrderedDict()
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -96,24 +114,31 @@ class TreeCache:
     def __contains__(self, path: str) -> bool:
         return path in self._entries
 
-    def put(self, path: str, source: bytes, tree: Tree) -> None:
-        """Remember ``tree`` as the parse of ``source``, evicting the least recent entry."""
-        self._entries[path] = (source, tree)
+    def put(self, path: str, source: bytes, tree: Tree, segments: Segments | None = None) -> None:
+        """Remember ``tree`` (and the extraction in ``segments``) as the parse of ``source``,
+        evicting the least recent entry."""
+        self._entries[path] = (source, tree, segments)
         self._entries.move_to_end(path)
         while len(self._entries) > self.capacity:
             self._entries.popitem(last=False)
+
+    def keep_segments(self, path: str, segments: Segments) -> None:
+        """Attach the extraction of the cached source of ``path`` (after :meth:`reparse`)."""
+        source, tree, _ = self._entries[path]
+        self._entries[path] = (source, tree, segments)
 
     def forget(self, path: str) -> None:
         """Drop ``path`` (deleted or renamed files)."""
         self._entries.pop(path, None)
 
-    def reparse(self, path: str, source: bytes) -> Tree:
+    def reparse(self, path: str, source: bytes) -> Reparsed:
         """The tree of ``source``: incremental against the cached tree of ``path`` when held."""
         entry = self._entries.get(path)
+        previous = None
         if entry is None:
             tree = parse(source)
         else:
-            old_source, old_tree = entry
+            old_source, old_tree, segments = entry
             edit = single_edit(old_source, source)
             if edit is None:
                 tree = old_tree
@@ -127,5 +152,7 @@ class TreeCache:
                     new_end_point=edit.new_end_point,
                 )
                 tree = parse(source, old_tree)
+            if segments is not None:
+                previous = (segments, edit or _NO_EDIT)
         self.put(path, source, tree)
-        return tree
+        return Reparsed(tree, previous)
