@@ -12,7 +12,7 @@ Then switches between two git branches that differ in 500 files and compares
 its time and work with a cold index.
 
 Usage: python bench/live_edits.py [--edits 200] [--state DIR] [--workspace DIR]
-       [--branch-files 500] [--recipe full]
+       [--branch-files 500] [--recipe full] [--settle]
 """
 
 from __future__ import annotations
@@ -60,6 +60,13 @@ def main() -> None:
         help="embedding recipe (default: the daemon's; `full` embeds bodies, so a body"
         " edit re-embeds its item)",
     )
+    parser.add_argument(
+        "--settle",
+        action="store_true",
+        help="before each edit, wait until the last one's store writes have landed (saves"
+        " seconds apart, as an editor makes them); by default edits follow each other at"
+        " once and overlap those writes",
+    )
     options = parser.parse_args()
     root = options.workspace
     if not root.exists():
@@ -81,6 +88,8 @@ def main() -> None:
             indent = re.match(r"\s*", lines[line]).group() + "    "
             lines.insert(line + 1, f"{indent}let _rustrag_bench = {len(latencies)};\n")
             for text in ("".join(lines), original):
+                while options.settle and status(daemon, root)["live"]["store_pending"]:
+                    time.sleep(0.005)
                 before = daemon.request("status")["embeddings"]["embedded_since_start"]
                 started = time.perf_counter()
                 path.write_text(text)

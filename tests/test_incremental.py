@@ -36,6 +36,7 @@ class Workspace:
         self.blobs = {f: self._facts(f) for f in files}
         self.resolver = IncrementalResolver(list(self.blobs.items()))
         self.edges = rows(self.resolver.resolution.edges)
+        self.items = self.resolver.resolution.items
         assert self.edges == rows(resolve_workspace(list(self.blobs.items())).edges)
 
     def _facts(self, path: str) -> bytes:
@@ -64,6 +65,17 @@ class Workspace:
         assert self.resolver.resolution.items == expected.items
         if update.items is not None:
             assert update.items == expected.items
+            # The made-item delta turns the items before into these.
+            made = update.made
+            before = {i.id: i for i in self.items}
+            after = {i.id: i for i in expected.items}
+            assert made is not None
+            assert set(made.removed) == before.keys() - after.keys()
+            assert {i.id for i in made.added} == after.keys() - before.keys()
+            assert {i.id for i in made.updated + made.moved} == {
+                i for i in before.keys() & after.keys() if before[i] != after[i]
+            }
+        self.items = expected.items
         known = {t.fingerprint for t in self.resolver.resolution.types}
         assert {t.fingerprint for t in expected.types} <= known
         self.edges = kept

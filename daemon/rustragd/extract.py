@@ -20,7 +20,15 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from blake3 import blake3
 
-from rustragd.facts import EXPRESSION, ITEM, REPARSED, STATEMENT, FactCollector, named_child
+from rustragd.facts import (
+    EXPRESSION,
+    ITEM,
+    REPARSED,
+    STATEMENT,
+    FactCollector,
+    named_child,
+    remap_lines,
+)
 from rustragd.ids import item_id
 from rustragd.model import FileExtract, Item
 from rustragd.parser import Matches, Node, Tree, error_count, matches, parse
@@ -318,18 +326,7 @@ def _copy(state: _FileState, old: Segments, segment: int, rows_moved: int) -> No
     state.items.extend(items)
     for n, (name, rows) in enumerate(state.facts.sections().items(), start=1):
         copied = old.rows[name][first[n] : last[n]]
-        rows.extend(_moved_rows(name, copied, rows_moved) if rows_moved else copied)
-
-
-def _moved_rows(section: str, rows: list[list[Any]], by: int) -> list[list[Any]]:
-    """Fact rows of ``section`` with their lines ``by`` lines down (see rustragd.facts)."""
-    if section == "items":
-        return [[*row[:5], row[5] + by, *row[6:]] for row in rows]
-    if section == "macros":
-        return [[r[0], r[1] + by, r[2], r[3], r[4] + by if r[4] else 0, r[5]] for r in rows]
-    if section in ("gen", "rules"):
-        return rows
-    return [[row[0], row[1] + by, *row[2:]] for row in rows]
+        rows.extend(remap_lines(name, copied, lambda n: n + rows_moved) if rows_moved else copied)
 
 
 def extract_fragment(

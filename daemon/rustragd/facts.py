@@ -34,6 +34,7 @@ Layout (all lists, for compactness):
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any, cast
 
 import msgpack
@@ -48,6 +49,7 @@ __all__ = [
     "STATEMENT",
     "FactCollector",
     "named_child",
+    "remap_lines",
     "unpack_facts",
 ]
 
@@ -334,6 +336,18 @@ def cfg_of(attrs: str) -> str:
 def named_child(node: Node, index: int) -> Node | None:
     """``node``'s named child ``index``, None where there is none (tree-sitter raises)."""
     return node.named_child(index) if 0 <= index < node.named_child_count else None
+
+
+def remap_lines(section: str, rows: Any, move: Callable[[int], int]) -> Any:
+    """Rows of ``section`` (see the layout above) with each line ``n`` made ``move(n)``;
+    ``mod`` and the sections without lines come back as they are."""
+    if section == "items":
+        return [[*row[:5], move(row[5]), *row[6:]] for row in rows]
+    if section == "macros":
+        return [[r[0], move(r[1]), r[2], r[3], move(r[4]) if r[4] else 0, r[5]] for r in rows]
+    if section in ("mod", "gen", "rules"):
+        return rows
+    return [[row[0], move(row[1]), *row[2:]] for row in rows]
 
 
 def unpack_facts(blob: bytes) -> dict[str, Any]:

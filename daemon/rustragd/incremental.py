@@ -14,13 +14,14 @@ workspace, as :func:`rustragd.resolve.resolve_workspace` does.
 from __future__ import annotations
 
 import itertools
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from rustragd.delta import Delta, diff_items
 from rustragd.expansion import expand_file, expander, item_makers, local_rules
-from rustragd.facts import ITEM, REPARSED, STATEMENT, unpack_facts
+from rustragd.facts import ITEM, REPARSED, STATEMENT, remap_lines, unpack_facts
 from rustragd.fingerprints import TypeTable
 from rustragd.model import Edge, Item, Resolution, TypeRecord
 from rustragd.resolve import SECTIONS, Graph
@@ -77,10 +78,18 @@ class IncrementalResolver:
         The file order of a later full re-resolution is the order first given, new
         files appended: pass ``resolve_workspace`` the files in that order to compare.
         """
-        made_before = self._items()
+        made_before = dict(self._made)
         update = self._update(changed, removed)
-        if update.items is not None:
-            update.made = diff_items(made_before, update.items)
+        if update.items is not None:  # diff the files whose made items were replaced
+            paths = [
+                p
+                for p in self._made.keys() | made_before
+                if self._made.get(p) is not made_before.get(p)
+            ]
+            update.made = diff_items(
+                [item for path in paths for item in made_before.get(path, ())],
+                [item for path in paths for item in self._made.get(path, ())],
+            )
         return update
 
     def _update(self, changed: list[tuple[str, bytes]], removed: list[str]) -> Update:
@@ -183,7 +192,14 @@ class IncrementalResolver:
         items_changed = False
         for path, facts in files.items():
             made, fragments = self._made.get(path, []), self._extra.get(path, [])
+            moved = None
             if expand is not None and (
+                expand_all or _macro_lines(facts) != _macro_lines(old[path])
+            ):
+                moved = None if expand_all else _moved_expansions(old[path], facts)
+            if moved is not None:  # the invocations only moved: so do their expansions
+                made, fragments = _move_lines(made, fragments, moved)
+            elif expand is not None and (
                 expand_all or _macro_lines(facts) != _macro_lines(old[path])
             ):
                 made, fragments = expand_file(path, facts, self._rules, expand)
@@ -315,6 +331,63 @@ def _macro_lines(facts: Facts) -> list[Any]:
     """What a file's expansions depend on beyond its signature: invocation and rule lines."""
     rules = {row[0] for row in facts["rules"]}
     return [facts["macros"], [row[5] for row in facts["items"] if row[0] in rules]]
+
+
+def _moved_expansions(old: Facts, new: Facts) -> Callable[[int], int] | None:
+    """Where each line of the old expansions goes, when the file's macro invocations are
+    the same as before but for their lines (None when any differs otherwise).
+
+    Expansions carry their invocation's line, or lines inside its arguments (a body
+    passed through), so each line moves as the closest invocation line before it.
+    Which definition an invocation sees is part of the file's signature, checked before.
+    """
+    before, after = old["macros"], new["macros"]
+    if len(before) != len(after):
+        return None
+    shifts: dict[int, int] = {}
+    for was, now in zip(before, after, strict=True):
+        if was[0] != now[0] or was[2:4] != now[2:4] or was[5] != now[5]:
+            return None
+        shifts[was[1]] = now[1] - was[1]
+        if was[4]:
+            shifts[was[4]] = now[4] - was[4]
+    marks = sorted(shifts)
+
+    def move(line: int) -> int:
+        at = bisect_right(marks, line) - 1
+        return line + shifts[marks[at]] if at >= 0 else line
+
+    return move
+
+
+def _move_lines(
+    made: list[Item], fragments: list[Facts], move: Callable[[int], int]
+) -> tuple[list[Item], list[Facts]]:
+    """Macro-made items and their facts with every line mapped by ``move``."""
+    items = [
+        item
+        if move(item.start_line) == item.start_line
+        else Item(
+            item.id,
+            item.kind,
+            item.name,
+            item.qualified_name,
+            item.path,
+            move(item.start_line),
+            move(item.end_line),
+            item.signature,
+            item.doc,
+            item.snippet,
+            item.visibility,
+            item.attrs,
+            item.parent,
+        )
+        for item in made
+    ]
+    return items, [
+        {name: remap_lines(name, rows, move) for name, rows in fragment.items()}
+        for fragment in fragments
+    ]
 
 
 def _flat(facts: Facts) -> list[tuple[str, list[Any]]]:
