@@ -18,12 +18,15 @@ from rustragd.clock import Clock
 from rustragd.config import Config
 from rustragd.embeddings import EmbeddingService
 from rustragd.events import EventHub
-from rustragd.incremental import IncrementalResolver
+from rustragd.graph import store_delta
+from rustragd.incremental import IncrementalResolver, Update
 from rustragd.indexer import WorkspaceMissing, index_workspace, resolve_graph
 from rustragd.live import Applied, apply_batch, needs_full_pass
 from rustragd.machine import default_batch_files, l3_bytes
+from rustragd.model import Edge
 from rustragd.pool import ExtractorPool
 from rustragd.semantic import EmbeddingModel, SemanticIndex
+from rustragd.store import GraphStore
 from rustragd.watcher import ChangeBatch, WorkspaceWatcher
 from rustragd.workspace import Workspace
 
@@ -193,12 +196,12 @@ class Daemon:
             return
         stored = time.perf_counter()
         last_ms["resolve"] = round((stored - started) * 1000, 3)
-        removed, added = workspace.graph.delta(update.paths, update.edges)
+        before = workspace.graph.edges_in(update.paths)
         gone = workspace.apply_update(update)
         made = update.made
         workspace.writes.submit(
             "graph store",
-            partial(workspace.store.patch_edges, removed, added, update.types, made),
+            partial(_store_graph_update, workspace.store, before, update),
             (item.id for item in made.added + made.updated + made.moved) if made else (),
         )
         if made is not None:  # only new text is indexed again; moves keep theirs
@@ -373,3 +376,9 @@ class Daemon:
             await workspace.writes.flushed()
             await asyncio.to_thread(workspace.close)
         await asyncio.to_thread(self.pool.shutdown)
+
+
+def _store_graph_update(store: GraphStore, before: list[Edge], update: Update) -> None:
+    """Write an incremental resolution: the edge rows that changed, new types, made items."""
+    removed, added = store_delta(before, update.edges)
+    store.patch_edges(removed, added, update.types, update.made)

@@ -9,21 +9,25 @@ from rustragd.model import Edge
 
 
 class Graph:
-    """Edges indexed by source, by destination and by the file they are written in."""
+    """Edges indexed by the file they are written in, and by source and by destination
+    (each of those grouped by file, so that replacing a file's edges touches only its own
+    lists, never the thousands of edges a module or a popular type has elsewhere)."""
 
     def __init__(self, edges: Iterable[Edge] = ()) -> None:
-        self.outgoing: dict[int, list[Edge]] = defaultdict(list)
-        self.incoming: dict[int, list[Edge]] = defaultdict(list)
         self.by_path: dict[str, list[Edge]] = defaultdict(list)
+        self._outgoing: dict[int, dict[str, list[Edge]]] = defaultdict(dict)
+        self._incoming: dict[int, dict[str, list[Edge]]] = defaultdict(dict)
         self.count = 0
         self._add(edges)
 
     def _add(self, edges: Iterable[Edge]) -> None:
+        by_path, outgoing, incoming = self.by_path, self._outgoing, self._incoming
         for edge in edges:
-            self.outgoing[edge.src].append(edge)
+            path = edge.path
+            by_path[path].append(edge)
+            outgoing[edge.src].setdefault(path, []).append(edge)
             if edge.dst:
-                self.incoming[edge.dst].append(edge)
-            self.by_path[edge.path].append(edge)
+                incoming[edge.dst].setdefault(path, []).append(edge)
             self.count += 1
 
     @property
@@ -31,37 +35,28 @@ class Graph:
         """Every edge."""
         return [edge for edges in self.by_path.values() for edge in edges]
 
+    def edges_in(self, paths: Iterable[str]) -> list[Edge]:
+        """The edges written in ``paths``."""
+        return [edge for path in paths for edge in self.by_path.get(path, ())]
+
     def replace_paths(self, paths: set[str], edges: Iterable[Edge]) -> None:
         """Swap the edges written in ``paths`` for ``edges``."""
-        gone = [edge for path in paths for edge in self.by_path.pop(path, ())]
-        # One filtering pass per touched list: removing edge by edge costs a scan each,
-        # and a module's or a popular type's list holds thousands.
-        for src in {edge.src for edge in gone}:
-            self.outgoing[src] = [e for e in self.outgoing[src] if e.path not in paths]
-        for dst in {edge.dst for edge in gone if edge.dst}:
-            self.incoming[dst] = [e for e in self.incoming[dst] if e.path not in paths]
-        self.count -= len(gone)
+        for path in paths:
+            gone = self.by_path.pop(path, [])
+            for src in {edge.src for edge in gone}:
+                _unlink(self._outgoing, src, path)
+            for dst in {edge.dst for edge in gone if edge.dst}:
+                _unlink(self._incoming, dst, path)
+            self.count -= len(gone)
         self._add(edges)
-
-    def delta(self, paths: set[str], edges: list[Edge]) -> tuple[list[Edge], list[Edge]]:
-        """What :meth:`replace_paths` with these arguments removes and adds, less what it
-        would put back unchanged: the rows a store must write (most of an edit's edges
-        stay as they were)."""
-        old = {edge for path in paths for edge in self.by_path.get(path, ())}
-        new = set(edges)
-        # A store row is keyed without confidence, via and extra: drop only the keys that
-        # no new edge has (the put overwrites the others).
-        kept = {edge.key() for edge in new}
-        removed = [e for e in old if e not in new and e.key() not in kept]
-        return removed, [e for e in new if e not in old]
 
     def edges_from(self, item_id: int, rel: str | None = None) -> list[Edge]:
         """Edges leaving ``item_id`` (of one relation when given)."""
-        return [e for e in self.outgoing.get(item_id, ()) if rel is None or e.rel == rel]
+        return _select(self._outgoing.get(item_id), rel)
 
     def edges_to(self, item_id: int, rel: str | None = None) -> list[Edge]:
         """Edges arriving at ``item_id`` (of one relation when given)."""
-        return [e for e in self.incoming.get(item_id, ()) if rel is None or e.rel == rel]
+        return _select(self._incoming.get(item_id), rel)
 
     def walk(
         self, starts: Iterable[int], rel: str, forward: bool, depth: int, limit: int
@@ -88,3 +83,26 @@ class Graph:
                     seen_nodes.add(nxt)
                     queue.append((nxt, level + 1))
         return found
+
+
+def store_delta(old: list[Edge], new: list[Edge]) -> tuple[list[Edge], list[Edge]]:
+    """The store rows to delete and to put to turn ``old`` edges into ``new`` ones, less
+    what stays as it was (most of an edit's edges do)."""
+    before, after = set(old), set(new)
+    # A store row is keyed without confidence, via and extra: drop only the keys that
+    # no new edge has (the put overwrites the others).
+    kept = {edge.key() for edge in after}
+    removed = [e for e in before if e not in after and e.key() not in kept]
+    return removed, [e for e in after if e not in before]
+
+
+def _unlink(index: dict[int, dict[str, list[Edge]]], node: int, path: str) -> None:
+    by_path = index.get(node)
+    if by_path is not None and by_path.pop(path, None) is not None and not by_path:
+        del index[node]
+
+
+def _select(by_path: dict[str, list[Edge]] | None, rel: str | None) -> list[Edge]:
+    if not by_path:
+        return []
+    return [e for edges in by_path.values() for e in edges if rel is None or e.rel == rel]
