@@ -135,12 +135,15 @@ class Daemon:
             return
         async with workspace.write_lock:
             await self._load_resolver(workspace)
-            applied = await apply_batch(workspace, batch)
-            if applied is None:
-                return
-            self.clock.advance()
-            self.semantic_changed(workspace)
-            await self._resolve_edit(workspace, applied)
+            try:
+                applied = await apply_batch(workspace, batch)
+                if applied is None:
+                    return
+                self.clock.advance()
+                self.semantic_changed(workspace)
+                await self._resolve_edit(workspace, applied)
+            finally:
+                workspace.writes.release()
             self.events.publish(
                 "indexed",
                 workspace.root,

@@ -11,9 +11,7 @@ Item-position macro invocations whose body mentions an item keyword
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
-from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -63,7 +61,7 @@ _SCOPES = frozenset(
 )
 #: Top-level nodes that belong to the item after them (its docs and attributes).
 _PREAMBLE = frozenset({"attribute_item", "line_comment", "block_comment"})
-_T = TypeVar("_T")
+_T = TypeVar("_T", bound=tuple[Any, Node, Any])
 _LISTS = frozenset({"declaration_list", "field_declaration_list", "enum_variant_list"})
 _BODIES = _LISTS | {"block"}
 _TYPE_WRAPPERS = frozenset({"reference_type", "pointer_type", "generic_type"})
@@ -248,10 +246,11 @@ def _assemble(
     else:
         found = matches(root, todo[0][0], todo[-1][1]) if todo else Matches([], [])
     starts = [span[0] for span in spans]
-    definitions = _by_segment(found.definitions, starts, lambda d: d[1].start_byte)
-    references = _by_segment(found.facts, starts, lambda f: f[1].start_byte)
+    definitions = _by_segment(found.definitions, starts)
+    references = _by_segment(found.facts, starts)
     sections = facts.sections()
-    cuts = [(len(state.items), *map(len, sections.values()))]
+    counted = [state.items, *sections.values()]
+    cuts = [tuple(map(len, counted))]
     scope = _Scope(module, 0, "", module)
     replaced: Counter[tuple[str, str]] = Counter()
     for n, copied in enumerate(reuse):
@@ -259,11 +258,12 @@ def _assemble(
             before = len(state.items)
             state.walk(root, Matches(definitions[n], references[n]), source, scope, 0, 0)
             facts.forget_file_bindings()
-            replaced.update((i.qualified_name, i.kind) for i in state.items[before:])
+            if old is not None:
+                replaced.update((i.qualified_name, i.kind) for i in state.items[before:])
         else:
             assert old is not None
             _copy(state, old, *copied)
-        cuts.append((len(state.items), *map(len, sections.values())))
+        cuts.append(tuple(map(len, counted)))
     if old is not None:
         kept = {copied[0] for copied in reuse if copied is not None}
         dropped = Counter(
@@ -286,13 +286,20 @@ def _assemble(
     return extract, Segments(module, extract.content_hash, spans, cuts, state.items, sections)
 
 
-def _by_segment(
-    found: list[_T], starts: list[int], start_of: Callable[[_T], int]
-) -> defaultdict[int, list[_T]]:
-    """``found`` grouped by the segment (index into ``starts``) each one starts in."""
-    grouped: defaultdict[int, list[_T]] = defaultdict(list)
+def _by_segment(found: list[_T], starts: list[int]) -> list[list[_T]]:
+    """``found`` (matches in source order: the node is their second field) grouped by the
+    segment each one starts in (``starts``: the segments' start bytes, ascending)."""
+    grouped: list[list[_T]] = [[] for _ in starts]
+    if not starts:
+        return grouped
+    segment, following = 0, [*starts[1:], 1 << 62]
+    bucket = grouped[0]
     for entry in found:
-        grouped[max(0, bisect_right(starts, start_of(entry)) - 1)].append(entry)
+        at = entry[1].start_byte
+        while at >= following[segment]:
+            segment += 1
+            bucket = grouped[segment]
+        bucket.append(entry)
     return grouped
 
 

@@ -155,11 +155,13 @@ class Applied:
 async def apply_batch(workspace: Workspace, batch: ChangeBatch) -> Applied | None:
     """Apply a batch of content changes and removals; None if nothing changed.
 
-    The caller holds the workspace's write lock and re-resolves the graph after.
+    The caller holds the workspace's write lock, re-resolves the graph after, then
+    releases the store writes held meanwhile (``workspace.writes.release()``).
     """
     stats = workspace.live
     timings: dict[str, float] = defaultdict(float)
     await workspace.writes.flushed()  # the diff reads the items the last edit stored
+    workspace.writes.hold()  # this batch's writes start once it is applied (the caller releases)
     started = time.perf_counter()
     sources, oldest = await asyncio.to_thread(_read_changed, workspace, batch.changed)
     stats.files_seen += len(batch.changed)

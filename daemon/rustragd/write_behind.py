@@ -35,6 +35,17 @@ class WriteBehind:
         """Milliseconds of the last write of each stage."""
         self.last_error: str | None = None
         self.failures = 0
+        self._open = asyncio.Event()
+        self._open.set()
+
+    def hold(self) -> None:
+        """Keep queued writes from starting until :meth:`release` (or a :meth:`flushed`):
+        a batch being applied should not share the CPU with its own writes."""
+        self._open.clear()
+
+    def release(self) -> None:
+        """Let queued writes run."""
+        self._open.set()
 
     def submit(self, stage: str, write: Callable[[], None], ids: Iterable[int] = ()) -> None:
         """Queue ``write`` (a blocking store call) after the writes already queued;
@@ -54,6 +65,7 @@ class WriteBehind:
     ) -> None:
         if previous is not None:
             await previous  # never raises: failures are caught below
+        await self._open.wait()
         started = time.perf_counter()
         try:
             await asyncio.to_thread(write)
@@ -68,7 +80,8 @@ class WriteBehind:
             self.unflushed = {i: g for i, g in self.unflushed.items() if g > generation}
 
     async def flushed(self) -> None:
-        """Return once every write submitted so far has run."""
+        """Return once every write submitted so far has run (held ones run now)."""
+        self.release()
         if self._tail is not None:
             await asyncio.shield(self._tail)
 
