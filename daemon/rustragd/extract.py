@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Sized
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -249,7 +250,7 @@ def _assemble(
     definitions = _by_segment(found.definitions, starts)
     references = _by_segment(found.facts, starts)
     sections = facts.sections()
-    counted = [state.items, *sections.values()]
+    counted: list[Sized] = [state.items, *sections.values()]
     cuts = [tuple(map(len, counted))]
     scope = _Scope(module, 0, "", module)
     replaced: Counter[tuple[str, str]] = Counter()

@@ -15,9 +15,8 @@ from typing import TYPE_CHECKING
 from rustragd.crates import discover_crates, module_paths
 from rustragd.delta import Delta, diff_items
 from rustragd.extract import Segments, extract_segments
-from rustragd.model import FileExtract, Item
+from rustragd.model import FileExtract
 from rustragd.pool import content_hash
-from rustragd.tree_cache import Edit
 from rustragd.walker import rust_sources
 from rustragd.watcher import ChangeBatch
 
@@ -114,30 +113,30 @@ def _extract(
     results = []
     for path, source in sources.items():
         module = modules.get(path) or [Path(path).stem]
+        last = _last_extraction(workspace, path)
         tree, previous = workspace.trees.reparse(path, source)
         extract, segments = extract_segments(path, source, module, tree, previous)
         workspace.trees.keep_segments(path, segments)
         extract.module = "::".join(module)
         mark = time.perf_counter()
         timings["parse"] += mark - started
-        stored = _stored_items(workspace, path, previous)
+        stored = last.items if last is not None else workspace.store.items_of(path)
         results.append((extract, diff_items(stored, extract.items)))
         started = time.perf_counter()
         timings["diff"] += started - mark
     return results
 
 
-def _stored_items(
-    workspace: Workspace, path: str, previous: tuple[Segments, Edit] | None
-) -> list[Item]:
-    """The items stored for ``path``: those of its last extraction when that is what the
-    store holds (same source hash and module), else read from the store."""
+def _last_extraction(workspace: Workspace, path: str) -> Segments | None:
+    """The cached extraction of ``path`` when it is what the store holds (same source hash
+    and module): its items are the stored ones, no need to read them."""
     stat = workspace.files.get(path)
-    if previous is not None and stat is not None:
-        segments = previous[0]
-        if segments.content_hash == stat.content_hash and segments.module == stat.module:
-            return segments.items
-    return workspace.store.items_of(path)
+    segments = workspace.trees.segments(path)
+    if segments is None or stat is None:
+        return None
+    if segments.content_hash != stat.content_hash or segments.module != stat.module:
+        return None
+    return segments
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,8 +159,6 @@ async def apply_batch(workspace: Workspace, batch: ChangeBatch) -> Applied | Non
     """
     stats = workspace.live
     timings: dict[str, float] = defaultdict(float)
-    await workspace.writes.flushed()  # the diff reads the items the last edit stored
-    workspace.writes.hold()  # this batch's writes start once it is applied (the caller releases)
     started = time.perf_counter()
     sources, oldest = await asyncio.to_thread(_read_changed, workspace, batch.changed)
     stats.files_seen += len(batch.changed)
@@ -170,6 +167,9 @@ async def apply_batch(workspace: Workspace, batch: ChangeBatch) -> Applied | Non
     removed = sorted(p for p in batch.removed if p in workspace.files)
     if not sources and not removed:
         return None
+    if any(_last_extraction(workspace, path) is None for path in sources):
+        await workspace.writes.flushed()  # their diff reads the items the last edits stored
+    workspace.writes.hold()  # this batch's writes start once it is applied (the caller releases)
     # From the oldest change's write to its batch here: file events, debounce, queueing.
     waited = time.time() - oldest - timings["read"] if oldest else 0.0
     extracted = await asyncio.to_thread(_extract, workspace, sources, timings)

@@ -122,6 +122,11 @@ class TreeCache:
         while len(self._entries) > self.capacity:
             self._entries.popitem(last=False)
 
+    def segments(self, path: str) -> Segments | None:
+        """The extraction attached to the cached source of ``path``, if any."""
+        entry = self._entries.get(path)
+        return entry[2] if entry is not None else None
+
     def keep_segments(self, path: str, segments: Segments) -> None:
         """Attach the extraction of the cached source of ``path`` (after :meth:`reparse`)."""
         source, tree, _ = self._entries[path]
