@@ -4,15 +4,25 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from blake3 import blake3
 from pycozo.client import Client
 
 from rustragd.delta import Delta
-from rustragd.model import Edge, FileExtract, Item, Resolution, TypeRecord
+from rustragd.model import (
+    CONFIDENCES,
+    RELATIONS,
+    Edge,
+    FileExtract,
+    Item,
+    Resolution,
+    TypeRecord,
+)
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 #: Item columns in :meth:`Item.as_row` order (``qualified_name`` is stored as ``qualname``).
 _ITEM_COLUMNS = (
@@ -45,9 +55,13 @@ _SCHEMA = (
     f":create item {_ITEM_SCHEMA}",
     # Items made by expanding crate-local macros: replaced with the graph, not per file.
     f":create derived_item {_ITEM_SCHEMA}",
-    # Keyed by the file the reference is written in first: a file's edges are one range.
-    ":create edge {path: String, src: Int, rel: String, dst: Int, line: Int, target: String"
-    " => confidence: String, via: Int, extra: String}",
+    # Keyed by the file the reference is written in first (its id, see edge_file): a
+    # file's edges are one range. Relations and confidences are their index in
+    # rustragd.model.RELATIONS and CONFIDENCES: each string in a row costs Cozo's
+    # parameter conversion ~2 us, the biggest share of writing a graph's ~100k rows.
+    ":create edge {file: Int, src: Int, rel: Int, dst: Int, line: Int, target: String"
+    " => confidence: Int, via: Int, extra: String}",
+    ":create edge_file {file: Int => path: String}",
     ":create type {fingerprint: String => canonical: String, definition: Int}",
     # Content-addressed embedding cache (key: blake3 of model id + text) and what each
     # item's vector currently is.
@@ -55,7 +69,11 @@ _SCHEMA = (
     ":create item_vector {id: Int => key: Bytes}",
 )
 
-_EDGE_COLUMNS = ("src", "rel", "dst", "path", "line", "target", "confidence", "via", "extra")
+#: Columns of an ``edge`` row, as :func:`_edge_row` orders them; the key first.
+_EDGE_COLUMNS = "file, src, rel, dst, line, target, confidence, via, extra"
+_EDGE_KEY = "file, src, rel, dst, line, target"
+_RELATION_CODES = {name: code for code, name in enumerate(RELATIONS)}
+_CONFIDENCE_CODES = {name: code for code, name in enumerate(CONFIDENCES)}
 
 
 class StoreError(Exception):
@@ -131,9 +149,22 @@ class GraphStore:
 
     def load_edges(self) -> list[Edge]:
         """Every stored edge."""
-        listed = ", ".join(_EDGE_COLUMNS)
-        rows = self._run(f"?[{listed}] := *edge{{{listed}}}")
-        return [Edge(**dict(zip(_EDGE_COLUMNS, row, strict=True))) for row in rows]
+        paths = dict(self._run("?[file, path] := *edge_file{file, path}"))
+        rows = self._run(f"?[{_EDGE_COLUMNS}] := *edge{{{_EDGE_COLUMNS}}}")
+        return [
+            Edge(
+                src,
+                RELATIONS[rel],
+                dst,
+                CONFIDENCES[confidence],
+                line,
+                paths[file],
+                target,
+                via,
+                extra,
+            )
+            for file, src, rel, dst, line, target, confidence, via, extra in rows
+        ]
 
     def patch_edges(
         self,
@@ -163,18 +194,18 @@ class GraphStore:
         apply their delta ``made``."""
         columns = ", ".join(_ITEM_COLUMNS)
         value_columns = ", ".join(c for c in _ITEM_COLUMNS if c not in ("path", "id"))
-        edge_columns = ", ".join(_EDGE_COLUMNS)
-        edge_key = "path, src, rel, dst, line, target"  # the fields of Edge.key()
         if removed is None:
             script = (
-                f"{{ ?[{edge_key}] := *edge{{{edge_key}}} :rm edge {{{edge_key}}} }}"
+                f"{{ ?[{_EDGE_KEY}] := *edge{{{_EDGE_KEY}}} :rm edge {{{_EDGE_KEY}}} }}"
+                "{ ?[file] := *edge_file{file} :rm edge_file {file} }"
                 "{ ?[fingerprint] := *type{fingerprint} :rm type {fingerprint} }"
             )
         else:
-            script = f"{{ ?[{edge_key}] <- $removed :rm edge {{{edge_key}}} }}"
+            script = f"{{ ?[{_EDGE_KEY}] <- $removed :rm edge {{{_EDGE_KEY}}} }}"
         script += (
-            f"{{ ?[{edge_columns}] <- $edges"
-            f" :put edge {{{edge_key} => confidence, via, extra}} }}"
+            "{ ?[file, path] <- $files :put edge_file {file => path} }"
+            f"{{ ?[{_EDGE_COLUMNS}] <- $edges"
+            f" :put edge {{{_EDGE_KEY} => confidence, via, extra}} }}"
             "{ ?[fingerprint, canonical, definition] <- $types"
             " :put type {fingerprint => canonical, definition} }"
         )
@@ -196,8 +227,9 @@ class GraphStore:
             script,
             {
                 "gone": [[item_id] for item_id in made.removed] if made is not None else [],
-                "removed": [list(e.key()) for e in removed or ()],
-                "edges": [[getattr(e, c) for c in _EDGE_COLUMNS] for e in edges],
+                "removed": [_edge_row(e)[:6] for e in removed or ()],
+                "files": [(_file_id(path), path) for path in {e.path for e in edges}],
+                "edges": [_edge_row(e) for e in edges],
                 "types": [[t.fingerprint, t.canonical, t.definition] for t in types],
                 "items": [item.as_row() for item in items or written],
             },
@@ -324,4 +356,25 @@ def _item_from_columns(values: dict[str, Any]) -> Item:
         visibility=values["visibility"],
         attrs=values["attrs"],
         parent=values["parent"],
+    )
+
+
+@lru_cache(maxsize=65536)
+def _file_id(path: str) -> int:
+    """The signed 64-bit id of a workspace-relative path in ``edge`` rows."""
+    return int.from_bytes(blake3(path.encode()).digest(length=8), "little", signed=True)
+
+
+def _edge_row(edge: Edge) -> tuple[int, int, int, int, int, str, int, int, str]:
+    """An edge as an ``edge`` row (columns in :data:`_EDGE_COLUMNS` order)."""
+    return (
+        _file_id(edge.path),
+        edge.src,
+        _RELATION_CODES[edge.rel],
+        edge.dst,
+        edge.line,
+        edge.target,
+        _CONFIDENCE_CODES[edge.confidence],
+        edge.via,
+        edge.extra,
     )
