@@ -34,7 +34,7 @@ Layout (all lists, for compactness):
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, cast
 
 import msgpack
@@ -48,6 +48,7 @@ __all__ = [
     "REPARSED",
     "STATEMENT",
     "FactCollector",
+    "fact_lines",
     "named_child",
     "remap_lines",
     "unpack_facts",
@@ -348,6 +349,20 @@ def remap_lines(section: str, rows: Any, move: Callable[[int], int]) -> Any:
     if section in ("mod", "gen", "rules"):
         return rows
     return [[row[0], move(row[1]), *row[2:]] for row in rows]
+
+
+def fact_lines(facts: dict[str, Any]) -> Iterator[int]:
+    """Every line written in ``facts`` (the ones :func:`remap_lines` maps)."""
+    for section, rows in facts.items():
+        if section == "items":
+            yield from (row[5] for row in rows)
+        elif section == "macros":
+            for row in rows:
+                yield row[1]
+                if row[4]:
+                    yield row[4]
+        elif section not in ("mod", "gen", "rules"):
+            yield from (row[1] for row in rows)
 
 
 def unpack_facts(blob: bytes) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from typing import Any
 
 from rustragd.delta import Delta, diff_items
 from rustragd.expansion import expand_file, expander, item_makers, local_rules
-from rustragd.facts import ITEM, REPARSED, STATEMENT, remap_lines, unpack_facts
+from rustragd.facts import ITEM, REPARSED, STATEMENT, fact_lines, remap_lines, unpack_facts
 from rustragd.fingerprints import TypeTable
 from rustragd.model import Edge, Item, Resolution, TypeRecord
 from rustragd.resolve import SECTIONS, Graph
@@ -244,6 +244,8 @@ class IncrementalResolver:
         self, path: str, new: Facts, old: Facts, edges: list[list[Edge]]
     ) -> list[list[Edge]]:
         """Per-row edges of ``new``: kept from ``old`` where rows match, else resolved."""
+        if new is old:
+            return edges
         fresh, was = _flat(new), _flat(old)
         n, m = len(fresh), len(was)
         head = 0
@@ -366,7 +368,7 @@ def _move_lines(
     """Macro-made items and their facts with every line mapped by ``move``."""
     items = [
         item
-        if move(item.start_line) == item.start_line
+        if move(item.start_line) == item.start_line and move(item.end_line) == item.end_line
         else Item(
             item.id,
             item.kind,
@@ -386,6 +388,8 @@ def _move_lines(
     ]
     return items, [
         {name: remap_lines(name, rows, move) for name, rows in fragment.items()}
+        if any(move(line) != line for line in fact_lines(fragment))
+        else fragment  # the same object: its edges are kept as they are (see _align)
         for fragment in fragments
     ]
 
