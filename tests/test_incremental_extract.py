@@ -38,6 +38,19 @@ macro_rules! make { ($n:ident) => { fn $n() {} }; }
 make!(made);
 
 fn uses(p: Point) -> i32 { p.twice() + fmt::Error.to_string().len() as i32 }
+
+mod inner {
+    use super::Point;
+
+    pub trait Shape {
+        fn area(&self) -> u32 { 0 }
+        fn name(&self) -> &str;
+    }
+
+    impl Shape for Point {
+        fn name(&self) -> &str { "point" }
+    }
+}
 """
 
 #: Edits applied in turn: (old bytes, new bytes).
@@ -52,6 +65,12 @@ TRICKY_EDITS = [
     (b"fn uses(p: Point) -> i32 {{", b"fn uses(p: Point) -> i32 {"),  # and its repair
     (b"fn unix_only() -> u8 { 1 }", b"fn unix_only() -> u16 { 1 }"),  # inside cfg_if!
     (b"make!(made);", b"make!(made);\nmake!(again);"),
+    (b"{ x: 0 } }\n}\n", b"{ x: 0 } }\n\n}\n"),  # a line before an impl's closing brace
+    (b"{ 0 }", b"{ 1 }"),  # a default method of a trait in a module
+    (b'"point"', b'"a point"'),  # a method of an impl in a module
+    (b"    use super::Point;\n", b"    use super::Point;\n    fn helper() {}\n"),
+    (b"pub trait Shape {", b"pub trait Figure {"),  # a block's own name: its items renamed
+    (b"impl Shape for Point", b"impl Figure for Point"),
 ]
 
 
@@ -91,6 +110,15 @@ def test_a_body_edit_copies_the_items_before_it() -> None:
     assert after.items[point] is before.items[point]
     changed = next(item for item in after.items if item.name == "twice")
     assert "y * 3" in changed.snippet
+
+
+def test_an_edit_in_a_block_copies_the_other_items_of_the_block() -> None:
+    cache = TreeCache()
+    before = apply(cache, "src/m.rs", TRICKY, ["demo"])
+    after = apply(cache, "src/m.rs", TRICKY.replace(b'"point"', b'"a point"'), ["demo"])
+    area = next(n for n, item in enumerate(before.items) if item.name == "area")
+    assert after.items[area] is before.items[area]  # in the same `mod inner` block
+    assert [i.name for i in after.items] == [i.name for i in before.items]
 
 
 def random_edits(source: bytes, seed: int, count: int) -> list[bytes]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Sized
+from collections.abc import Iterator, Sized
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -60,6 +60,12 @@ _KINDS = {
 _SCOPES = frozenset(
     {"mod", "impl", "trait", "struct", "enum", "union", "variant", "function", "method"}
 )
+#: A segment's start byte, end byte (a block's head: the block's end), start row, whether
+#: a syntax error sits in it, and the index of its block's head (its own for a head,
+#: -1 outside blocks).
+Span = tuple[int, int, int, bool, int]
+#: Items whose body is cut into segments of their own.
+_BLOCKS = frozenset({"impl_item", "trait_item", "mod_item"})
 #: Top-level nodes that belong to the item after them (its docs and attributes).
 _PREAMBLE = frozenset({"attribute_item", "line_comment", "block_comment"})
 _T = TypeVar("_T", bound=tuple[Any, Node, Any])
@@ -105,20 +111,21 @@ def extract_file(
 
 @dataclass(frozen=True, slots=True)
 class Segments:
-    """A file's extraction cut at its top-level items, for :func:`extract_segments` to
-    reuse the untouched ones after an edit.
+    """A file's extraction cut at its items, for :func:`extract_segments` to reuse the
+    untouched ones after an edit.
 
     A segment is one top-level node with the comments and attributes written
-    before it (its docs); ``spans`` holds each one's start byte, end byte, start
-    row and whether it has a syntax error; ``cuts`` how many items and rows of
-    each fact section the extraction held after it (the first cut: after the
-    crate's own item).
+    before it (its docs); an ``impl``, ``trait`` or ``mod`` block is cut further:
+    its head (the block's own item and header) and each item of its body. ``spans``
+    holds each segment's :data:`Span`; ``cuts`` how many items and rows of each
+    fact section the extraction held after it (the first cut: after the crate's
+    own item).
     """
 
     module: str
     content_hash: str
     """The hash of the source extracted (see :attr:`FileExtract.content_hash`)."""
-    spans: list[tuple[int, int, int, bool]]
+    spans: list[Span]
     cuts: list[tuple[int, ...]]
     items: list[Item]
     rows: dict[str, list[list[Any]]]
@@ -159,51 +166,88 @@ def _never() -> tuple[FileExtract, Segments]:
     raise AssertionError("a full extraction reuses nothing, so it never gives up")
 
 
-def _segment_spans(root: Node) -> list[tuple[int, int, int, bool]]:
-    """Each top-level node with the comments and attributes before it: start byte,
-    end byte, start row, whether a syntax error sits in it."""
-    spans = []
-    start: Node | None = None
-    broken = False
-    for child in root.children:
-        if start is None:
-            start, broken = child, False
-        broken = broken or child.has_error or child.is_missing
-        if child.type not in _PREAMBLE:
-            spans.append((start.start_byte, child.end_byte, start.start_point.row, broken))
-            start = None
-    if start is not None:
-        last = root.children[-1]
-        spans.append((start.start_byte, last.end_byte, start.start_point.row, broken))
+def _segment_spans(root: Node) -> list[Span]:
+    """The segments of a file (see :class:`Segments`), in source order."""
+    spans: list[Span] = []
+    for first, node, broken in _with_preamble(root.children):
+        body = node.child_by_field_name("body") if node.type in _BLOCKS else None
+        if body is None or body.type != "declaration_list":
+            spans.append((first.start_byte, node.end_byte, first.start_point.row, broken, -1))
+            continue
+        head = len(spans)
+        spans.append((first.start_byte, node.end_byte, first.start_point.row, broken, head))
+        for start, item, item_broken in _with_preamble(body.named_children):
+            spans.append(
+                (start.start_byte, item.end_byte, start.start_point.row, item_broken, head)
+            )
     return spans
 
 
+def _with_preamble(nodes: list[Node]) -> Iterator[tuple[Node, Node, bool]]:
+    """Each node not a comment or attribute, with the first of those right before it
+    and whether a syntax error sits in them (trailing ones come alone)."""
+    start: Node | None = None
+    broken = False
+    for node in nodes:
+        if start is None:
+            start, broken = node, False
+        broken = broken or node.has_error or node.is_missing
+        if node.type not in _PREAMBLE:
+            yield start, node, broken
+            start = None
+    if start is not None:
+        yield start, nodes[-1], broken
+
+
 def _reusable(
-    spans: list[tuple[int, int, int, bool]],
+    spans: list[Span],
     previous: tuple[Segments, Edit] | None,
     module: str,
 ) -> list[tuple[int, int] | None]:
     """For each new segment, the old segment it copies and the rows it moves by, or None:
-    a segment wholly before the edit or wholly after it, with the same span and no error."""
+    a segment wholly before the edit or wholly after it, with the same span and no error
+    (a block's head: the whole block)."""
     if previous is None or previous[0].module != module:
         return [None] * len(spans)
     old, edit = previous
-    where = {(span[0], span[1]): n for n, span in enumerate(old.spans) if not span[3]}
+    where = {
+        (span[0], span[1], _role(span, n)): n for n, span in enumerate(old.spans) if not span[3]
+    }
     moved_bytes = edit.new_end_byte - edit.old_end_byte
     moved_rows = edit.new_end_point[0] - edit.old_end_point[0]
     found: list[tuple[int, int] | None] = []
-    for start, end, _row, broken in spans:
+    for n, span in enumerate(spans):
+        start, end, _row, broken, _head = span
         match = None
         if broken:
             pass
         elif end <= edit.start_byte:
-            n = where.get((start, end))
-            match = None if n is None else (n, 0)
+            k = where.get((start, end, _role(span, n)))
+            match = None if k is None else (k, 0)
         elif start >= edit.new_end_byte:
-            n = where.get((start - moved_bytes, end - moved_bytes))
-            match = None if n is None else (n, moved_rows)
+            k = where.get((start - moved_bytes, end - moved_bytes, _role(span, n)))
+            match = None if k is None else (k, moved_rows)
         found.append(match)
     return found
+
+
+def _role(span: Span, index: int) -> int:
+    """0: a top-level segment, 1: a block's head, 2: an item of a block's body."""
+    return 0 if span[4] < 0 else 1 if span[4] == index else 2
+
+
+def _ranges(spans: list[Span], todo: list[int]) -> list[tuple[int, int]]:
+    """The byte ranges holding what segments ``todo`` start (each up to the next segment),
+    adjacent ones merged."""
+    ranges: list[tuple[int, int]] = []
+    for n in todo:
+        start = spans[n][0]
+        end = spans[n + 1][0] if n + 1 < len(spans) else spans[n][1]
+        if ranges and ranges[-1][1] == start:
+            ranges[-1] = (ranges[-1][0], end)
+        else:
+            ranges.append((start, end))
+    return ranges
 
 
 def _assemble(
@@ -211,7 +255,7 @@ def _assemble(
     source: bytes,
     module_path: list[str],
     tree: Tree,
-    spans: list[tuple[int, int, int, bool]],
+    spans: list[Span],
     reuse: list[tuple[int, int] | None],
     old: Segments | None,
 ) -> tuple[FileExtract, Segments] | None:
@@ -241,11 +285,15 @@ def _assemble(
         )
         state.items.append(crate)
         facts.item(root, crate, source)
-    todo = [span for span, copied in zip(spans, reuse, strict=True) if copied is None]
+    todo = [n for n, copied in enumerate(reuse) if copied is None]
     if len(todo) == len(spans):
         found = matches(root)
     else:
-        found = matches(root, todo[0][0], todo[-1][1]) if todo else Matches([], [])
+        found = Matches([], [])
+        for start, end in _ranges(spans, todo):
+            part = matches(root, start, end)
+            found.definitions.extend(part.definitions)
+            found.facts.extend(part.facts)
     starts = [span[0] for span in spans]
     definitions = _by_segment(found.definitions, starts)
     references = _by_segment(found.facts, starts)
@@ -254,15 +302,23 @@ def _assemble(
     cuts = [tuple(map(len, counted))]
     scope = _Scope(module, 0, "", module)
     replaced: Counter[tuple[str, str]] = Counter()
+    block_scopes: dict[int, _Scope] = {}  # the scopes of the block being walked
     for n, copied in enumerate(reuse):
+        head = spans[n][4]
+        if head == n or head < 0:
+            block_scopes = {}
         if copied is None:
             before = len(state.items)
-            state.walk(root, Matches(definitions[n], references[n]), source, scope, 0, 0)
-            facts.forget_file_bindings()
+            found_here = Matches(definitions[n], references[n])
+            state.walk(root, found_here, source, scope, 0, 0, block_scopes)
+            if head < 0 or head == n:
+                facts.forget_file_bindings()
             if old is not None:
                 replaced.update((i.qualified_name, i.kind) for i in state.items[before:])
         else:
             assert old is not None
+            if head >= 0 and head != n and not _same_block(state, cuts, head, old, copied[0]):
+                return None  # the block's item is another now: its items' names change
             _copy(state, old, *copied)
         cuts.append(tuple(map(len, counted)))
     if old is not None:
@@ -285,6 +341,21 @@ def _assemble(
         facts=facts.pack(),
     )
     return extract, Segments(module, extract.content_hash, spans, cuts, state.items, sections)
+
+
+def _same_block(
+    state: _FileState, cuts: list[tuple[int, ...]], head: int, old: Segments, segment: int
+) -> bool:
+    """Whether the block around new segment ``head``'s items is the one around old
+    ``segment`` (same item first in both heads: the names and parents inside hold)."""
+    old_head = old.spans[segment][4]
+    now = state.items[cuts[head][0] : cuts[head + 1][0]][:1]
+    was = old.items[old.cuts[old_head][0] : old.cuts[old_head + 1][0]][:1]
+    return bool(now and was) and (now[0].id, now[0].qualified_name, now[0].kind) == (
+        was[0].id,
+        was[0].qualified_name,
+        was[0].kind,
+    )
 
 
 def _by_segment(found: list[_T], starts: list[int]) -> list[list[_T]]:
@@ -457,11 +528,19 @@ class _FileState:
         self.trees: list[Tree] = []
 
     def walk(
-        self, root: Node, found: Matches, src: bytes, scope: _Scope, depth: int, shift: int
+        self,
+        root: Node,
+        found: Matches,
+        src: bytes,
+        scope: _Scope,
+        depth: int,
+        shift: int,
+        scopes: dict[int, _Scope] | None = None,
     ) -> None:
         """Add the items of ``found`` (the matches under ``root``), ``shift`` lines down;
-        in macro bodies, skip broken ones."""
-        scopes: dict[int, _Scope] = {}
+        in macro bodies, skip broken ones. ``scopes`` (node id -> the scope it opens)
+        carries the scopes of a block's head to the walks of its body's segments."""
+        scopes = {} if scopes is None else scopes
         outer, self.facts.outer = self.facts.outer, scope.parent
         for label, node, name_node in found.definitions:
             if depth and node.has_error and _broken(node):
