@@ -35,9 +35,6 @@ log = logging.getLogger(__name__)
 REGISTRY_FILE = "workspaces.json"
 #: Seconds without requests before background work that competes with queries starts.
 QUIET_S = 1.0
-#: Allocations between passes of the cyclic collector over young objects (CPython: 700).
-GC_YOUNG_ALLOCATIONS = 50_000
-
 
 def settle_heap() -> None:
     """Take what the daemon now holds for good (items, graphs, resolvers: millions of
@@ -72,7 +69,6 @@ class Daemon:
 
     async def start(self) -> None:
         """Load the embedding model (when enabled), then reopen the registered workspaces."""
-        gc.set_threshold(GC_YOUNG_ALLOCATIONS, 50, 100)
         if self.config.embeddings:
             self.model = await asyncio.to_thread(self.embeddings.load)
             self.embeddings.start()
