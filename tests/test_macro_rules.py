@@ -488,3 +488,106 @@ def test_mutated_definitions_and_invocations_never_raise() -> None:
         for text in (expand(mutated, invocation), expand(definition, invocation)):
             assert text is None or isinstance(text, str)
         expand_recursive({"m": mutated, **FORWARD}, "m", invocation)
+
+
+def test_block_comments_and_multiline_literals_keep_the_lines() -> None:
+    definition = """
+    macro_rules! m {
+        ($s:literal /* a /* nested */ comment */ $n:ident) => {
+            /** Doc for the constant. */
+            const $n: &str = $s; /* gone */ const B: u8 = 1;
+            /*! inner doc */
+            fn f() {}
+        };
+    }
+    """
+    assert expand(definition, '"two\nlines" /* note */ NAME') == (
+        '# [ doc = " Doc for the constant. " ] const NAME: &str = "two\nlines"; '
+        'const B: u8 = 1; # ! [ doc = " inner doc " ]\nfn f() {}'
+    )
+
+
+@pytest.mark.parametrize(
+    ("invocation", "expected"),
+    [
+        ("a /* x */ b", "a b"),
+        ('r#"x"# /**/ c', 'r#"x"# c'),
+        ("a \u00a7", None),  # not a Rust token, at the end
+        ("\u00a7 a", None),  # ... and at the start
+        ("a )", None),
+        ("(a", None),
+        ('"unterminated', None),
+        ("/* open", None),
+    ],
+)
+def test_invocation_lexing(invocation: str, expected: str | None) -> None:
+    assert expand("macro_rules! tts { ($($t:tt)*) => { $($t)* }; }", invocation) == expected
+
+
+def test_groups_without_metavariables_are_transcribed_as_written() -> None:
+    definition = """
+    macro_rules! v {
+        ($($n:ident)*) => {
+            $(impl X for $n { fn f(&self) -> [u8; 2] { [0, 1] } fn g() { $crate::h() } })*
+        };
+    }
+    """
+    impl = "impl X for {} {{ fn f(&self) -> [u8; 2] {{ [0, 1] }} fn g() {{ crate::h() }} }}"
+    assert expand(definition, "A B") == f"{impl.format('A')} {impl.format('B')}"
+
+
+def test_token_budget_counts_groups_without_metavariables() -> None:
+    # Each iteration takes 23 from the 200,000 budget: 2 elements, the token
+    # substituted, and the 20 tokens of the group.
+    definition = "macro_rules! big { ($($t:tt)*) => { $( $t [ " + "a " * 20 + "] )* }; }"
+    text = expand(definition, "x " * 8695)
+    assert text is not None and text.count("[") == 8695
+    assert expand(definition, "x " * 8696) is None
+
+
+@pytest.mark.parametrize(
+    ("invocation", "expected"),
+    [
+        (
+            "0x1F, a, 'x', true, move, return ; u8",
+            "const _: () = 0x1F; const _: () = a; const _: () = 'x'; const _: () = true; "
+            "const _: () = move; const _: () = return; type _ = u8;",
+        ),
+        (
+            "0x1F ; u8, _, Self, r#fn",
+            "const _: () = 0x1F; type _ = u8; type _ = _; type _ = Self; type _ = r#fn;",
+        ),
+        ("x ; dyn Tr, u8", "const _: () = x; type _ = dyn Tr; type _ = u8;"),
+        ("continue, 'a ; A", "const _: () = continue; const _: () = 'a; type _ = A;"),
+        ("x ; dyn", None),
+        ("x ; fn", None),
+        ("x ; impl", None),
+        ("1, 2; u8; ", None),
+        ("x; u8 ,", None),
+    ],
+)
+def test_one_token_expr_and_ty_fragments(invocation: str, expected: str | None) -> None:
+    definition = """
+    macro_rules! l { ($($e:expr),* ; $($t:ty),*) => { $(const _: () = $e;)* $(type _ = $t;)* }; }
+    """
+    assert expand(definition, invocation) == expected
+
+
+@pytest.mark.parametrize(
+    ("invocation", "expected"),
+    [
+        ("a => b => c", "fn a() {} fn b() {} fn c() {}"),
+        ("a =>", None),
+        ("a::b::c ;", "use a :: b :: c ;"),
+        ("a : : b ;", "use a :: b ;"),
+        ("a:: ;", None),
+    ],
+)
+def test_separators_of_several_tokens(invocation: str, expected: str | None) -> None:
+    definition = """
+    macro_rules! s {
+        ($($a:ident)=>*) => { $(fn $a() {})* };
+        ($($a:ident)::+ ;) => { use $($a)::+; };
+    }
+    """
+    assert expand(definition, invocation) == expected

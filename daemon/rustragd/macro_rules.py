@@ -26,12 +26,15 @@ class _MacroError(Exception):
     """Malformed or unsupported input, or an exhausted budget."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, eq=False)
 class _Tok:
     """A leaf token; ``src``, ``start``, ``end`` place it in its text (``src`` < 0: made up).
 
     A token that starts (ends) a substituted fragment carries the ``$`` (name)
-    token of the metavariable in ``before`` (``after``), for rendering.
+    token of the metavariable in ``before`` (``after``), for rendering. Tokens
+    and groups are never changed once made; they are not frozen dataclasses
+    because those are several times slower to construct, and lexing and
+    transcription make one per token.
     """
 
     kind: str  # "ident", "lifetime", "literal" or "punct" (one character)
@@ -44,7 +47,7 @@ class _Tok:
     after: _Tok | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, eq=False)
 class _Group:
     """A delimited token tree."""
 
@@ -61,69 +64,82 @@ _Env: TypeAlias = "dict[str, _Binding]"
 
 # ---------------------------------------------------------------- lexer
 
+# Group names are token kinds; `bad` (anything else) makes every position match.
 _LEX = re.compile(
     r"""
   (?P<space>\s+)
 | (?P<doc>///(?!/)[^\n]*|//![^\n]*)
 | (?P<comment>//[^\n]*)
 | (?P<block>/\*)
-| (?P<raw>(?:br|cr|r)(?P<hashes>\#*)".*?"(?P=hashes))
-| (?P<string>[bc]?"(?:[^"\\]|\\.)*")
-| (?P<char>b?'(?:\\(?:u\{[0-9a-fA-F_]*\}|x[0-9a-fA-F]{2}|.)|[^'\\\n])')
+| (?P<literal>
+    (?:br|cr|r)(?P<hashes>\#*)".*?"(?P=hashes)
+  | [bc]?"(?:[^"\\]|\\.)*"
+  | b?'(?:\\(?:u\{[0-9a-fA-F_]*\}|x[0-9a-fA-F]{2}|.)|[^'\\\n])'
+  | \d(?:\w|(?<=[eE])[+-](?=\d))*(?:\.\d(?:\w|(?<=[eE])[+-](?=\d))*|\.(?![.\w]))?
+  )
 | (?P<lifetime>'(?:r\#)?[^\W\d]\w*)
 | (?P<ident>(?:r\#)?[^\W\d]\w*)
-| (?P<number>\d(?:\w|(?<=[eE])[+-](?=\d))*(?:\.\d(?:\w|(?<=[eE])[+-](?=\d))*|\.(?![.\w]))?)
 | (?P<punct>[-+*/%^!&|=<>@.,;:\#$?~])
 | (?P<open>[(\[{])
 | (?P<close>[)\]}])
+| (?P<bad>.)
 """,
     re.VERBOSE | re.DOTALL,
 )
 _CLOSE = {")": "(", "]": "[", "}": "{"}
-_KIND = {
-    "raw": "literal",
-    "string": "literal",
-    "char": "literal",
-    "number": "literal",
-    "lifetime": "lifetime",
-    "ident": "ident",
-    "punct": "punct",
-}
 _SOURCES = itertools.count()
 
 
 def _tokenize(text: str) -> list[_Tree]:
     """Token trees of ``text``; comments dropped, doc comments turned into ``#[doc]``."""
     src = next(_SOURCES)
-    stack: list[tuple[_Tok | None, list[_Tree]]] = [(None, [])]
+    stack: list[tuple[_Tok, list[_Tree]]] = []  # open groups, with the trees before them
+    trees: list[_Tree] = []
     pos, line = 0, 1
     while pos < len(text):
-        m = _LEX.match(text, pos)
-        if m is None:
-            raise _MacroError(f"unexpected character {text[pos]!r}")
-        group, end = m.lastgroup, m.end()
-        if group == "block":
-            end = _block_comment_end(text, pos)
-            body = text[pos:end]
-            if body.startswith(("/**", "/*!")) and not body.startswith(("/***", "/**/")):
-                stack[-1][1].extend(_doc_attr(body[3:-2], body[2] == "!", line))
-        elif group == "doc":
-            stack[-1][1].extend(_doc_attr(m.group()[3:], m.group()[2] == "!", line))
-        elif group == "open":
-            stack.append((_Tok("punct", m.group(), src, pos, end, line), []))
-        elif group == "close":
-            opener, trees = stack.pop()
-            if opener is None or _CLOSE[m.group()] != opener.text:
-                raise _MacroError("unbalanced delimiters")
-            close = _Tok("punct", m.group(), src, pos, end, line)
-            stack[-1][1].append(_Group(opener.text, tuple(trees), opener, close))
-        elif group in _KIND:
-            stack[-1][1].append(_Tok(_KIND[group], m.group(), src, pos, end, line))
-        line += text.count("\n", pos, end)
-        pos = end
-    if len(stack) != 1:
+        # The matches are contiguous (`bad` matches anything else); a block
+        # comment, which a regex cannot skip (they nest), starts the scan again.
+        for m in _LEX.finditer(text, pos):
+            kind = m.lastgroup
+            if kind == "ident" or kind == "punct" or kind == "lifetime":
+                start, end = m.span()
+                trees.append(_Tok(kind, text[start:end], src, start, end, line))
+            elif kind == "space":
+                line += m.group().count("\n")
+            elif kind == "open":
+                start, end = m.span()
+                stack.append((_Tok("punct", text[start:end], src, start, end, line), trees))
+                trees = []
+            elif kind == "close":
+                start, end = m.span()
+                close = _Tok("punct", text[start:end], src, start, end, line)
+                if not stack or _CLOSE[close.text] != stack[-1][0].text:
+                    raise _MacroError("unbalanced delimiters")
+                opener, outer = stack.pop()
+                outer.append(_Group(opener.text, tuple(trees), opener, close))
+                trees = outer
+            elif kind == "literal":
+                start, end = m.span()
+                trees.append(_Tok(kind, text[start:end], src, start, end, line))
+                line += text.count("\n", start, end)
+            elif kind == "doc":
+                trees.extend(_doc_attr(m.group()[3:], m.group()[2] == "!", line))
+            elif kind == "block":
+                start = m.start()
+                pos = _block_comment_end(text, start)
+                body = text[start:pos]
+                if body.startswith(("/**", "/*!")) and not body.startswith(("/***", "/**/")):
+                    trees.extend(_doc_attr(body[3:-2], body[2] == "!", line))
+                line += body.count("\n")
+                break
+            elif kind == "bad":
+                raise _MacroError(f"unexpected character {m.group()!r}")
+            # "comment": dropped
+        else:
+            break  # all of the text was read
+    if stack:
         raise _MacroError("unclosed delimiter")
-    return stack[0][1]
+    return trees
 
 
 def _block_comment_end(text: str, pos: int) -> int:
@@ -164,6 +180,7 @@ _OPS2 = frozenset(
     {"==", "!=", "<=", ">=", "&&", "||", "+=", "-=", "*=", "/=", "%=", "^=", "&=", "|="}
     | {"<<", ">>", "..", "::", "->", "=>"}
 )
+_OPS = _OPS2 | _OPS3
 _UNITS = frozenset({"..=", "...", "..", "::", "->", "=>"})  # operators scanners see as one
 
 
@@ -180,18 +197,18 @@ def _ident(tree: _Tree | None, *texts: str) -> TypeGuard[_Tok]:
 def _glued(trees: tuple[_Tree, ...] | list[_Tree], i: int, ops: frozenset[str]) -> str:
     """The longest operator of ``ops`` written without spaces at ``i`` (else one char, or "")."""
     first = trees[i] if i < len(trees) else None
-    if not isinstance(first, _Tok) or first.kind != "punct":
+    if type(first) is not _Tok or first.kind != "punct":
         return ""
-    text, prev, j = first.text, first, i + 1
-    while j < len(trees) and len(text) < 3:
-        nxt = trees[j]
-        if not (isinstance(nxt, _Tok) and nxt.kind == "punct" and _adjacent(prev, nxt)):
+    text, prev = first.text, first
+    for nxt in trees[i + 1 : i + 3]:  # operators have up to 3 one-char puncts
+        if not (type(nxt) is _Tok and nxt.kind == "punct" and _adjacent(prev, nxt)):
             break
-        text, prev, j = text + nxt.text, nxt, j + 1
-    for size in (3, 2):
-        if len(text) >= size and text[:size] in ops:
-            return text[:size]
-    return text[0]
+        text, prev = text + nxt.text, nxt
+    if len(text) == 1:
+        return text
+    if len(text) == 3 and text in ops:
+        return text
+    return text[:2] if text[:2] in ops else text[0]
 
 
 def _adjacent(a: _Tok, b: _Tok) -> bool:
@@ -216,16 +233,25 @@ def _scan_until(trees: tuple[_Tree, ...], pos: int, stops: frozenset[str]) -> in
         tree = trees[i]
         if isinstance(tree, _Group):
             i += 1
-            continue
-        unit = _unit(trees, i) or tree.text
-        if unit in stops:
-            return i
-        i += len(unit) if tree.kind == "punct" else 1
+        elif tree.kind != "punct":
+            if tree.text in stops:
+                return i
+            i += 1
+        else:
+            unit = _unit(trees, i)
+            if unit in stops:
+                return i
+            i += len(unit)
     return i
 
 
 _EXPR_STOPS = frozenset({",", ";", "=>"})
 _PAT_STOPS = frozenset({",", ";", "=", "=>", ":", "if", "in"})
+
+
+def _ends_list(trees: tuple[_Tree, ...], i: int) -> bool:
+    """Whether ``trees[i]`` is ``,`` or ``;``, or ``i`` is past the end."""
+    return i >= len(trees) or _punct(trees[i], ",;")
 
 
 def _nonempty(end: int, pos: int) -> int | None:
@@ -237,7 +263,10 @@ def _expr(trees: tuple[_Tree, ...], pos: int) -> int | None:
     """An expression: where a valid expression ends (``"8" AtomicI8`` is two fragments,
     not one), or, for syntax :func:`_expression` does not know, up to ``,``, ``;`` or
     ``=>`` (a leading closure's ``|a, b|`` skipped)."""
-    i = pos + 1 if _ident(trees[pos] if pos < len(trees) else None, "move") else pos
+    tree = trees[pos] if pos < len(trees) else None
+    if type(tree) is _Tok and tree.kind != "punct" and _ends_list(trees, pos + 1):
+        return pos + 1  # `0x01,`: what the general case finds, found faster
+    i = pos + 1 if _ident(tree, "move") else pos
     if _unit(trees, i) == "|":
         i = next((j + 1 for j in range(i + 1, len(trees)) if _punct(trees[j], "|")), i)
     loose = _nonempty(_scan_until(trees, i, _EXPR_STOPS), pos)
@@ -275,7 +304,7 @@ def _expression(trees: tuple[_Tree, ...], pos: int) -> int | None:
         if _ident(_at(trees, i), "as"):
             i = _ty(trees, i + 1)
             continue
-        op = _glued(trees, i, _OPS2 | _OPS3)
+        op = _glued(trees, i, _OPS)
         if op not in _BINARY:
             return i
         after = _operand(trees, i + len(op))
@@ -417,6 +446,8 @@ def _block_expr(trees: tuple[_Tree, ...], i: int) -> int | None:
 def _ty(trees: tuple[_Tree, ...], pos: int) -> int | None:
     """A type: reference, pointer, tuple, array, slice, ``fn``, ``dyn``/``impl``, or path."""
     tree = trees[pos] if pos < len(trees) else None
+    if _ident(tree) and tree.text not in _TY_WORDS and _ends_list(trees, pos + 1):
+        return pos + 1  # `DWORD,`: what the general case finds, found faster
     unit = _unit(trees, pos)
     if isinstance(tree, _Group):
         return pos + 1 if tree.delim != "{" else None
@@ -441,6 +472,10 @@ def _ty(trees: tuple[_Tree, ...], pos: int) -> int | None:
             return None
         return _path(trees, end)
     return _path_ty(trees, pos)
+
+
+#: Words a type starts with that :func:`_ty` does not read as a path.
+_TY_WORDS = frozenset({"dyn", "impl", "for", "unsafe", "extern", "fn"})
 
 
 def _path_ty(trees: tuple[_Tree, ...], pos: int) -> int | None:
@@ -525,14 +560,16 @@ def _path(trees: tuple[_Tree, ...], pos: int) -> int | None:
         if not _ident(trees[i] if i < len(trees) else None):
             return None
         i += 1
-        if _unit(trees, i) == "::" and _unit(trees, i + 2) == "<":
-            i += 2
-        if _unit(trees, i) == "<":
+        unit = _unit(trees, i)
+        if unit == "::" and _unit(trees, i + 2) == "<":
+            i, unit = i + 2, "<"
+        if unit == "<":
             end = _angle_end(trees, i)
             if end is None:
                 return None
             i = end
-        if _unit(trees, i) != "::":
+            unit = _unit(trees, i)
+        if unit != "::":
             return i
         i += 2
 
@@ -588,6 +625,12 @@ def _one(test: Callable[[_Tree], bool]) -> _Scanner:
     return lambda trees, pos: pos + 1 if pos < len(trees) and test(trees[pos]) else None
 
 
+def _ident_fragment(trees: tuple[_Tree, ...], pos: int) -> int | None:
+    """An identifier other than ``_`` (the most common fragment: no generic scanner)."""
+    tree = trees[pos] if pos < len(trees) else None
+    return pos + 1 if type(tree) is _Tok and tree.kind == "ident" and tree.text != "_" else None
+
+
 def _literal(trees: tuple[_Tree, ...], pos: int) -> int | None:
     """A literal, ``-`` number, ``true`` or ``false``."""
     tree = trees[pos] if pos < len(trees) else None
@@ -602,11 +645,11 @@ def _tt(trees: tuple[_Tree, ...], pos: int) -> int | None:
     """One token tree; a multi-char operator counts as one."""
     if pos >= len(trees):
         return None
-    return pos + (len(_glued(trees, pos, _OPS2 | _OPS3)) or 1)
+    return pos + (len(_glued(trees, pos, _OPS)) or 1)
 
 
 _FRAGMENTS: dict[str, _Scanner] = {
-    "ident": _one(lambda t: _ident(t) and t.text != "_"),
+    "ident": _ident_fragment,
     "lifetime": _one(lambda t: isinstance(t, _Tok) and t.kind == "lifetime"),
     "block": _one(lambda t: isinstance(t, _Group) and t.delim == "{"),
     "literal": _literal,
@@ -646,6 +689,17 @@ class _Delimited:
 
 
 @dataclass(frozen=True, slots=True)
+class _Verbatim:
+    """A group in a transcriber without metavariables: transcribed as written.
+
+    ``cost`` is what transcribing it element by element takes from the budget.
+    """
+
+    group: _Group
+    cost: int
+
+
+@dataclass(frozen=True, slots=True)
 class _Rep:
     elems: tuple[_Elem, ...]
     sep: tuple[_Tok, ...]
@@ -661,7 +715,7 @@ class _Var:
     tok: _Tok
 
 
-_Elem: TypeAlias = "_Lit | _Frag | _Delimited | _Rep | _Var"
+_Elem: TypeAlias = "_Lit | _Frag | _Delimited | _Verbatim | _Rep | _Var"
 
 
 def _compile(trees: tuple[_Tree, ...], matcher: bool) -> tuple[_Elem, ...]:
@@ -672,7 +726,12 @@ def _compile(trees: tuple[_Tree, ...], matcher: bool) -> tuple[_Elem, ...]:
         tree = trees[i]
         nxt = trees[i + 1] if i + 1 < len(trees) else None
         if isinstance(tree, _Group):
-            out.append(_Delimited(tree, _compile(tree.trees, matcher)))
+            elems = _compile(tree.trees, matcher)
+            if matcher or not _as_written(elems, tree.trees):
+                out.append(_Delimited(tree, elems))
+            else:
+                cost = len(elems) + sum(e.cost for e in elems if isinstance(e, _Verbatim))
+                out.append(_Verbatim(tree, cost))
             i += 1
         elif not _punct(tree, "$") or nxt is None:
             out.append(_Lit(tree))
@@ -703,6 +762,14 @@ def _compile(trees: tuple[_Tree, ...], matcher: bool) -> tuple[_Elem, ...]:
     return tuple(out)
 
 
+def _as_written(elems: tuple[_Elem, ...], trees: tuple[_Tree, ...]) -> bool:
+    """Whether transcribing ``elems`` gives ``trees`` (the very same trees)."""
+    return len(elems) == len(trees) and all(
+        (isinstance(e, _Lit) and e.tok is t) or (isinstance(e, _Verbatim) and e.group is t)
+        for e, t in zip(elems, trees, strict=True)
+    )
+
+
 def _rep_suffix(trees: tuple[_Tree, ...], i: int) -> tuple[tuple[_Tok, ...], str, int]:
     """The separator and operator after ``$(...)``, and the index after them."""
     first = trees[i] if i < len(trees) else None
@@ -710,7 +777,7 @@ def _rep_suffix(trees: tuple[_Tree, ...], i: int) -> tuple[tuple[_Tok, ...], str
         return (), first.text, i + 1
     if not isinstance(first, _Tok):
         raise _MacroError("repetition without operator")
-    size = len(_glued(trees, i, _OPS2 | _OPS3)) or 1
+    size = len(_glued(trees, i, _OPS)) or 1
     op = trees[i + size] if i + size < len(trees) else None
     if not _punct(op, "*+"):
         raise _MacroError("repetition without operator")
@@ -808,38 +875,58 @@ class _Session:
         env: _Env,
         cont: _Cont,
     ) -> _Result:
-        """Match ``elems[k:]`` at ``trees[pos:]``, then ``cont``; backtracks over repetitions."""
-        self.steps += 1
-        if self.steps > _MAX_STEPS:
-            raise _MacroError("matching budget exhausted")
-        if k == len(elems):
-            return cont(pos, env)
-        elem = elems[k]
-        tree = trees[pos] if pos < len(trees) else None
-        if isinstance(elem, _Lit):
-            lit = elem.tok
-            if isinstance(tree, _Tok) and tree.kind == lit.kind and tree.text == lit.text:
-                return self._match(elems, k + 1, trees, pos + 1, env, cont)
-            return None
-        if isinstance(elem, _Delimited):
-            if not isinstance(tree, _Group) or tree.delim != elem.group.delim:
-                return None
-            inner = tree.trees
+        """Match ``elems[k:]`` at ``trees[pos:]``, then ``cont``; backtracks over repetitions.
 
-            def close(p: int, e: _Env) -> _Result:
-                return (
-                    self._match(elems, k + 1, trees, pos + 1, e, cont) if p == len(inner) else None
-                )
+        Literals and fragments, which cannot backtrack, are matched in a loop;
+        each element still takes one step of the budget.
+        """
+        while True:
+            self.steps += 1
+            if self.steps > _MAX_STEPS:
+                raise _MacroError("matching budget exhausted")
+            if k == len(elems):
+                return cont(pos, env)
+            elem = elems[k]
+            tree = trees[pos] if pos < len(trees) else None
+            if type(elem) is _Lit:
+                lit = elem.tok
+                if type(tree) is not _Tok or tree.text != lit.text or tree.kind != lit.kind:
+                    return None
+                pos += 1
+            elif type(elem) is _Frag:
+                end = _FRAGMENTS[elem.kind](trees, pos)
+                if end is None:
+                    return None
+                env = {**env, elem.name: trees[pos:end]}
+                pos = end
+            elif type(elem) is _Delimited:
+                if type(tree) is not _Group or tree.delim != elem.group.delim:
+                    return None
+                return self._match_group(elem, tree, elems, k, trees, pos, env, cont)
+            elif type(elem) is _Rep:
+                return self._repeat(elem, elems, k, trees, pos, env, cont)
+            else:
+                raise _MacroError("metavariable in a matcher")
+            k += 1
 
-            return self._match(elem.elems, 0, inner, 0, env, close)
-        if isinstance(elem, _Frag):
-            end = _FRAGMENTS[elem.kind](trees, pos)
-            if end is None:
-                return None
-            return self._match(elems, k + 1, trees, end, {**env, elem.name: trees[pos:end]}, cont)
-        if isinstance(elem, _Rep):
-            return self._repeat(elem, elems, k, trees, pos, env, cont)
-        raise _MacroError("metavariable in a matcher")
+    def _match_group(
+        self,
+        elem: _Delimited,
+        group: _Group,
+        elems: tuple[_Elem, ...],
+        k: int,
+        trees: tuple[_Tree, ...],
+        pos: int,
+        env: _Env,
+        cont: _Cont,
+    ) -> _Result:
+        """Match ``elem``'s patterns at all of ``group`` (``trees[pos]``), then the rest."""
+        inner = group.trees
+
+        def close(p: int, e: _Env) -> _Result:
+            return self._match(elems, k + 1, trees, pos + 1, e, cont) if p == len(inner) else None
+
+        return self._match(elem.elems, 0, inner, 0, env, close)
 
     def _repeat(
         self,
@@ -858,14 +945,11 @@ class _Session:
         ends: list[int] = [pos]
         done: list[_Env] = []
         while rep.op != "?" or not done:
-            at = ends[-1]
-            start = at + len(rep.sep) if done else at
-            got = trees[at:start]
-            if len(got) != start - at or not all(
-                isinstance(t, _Tok) and t.kind == s.kind and t.text == s.text
-                for t, s in zip(got, rep.sep, strict=False)
-            ):
-                break
+            at = start = ends[-1]
+            if done and rep.sep:
+                start = at + len(rep.sep)
+                if not _starts_with(trees, at, rep.sep):
+                    break
             found = self._match(rep.elems, 0, trees, start, {}, _beyond(at))
             if found is None:
                 break
@@ -885,9 +969,9 @@ class _Session:
         if self.tokens > _MAX_TOKENS:
             raise _MacroError("expansion too large")
         for elem in elems:
-            if type(elem) is _Lit:  # most elements: checked first, without isinstance
+            if type(elem) is _Lit:  # most elements: checked first
                 out.append(elem.tok)
-            elif isinstance(elem, _Var):
+            elif type(elem) is _Var:
                 value = env.get(elem.tok.text)
                 if value is None:
                     out.extend((elem.dollar, elem.tok))
@@ -895,14 +979,18 @@ class _Session:
                     raise _MacroError(f"${elem.tok.text} is still repeating")
                 elif value:
                     self.tokens += len(value)
-                    out.extend(_splice(value, elem))
-            elif isinstance(elem, _Delimited):
+                    _splice(value, elem, out)
+            elif type(elem) is _Verbatim:
+                self.tokens += elem.cost  # what transcribing its elements would take
+                if self.tokens > _MAX_TOKENS:
+                    raise _MacroError("expansion too large")
+                out.append(elem.group)
+            elif type(elem) is _Delimited:
                 inner: list[_Tree] = []
                 self._transcribe(elem.elems, env, inner)
-                out.append(
-                    _Group(elem.group.delim, tuple(inner), elem.group.open, elem.group.close)
-                )
-            elif isinstance(elem, _Rep):
+                group = elem.group
+                out.append(_Group(group.delim, tuple(inner), group.open, group.close))
+            elif type(elem) is _Rep:
                 self._transcribe_rep(elem, env, out)
             else:
                 raise _MacroError("fragment in a transcriber")
@@ -913,10 +1001,13 @@ class _Session:
         counts = {len(v) for v in lists.values()}
         if len(counts) != 1:
             raise _MacroError("no or inconsistent repetition in transcriber")
+        scope = dict(env)  # one per repetition: transcription only reads it
         for index in range(counts.pop()):
             if index:
                 out.extend(rep.sep)
-            self._transcribe(rep.elems, {**env, **{n: v[index] for n, v in lists.items()}}, out)
+            for name, values in lists.items():
+                scope[name] = values[index]
+            self._transcribe(rep.elems, scope, out)
 
     def expand_items(
         self, trees: list[_Tree], macros: dict[str, _Macro], depth: int
@@ -958,28 +1049,52 @@ class _Session:
         return out
 
 
-def _splice(value: tuple[_Tree, ...], var: _Var) -> tuple[_Tree, ...]:
-    """``value`` with its first and last tokens marked as standing where ``var`` was written."""
-    first = _mark(value[0], before=var.dollar)
-    if len(value) == 1:
-        return (_mark(first, after=var.tok),)
-    return (first, *value[1:-1], _mark(value[-1], after=var.tok))
+def _starts_with(trees: tuple[_Tree, ...], at: int, toks: tuple[_Tok, ...]) -> bool:
+    """Whether ``trees[at:]`` starts with tokens like ``toks``."""
+    if at + len(toks) > len(trees):
+        return False
+    for j, tok in enumerate(toks, at):
+        tree = trees[j]
+        if type(tree) is not _Tok or tree.text != tok.text or tree.kind != tok.kind:
+            return False
+    return True
 
 
-def _mark(tree: _Tree, before: _Tok | None = None, after: _Tok | None = None) -> _Tree:
-    """``tree`` with its first leaf marked ``before`` or its last leaf marked ``after``."""
-    if isinstance(tree, _Tok):
-        return _marked(tree, before or tree.before, after or tree.after)
-    if before is not None:
-        return _Group(
-            tree.delim, tree.trees, _marked(tree.open, before, tree.open.after), tree.close
-        )
-    return _Group(tree.delim, tree.trees, tree.open, _marked(tree.close, tree.close.before, after))
+def _splice(value: tuple[_Tree, ...], var: _Var, out: list[_Tree]) -> None:
+    """Append ``value`` to ``out``, its first and last leaves marked as standing where
+    ``var`` was written (``before``: its ``$``, ``after``: its name)."""
+    first = value[0]
+    if len(value) > 1:
+        out.append(_marked(first, var.dollar, None))
+        out.extend(value[1:-1])
+        out.append(_marked(value[-1], None, var.tok))
+    elif isinstance(first, _Tok):  # most values: one token
+        out.append(_marked_leaf(first, var.dollar, var.tok))
+    else:
+        out.append(_marked(first, var.dollar, var.tok))
 
 
-def _marked(tok: _Tok, before: _Tok | None, after: _Tok | None) -> _Tok:
-    """``tok`` carrying ``before`` and ``after`` (``dataclasses.replace`` is slow on a hot path)."""
-    return _Tok(tok.kind, tok.text, tok.src, tok.start, tok.end, tok.line, before, after)
+def _marked(tree: _Tree, before: _Tok | None, after: _Tok | None) -> _Tree:
+    """``tree`` with its first leaf marked ``before`` and its last one ``after`` (when given)."""
+    if isinstance(tree, _Group):
+        opener = tree.open if before is None else _marked_leaf(tree.open, before, None)
+        close = tree.close if after is None else _marked_leaf(tree.close, None, after)
+        return _Group(tree.delim, tree.trees, opener, close)
+    return _marked_leaf(tree, before, after)
+
+
+def _marked_leaf(tok: _Tok, before: _Tok | None, after: _Tok | None) -> _Tok:
+    """``tok`` with ``before`` and ``after`` replaced (when given)."""
+    return _Tok(
+        tok.kind,
+        tok.text,
+        tok.src,
+        tok.start,
+        tok.end,
+        tok.line,
+        tok.before if before is None else before,
+        tok.after if after is None else after,
+    )
 
 
 def _invocation(trees: list[_Tree], i: int) -> tuple[str, _Group, int] | None:
