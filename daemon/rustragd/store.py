@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -23,6 +24,8 @@ from rustragd.model import (
 )
 
 SCHEMA_VERSION = 4
+#: Seconds a measure of the store's size on disk stays current.
+DISK_BYTES_TTL_S = 2.0
 
 #: Item columns in :meth:`Item.as_row` order (``qualified_name`` is stored as ``qualname``).
 _ITEM_COLUMNS = (
@@ -91,6 +94,7 @@ class GraphStore:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._lock = threading.Lock()
+        self._disk_bytes, self._disk_bytes_at = 0, -DISK_BYTES_TTL_S
         try:
             self._db = Client("rocksdb", str(path), dataframe=False)
         except Exception as exc:
@@ -337,8 +341,13 @@ class GraphStore:
         )
 
     def disk_bytes(self) -> int:
-        """Bytes used on disk by the database (a RocksDB directory)."""
-        return sum(p.stat().st_size for p in self.path.rglob("*") if p.is_file())
+        """Bytes used on disk by the database (a RocksDB directory), measured at most every
+        :data:`DISK_BYTES_TTL_S` (``status`` asks often; a shell prompt may ask per line)."""
+        now = time.monotonic()
+        if now - self._disk_bytes_at > DISK_BYTES_TTL_S:
+            self._disk_bytes = sum(p.stat().st_size for p in self.path.rglob("*") if p.is_file())
+            self._disk_bytes_at = now
+        return self._disk_bytes
 
 
 def _item_from_columns(values: dict[str, Any]) -> Item:

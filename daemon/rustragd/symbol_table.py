@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 
 from rustragd.model import Item
@@ -43,6 +43,7 @@ class SymbolTable:
         self._by_path: dict[str, list[int]] = {}
         self._by_qualname: dict[str, list[int]] = defaultdict(list)
         self._by_name: dict[str, list[int]] = defaultdict(list)
+        self._kinds: Counter[str] = Counter()
 
     def __len__(self) -> int:
         return len(self.items)
@@ -52,7 +53,11 @@ class SymbolTable:
         self.remove_file(path)
         ids = []
         for item in items:
+            replaced = self.items.get(item.id)
+            if replaced is not None:  # an id seen twice: the counts follow ``items``
+                self._kinds[replaced.kind] -= 1
             self.items[item.id] = item
+            self._kinds[item.kind] += 1
             self._by_qualname[item.qualified_name].append(item.id)
             self._by_name[item.name].append(item.id)
             ids.append(item.id)
@@ -68,15 +73,13 @@ class SymbolTable:
             item = self.items.pop(item_id, None)
             if item is None:
                 continue
+            self._kinds[item.kind] -= 1
             _discard(self._by_qualname, item.qualified_name, item_id)
             _discard(self._by_name, item.name, item_id)
 
     def kind_counts(self) -> dict[str, int]:
-        """Number of items per kind."""
-        counts: dict[str, int] = defaultdict(int)
-        for item in self.items.values():
-            counts[item.kind] += 1
-        return dict(sorted(counts.items()))
+        """Number of items per kind (kept as items come and go: ``status`` asks often)."""
+        return {kind: n for kind, n in sorted(self._kinds.items()) if n}
 
     def symbols(self, path_prefix: str | None = None, kind: str | None = None) -> list[Item]:
         """Items in file order, optionally within a file or directory and of one kind."""
