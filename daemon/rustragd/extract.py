@@ -385,21 +385,7 @@ def _copy(state: _FileState, old: Segments, segment: int, rows_moved: int) -> No
         seen[key] = seen.get(key, 0) + 1
     if rows_moved:
         items = [
-            Item(
-                item.id,
-                item.kind,
-                item.name,
-                item.qualified_name,
-                item.path,
-                item.start_line + rows_moved,
-                item.end_line + rows_moved,
-                item.signature,
-                item.doc,
-                item.snippet,
-                item.visibility,
-                item.attrs,
-                item.parent,
-            )
+            item.at_lines(item.start_line + rows_moved, item.end_line + rows_moved)
             for item in items
         ]
     state.items.extend(items)

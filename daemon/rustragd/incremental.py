@@ -369,21 +369,7 @@ def _move_lines(
     items = [
         item
         if move(item.start_line) == item.start_line and move(item.end_line) == item.end_line
-        else Item(
-            item.id,
-            item.kind,
-            item.name,
-            item.qualified_name,
-            item.path,
-            move(item.start_line),
-            move(item.end_line),
-            item.signature,
-            item.doc,
-            item.snippet,
-            item.visibility,
-            item.attrs,
-            item.parent,
-        )
+        else item.at_lines(move(item.start_line), move(item.end_line))
         for item in made
     ]
     return items, [

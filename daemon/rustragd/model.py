@@ -77,6 +77,24 @@ class Item:
         """Inverse of :meth:`as_row`."""
         return cls(*row)
 
+    def at_lines(self, start_line: int, end_line: int) -> Item:
+        """The same item on other lines (a new object: items are shared, never changed)."""
+        return Item(
+            self.id,
+            self.kind,
+            self.name,
+            self.qualified_name,
+            self.path,
+            start_line,
+            end_line,
+            self.signature,
+            self.doc,
+            self.snippet,
+            self.visibility,
+            self.attrs,
+            self.parent,
+        )
+
 
 @dataclass(slots=True)
 class FileExtract:
