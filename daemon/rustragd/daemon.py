@@ -36,6 +36,7 @@ REGISTRY_FILE = "workspaces.json"
 #: Seconds without requests before background work that competes with queries starts.
 QUIET_S = 1.0
 
+
 def settle_heap() -> None:
     """Take what the daemon now holds for good (items, graphs, resolvers: millions of
     objects) out of the cyclic collector's passes, which otherwise land in the middle of
