@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Iterator, Sized
 from dataclasses import dataclass
 from functools import lru_cache
+from operator import add, sub
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from blake3 import blake3
@@ -303,11 +304,13 @@ def _assemble(
     scope = _Scope(module, 0, "", module)
     replaced: Counter[tuple[str, str]] = Counter()
     block_scopes: dict[int, _Scope] = {}  # the scopes of the block being walked
-    for n, copied in enumerate(reuse):
-        head = spans[n][4]
-        if head == n or head < 0:
-            block_scopes = {}
+    n = 0
+    while n < len(reuse):
+        copied = reuse[n]
         if copied is None:
+            head = spans[n][4]
+            if head == n or head < 0:
+                block_scopes = {}
             before = len(state.items)
             found_here = Matches(definitions[n], references[n])
             state.walk(root, found_here, source, scope, 0, 0, block_scopes)
@@ -315,12 +318,26 @@ def _assemble(
                 facts.forget_file_bindings()
             if old is not None:
                 replaced.update((i.qualified_name, i.kind) for i in state.items[before:])
-        else:
-            assert old is not None
-            if head >= 0 and head != n and not _same_block(state, cuts, head, old, copied[0]):
+            cuts.append(tuple(map(len, counted)))
+            n += 1
+            continue
+        # A run of segments copied from consecutive old ones, moved by the same rows.
+        assert old is not None
+        first, moved = copied
+        end = n + 1
+        while end < len(reuse) and reuse[end] == (first + end - n, moved):
+            end += 1
+        for m in range(n, end):
+            head = spans[m][4]
+            if head == m or head < 0:
+                block_scopes = {}
+            elif reuse[head] is None and not _same_block(state, cuts, head, old, first + m - n):
                 return None  # the block's item is another now: its items' names change
-            _copy(state, old, *copied)
-        cuts.append(tuple(map(len, counted)))
+        offsets = list(map(sub, cuts[-1], old.cuts[first]))
+        last = first + end - n
+        _copy(state, old, first, last, moved)
+        cuts.extend(tuple(map(add, cut, offsets)) for cut in old.cuts[first + 1 : last + 1])
+        n = end
     if old is not None:
         kept = {copied[0] for copied in reuse if copied is not None}
         dropped = Counter(
@@ -375,10 +392,11 @@ def _by_segment(found: list[_T], starts: list[int]) -> list[list[_T]]:
     return grouped
 
 
-def _copy(state: _FileState, old: Segments, segment: int, rows_moved: int) -> None:
-    """Append old segment ``segment``'s items and fact rows, ``rows_moved`` lines down."""
-    first, last = old.cuts[segment], old.cuts[segment + 1]
-    items = old.items[first[0] : last[0]]
+def _copy(state: _FileState, old: Segments, first: int, end: int, rows_moved: int) -> None:
+    """Append the items and fact rows of old segments ``first`` to ``end`` (excluded),
+    ``rows_moved`` lines down."""
+    start, stop = old.cuts[first], old.cuts[end]
+    items = old.items[start[0] : stop[0]]
     seen = state.seen
     for item in items:
         key = (item.qualified_name, item.kind)
@@ -390,7 +408,7 @@ def _copy(state: _FileState, old: Segments, segment: int, rows_moved: int) -> No
         ]
     state.items.extend(items)
     for n, (name, rows) in enumerate(state.facts.sections().items(), start=1):
-        copied = old.rows[name][first[n] : last[n]]
+        copied = old.rows[name][start[n] : stop[n]]
         rows.extend(remap_lines(name, copied, lambda n: n + rows_moved) if rows_moved else copied)
 
 
