@@ -63,6 +63,35 @@ class SymbolTable:
             ids.append(item.id)
         self._by_path[path] = ids
 
+    def patch_group(self, group: str, items: Iterable[Item], removed: Iterable[int]) -> None:
+        """Add or replace ``items`` in a group (such as :data:`DERIVED`) and drop the
+        ``removed`` ids from it: a small change to a big group, which :meth:`replace_file`
+        would rebuild whole (thousands of macro-made items for each edit that moves one)."""
+        ids = self._by_path.setdefault(group, [])
+        gone = set(removed)
+        if gone:
+            for item_id in gone:
+                item = self.items.pop(item_id, None)
+                if item is not None:
+                    self._kinds[item.kind] -= 1
+                    _discard(self._by_qualname, item.qualified_name, item_id)
+                    _discard(self._by_name, item.name, item_id)
+            ids[:] = [i for i in ids if i not in gone]
+        for item in items:
+            was = self.items.get(item.id)
+            self.items[item.id] = item
+            self._kinds[item.kind] += 1
+            if was is None:
+                ids.append(item.id)
+            else:
+                self._kinds[was.kind] -= 1
+                if was.qualified_name == item.qualified_name and was.name == item.name:
+                    continue
+                _discard(self._by_qualname, was.qualified_name, item.id)
+                _discard(self._by_name, was.name, item.id)
+            self._by_qualname[item.qualified_name].append(item.id)
+            self._by_name[item.name].append(item.id)
+
     def ids_of(self, path: str) -> set[int]:
         """Ids of the items of one file (or group)."""
         return set(self._by_path.get(path, ()))

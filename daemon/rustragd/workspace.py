@@ -91,9 +91,13 @@ class Workspace:
         self.graph_stale = False
         if update.items is None:
             return []
-        before = self.table.ids_of(DERIVED)
-        self.table.replace_file(DERIVED, update.items)
-        return sorted(before - {item.id for item in update.items})
+        made = update.made
+        if made is None:
+            before = self.table.ids_of(DERIVED)
+            self.table.replace_file(DERIVED, update.items)
+            return sorted(before - {item.id for item in update.items})
+        self.table.patch_group(DERIVED, made.added + made.updated + made.moved, made.removed)
+        return sorted(made.removed)
 
     def apply_resolution(self, resolution: Resolution) -> list[int]:
         """Record a stored resolution in memory; returns the ids of derived items now gone."""
