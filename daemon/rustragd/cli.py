@@ -120,7 +120,7 @@ def _run(config: Config) -> int:
     gc.set_threshold(*GC_THRESHOLDS)
     # A batch's stages run in threads while the event loop sees file events and answers
     # queries: hand the GIL over every 0.5 ms (CPython's default: 5 ms), or each handover
-    # can stall a stage that long (the live bench's per-delta p50: 20.4 -> 17.9 ms).
+    # can stall a stage that long.
     sys.setswitchinterval(GIL_SWITCH_S)
 
     try:
