@@ -591,3 +591,57 @@ def test_separators_of_several_tokens(invocation: str, expected: str | None) -> 
     }
     """
     assert expand(definition, invocation) == expected
+
+
+@pytest.mark.parametrize(
+    ("definition", "invocation", "expected"),
+    [
+        (
+            """
+            macro_rules! wrap {
+                ($g:tt $h:tt; $($rest:tt)*) => {
+                    fn f() -> u8 { let v = $g; let w = ($h).0; $($rest)* }
+                    const C: [u8; 2] = [
+                        1, 2];
+                };
+            }
+            """,
+            "(1 +\n    2) {\n    /// doc\n    a /* gone */ . b( c )\n}; x[0]{y}",
+            'fn f() -> u8 { let v = (1 +\n2); let w = ({ # [ doc = " doc" ]\na . b( c )\n}).0;'
+            " x[0]{y} }\nconst C: [u8; 2] = [\n1, 2];",
+        ),
+        (
+            "macro_rules! m { ($($t:tt)*) => { $($t)*; [$($t)*]{$($t),*} }; }",
+            '(a)[ b\n c ]{ #[doc = "d"] }',
+            '(a)[ b\nc ]{ #[doc = "d"] } ; [ (a)[ b\nc ]{ #[doc = "d"] } ]'
+            '{ (a) , [ b\nc ] , { #[doc = "d"] } }',
+        ),
+        (
+            "macro_rules! n { ($e:expr) => { x($e)y $e.z }; }",
+            "(a,\n b) + [c]",
+            "x((a,\nb) + [c])y (a,\nb) + [c].z",
+        ),
+    ],
+)
+def test_groups_render_alike_wherever_they_stand(
+    definition: str, invocation: str, expected: str
+) -> None:
+    # Groups spliced whole (their delimiters marked as standing where the
+    # metavariable was) and groups of the definition, with comments, doc comments
+    # and line breaks inside; twice, the second time with a cold cache.
+    assert expand(definition, invocation) == expected
+    expand.cache_clear()
+    assert expand(definition, invocation) == expected
+
+
+def test_groups_of_a_definition_render_alike_when_substituted() -> None:
+    # `[x,\n y]` is a group of `outer`'s definition, substituted for `$g` in `inner`.
+    definitions = {
+        "outer": "macro_rules! outer { ($n:ident) => {"
+        " inner!{ [x,\n y] $n } struct S([u8; 2]); }; }",
+        "inner": "macro_rules! inner { ($g:tt $n:ident) => {"
+        " const $n: [u8; 2] = $g; fn f() { $g.0 } }; }",
+    }
+    expected = "const N: [u8; 2] = [x,\ny]; fn f() { [x,\ny].0 } struct S([u8; 2]);"
+    assert expand_recursive(definitions, "outer", "N") == expected
+    assert expand_recursive(definitions, "outer", "N") == expected
