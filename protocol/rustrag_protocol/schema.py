@@ -8,19 +8,6 @@ from __future__ import annotations
 
 from typing import Any, Literal, NotRequired, TypedDict
 
-OpName = Literal[
-    "hello",
-    "status",
-    "index",
-    "reindex",
-    "wait",
-    "symbols",
-    "search",
-    "def",
-    "forget",
-    "shutdown",
-]
-
 
 class Request(TypedDict):
     """A request frame."""
