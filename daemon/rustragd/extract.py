@@ -140,8 +140,8 @@ def extract_segments(
     previous: tuple[Segments, Edit] | None = None,
 ) -> tuple[FileExtract, Segments]:
     """:func:`extract_file`, and its segments; ``previous`` (the segments of the source
-    before ``edit``, with ``tree`` re-parsed from that one's tree) lets the top-level items
-    the edit left alone be copied, moved to their new lines, instead of extracted again.
+    before ``edit``, with ``tree`` re-parsed from that one's tree) lets the segments the
+    edit left alone be copied, moved to their new lines, instead of extracted again.
 
     The result is the same either way: a file is always extracted segment by
     segment, and an edit that renumbers same-named items after it (an ``impl``
@@ -158,13 +158,9 @@ def extract_segments(
         done = _assemble(rel_path, source, module_path, tree, spans, reuse, previous[0])
         if done is not None:
             return done
-    return _assemble(rel_path, source, module_path, tree, spans, [None] * len(spans), None) or (
-        _never()
-    )
-
-
-def _never() -> tuple[FileExtract, Segments]:
-    raise AssertionError("a full extraction reuses nothing, so it never gives up")
+    done = _assemble(rel_path, source, module_path, tree, spans, [None] * len(spans), None)
+    assert done is not None  # a full extraction copies nothing, so it never gives up
+    return done
 
 
 def _segment_spans(root: Node) -> list[Span]:
