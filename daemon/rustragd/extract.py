@@ -6,6 +6,8 @@ qualified name and parent; items written in a function body are named under
 that function (``crate::m::f::Inner``), as ctags lists them too.
 Item-position macro invocations whose body mentions an item keyword
 (``cfg_if! { ... }``) are re-parsed as items, their lines shifted to the file's.
+A file is extracted segment by segment (:class:`Segments`), so that after an
+edit only the segments it touched are extracted again.
 """
 
 from __future__ import annotations
@@ -258,7 +260,8 @@ def _assemble(
 ) -> tuple[FileExtract, Segments] | None:
     """Extract the segments ``reuse`` leaves None, copy the others from ``old``; None
     when the extracted ones name their items differently from the ones they replace
-    (the ids of same-named items after them would change)."""
+    (the ids of same-named items after them would change) or a copied body item's
+    block is not the same item any more."""
     module = "::".join(module_path)
     state = _FileState(rel_path, source, module)
     facts = state.facts
