@@ -192,21 +192,18 @@ class IncrementalResolver:
         items_changed = False
         for path, facts in files.items():
             made, fragments = self._made.get(path, []), self._extra.get(path, [])
-            moved = None
             if expand is not None and (
                 expand_all or _macro_lines(facts) != _macro_lines(old[path])
             ):
                 moved = None if expand_all else _moved_expansions(old[path], facts)
-            if moved is not None:  # the invocations only moved: so do their expansions
-                made, fragments = _move_lines(made, fragments, moved)
-            elif expand is not None and (
-                expand_all or _macro_lines(facts) != _macro_lines(old[path])
-            ):
-                made, fragments = expand_file(path, facts, self._rules, expand)
-                if list(map(_key, made)) != list(map(_key, self._made.get(path, []))):
-                    return None
-                if len(fragments) != len(self._extra.get(path, [])):
-                    return None
+                if moved is not None:  # the invocations only moved: so do their expansions
+                    made, fragments = _move_lines(made, fragments, moved)
+                else:
+                    made, fragments = expand_file(path, facts, self._rules, expand)
+                    if list(map(_key, made)) != list(map(_key, self._made.get(path, []))):
+                        return None
+                    if len(fragments) != len(self._extra.get(path, [])):
+                        return None
             items_changed |= made != self._made.get(path, [])
             parts = [facts, *fragments]
             before = [old[path], *self._extra.get(path, [])]

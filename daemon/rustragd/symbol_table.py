@@ -71,11 +71,7 @@ class SymbolTable:
         gone = set(removed)
         if gone:
             for item_id in gone:
-                item = self.items.pop(item_id, None)
-                if item is not None:
-                    self._kinds[item.kind] -= 1
-                    _discard(self._by_qualname, item.qualified_name, item_id)
-                    _discard(self._by_name, item.name, item_id)
+                self._forget(item_id)
             ids[:] = [i for i in ids if i not in gone]
         for item in items:
             was = self.items.get(item.id)
@@ -99,12 +95,16 @@ class SymbolTable:
     def remove_file(self, path: str) -> None:
         """Forget every item of one file."""
         for item_id in self._by_path.pop(path, ()):
-            item = self.items.pop(item_id, None)
-            if item is None:
-                continue
-            self._kinds[item.kind] -= 1
-            _discard(self._by_qualname, item.qualified_name, item_id)
-            _discard(self._by_name, item.name, item_id)
+            self._forget(item_id)
+
+    def _forget(self, item_id: int) -> None:
+        """Drop one item from the items and every index but ``_by_path``."""
+        item = self.items.pop(item_id, None)
+        if item is None:
+            return
+        self._kinds[item.kind] -= 1
+        _discard(self._by_qualname, item.qualified_name, item_id)
+        _discard(self._by_name, item.name, item_id)
 
     def kind_counts(self) -> dict[str, int]:
         """Number of items per kind (kept as items come and go: ``status`` asks often)."""
