@@ -105,15 +105,19 @@ def _modules_for(workspace: Workspace, paths: list[str]) -> dict[str, list[str]]
 
 
 def _extract(
-    workspace: Workspace, sources: dict[str, bytes], timings: dict[str, float]
+    workspace: Workspace,
+    sources: dict[str, bytes],
+    stored_extractions: dict[str, Segments | None],
+    timings: dict[str, float],
 ) -> list[tuple[FileExtract, Delta]]:
-    """Re-parse and extract each changed file and diff its items with the stored ones."""
+    """Re-parse and extract each changed file and diff its items with the stored ones
+    (those of its stored extraction when cached, see :func:`_last_extraction`)."""
     started = time.perf_counter()
     modules = _modules_for(workspace, list(sources))
     results = []
     for path, source in sources.items():
         module = modules.get(path) or [Path(path).stem]
-        last = _last_extraction(workspace, path)
+        last = stored_extractions[path]
         tree, previous = workspace.trees.reparse(path, source)
         extract, segments = extract_segments(path, source, module, tree, previous)
         workspace.trees.keep_segments(path, segments)
@@ -167,12 +171,13 @@ async def apply_batch(workspace: Workspace, batch: ChangeBatch) -> Applied | Non
     removed = sorted(p for p in batch.removed if p in workspace.files)
     if not sources and not removed:
         return None
-    if any(_last_extraction(workspace, path) is None for path in sources):
+    stored = {path: _last_extraction(workspace, path) for path in sources}
+    if None in stored.values():
         await workspace.writes.flushed()  # their diff reads the items the last edits stored
     workspace.writes.hold()  # this batch's writes start once it is applied (the caller releases)
     # From the oldest change's write to its batch here: file events, debounce, queueing.
     waited = time.time() - oldest - timings["read"] if oldest else 0.0
-    extracted = await asyncio.to_thread(_extract, workspace, sources, timings)
+    extracted = await asyncio.to_thread(_extract, workspace, sources, stored, timings)
     extracts = [extract for extract, _ in extracted]
     mark = time.perf_counter()
     gone = workspace.apply(extracts, removed)

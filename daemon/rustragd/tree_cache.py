@@ -4,9 +4,9 @@
 (common byte prefix and suffix), applies it to the old tree and lets
 tree-sitter re-parse only around it. The cached tree is edited in place: a
 tree handed out earlier for the same path must not be used after a reparse.
-Each entry also keeps the file's extraction by top-level item
+Each entry also keeps the file's extraction by segment
 (:class:`rustragd.extract.Segments`), handed back with the edit so that the
-extractor copies the items the edit did not touch.
+extractor copies the segments the edit did not touch.
 """
 
 from __future__ import annotations
@@ -114,10 +114,10 @@ class TreeCache:
     def __contains__(self, path: str) -> bool:
         return path in self._entries
 
-    def put(self, path: str, source: bytes, tree: Tree, segments: Segments | None = None) -> None:
-        """Remember ``tree`` (and the extraction in ``segments``) as the parse of ``source``,
-        evicting the least recent entry."""
-        self._entries[path] = (source, tree, segments)
+    def put(self, path: str, source: bytes, tree: Tree) -> None:
+        """Remember ``tree`` as the parse of ``source`` (its extraction comes with
+        :meth:`keep_segments`), evicting the least recent entry."""
+        self._entries[path] = (source, tree, None)
         self._entries.move_to_end(path)
         while len(self._entries) > self.capacity:
             self._entries.popitem(last=False)
