@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from blake3 import blake3
 
-__all__ = ["item_id"]
+__all__ = ["hash64", "item_id"]
 
 
 def item_id(path: str, qualified_name: str, kind: str, disambiguator: int = 0) -> int:
@@ -14,4 +14,9 @@ def item_id(path: str, qualified_name: str, kind: str, disambiguator: int = 0) -
     twins); fields are joined with NUL, which none of them can contain.
     """
     key = "\0".join((path, qualified_name, kind, str(disambiguator))).encode("utf-8")
+    return hash64(key)
+
+
+def hash64(key: bytes) -> int:
+    """blake3 of ``key``, first 8 bytes as a signed little-endian int64."""
     return int.from_bytes(blake3(key).digest(length=8), "little", signed=True)

@@ -9,10 +9,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from blake3 import blake3
 from pycozo.client import Client
 
 from rustragd.delta import Delta
+from rustragd.ids import hash64
 from rustragd.model import (
     CONFIDENCES,
     RELATIONS,
@@ -373,7 +373,7 @@ def _item_from_columns(values: dict[str, Any]) -> Item:
 @lru_cache(maxsize=65536)
 def _file_id(path: str) -> int:
     """The signed 64-bit id of a workspace-relative path in ``edge`` rows."""
-    return int.from_bytes(blake3(path.encode()).digest(length=8), "little", signed=True)
+    return hash64(path.encode())
 
 
 def _edge_row(edge: Edge) -> tuple[int, int, int, int, int, str, int, int, str]:
