@@ -8,8 +8,11 @@ from cargo_workspace import write_workspace
 from conftest import DaemonEnv, practice_crate
 
 
-def _indexed(daemon: DaemonEnv, tmp_path: Path) -> Path:
+def _indexed(daemon: DaemonEnv, tmp_path: Path, more_core: str = "") -> Path:
+    """The demo workspace, ``more_core`` appended to its core crate's lib.rs, indexed."""
     root = write_workspace(tmp_path / "ws")
+    lib = root / "core/src/lib.rs"
+    lib.write_text(lib.read_text() + more_core)
     daemon.client_json("index", str(root), "--wait")
     return root
 
@@ -32,14 +35,12 @@ def test_callers_and_callees_with_confidence(daemon: DaemonEnv, tmp_path: Path) 
 
 
 def test_transitive_callers_are_bounded_by_depth(daemon: DaemonEnv, tmp_path: Path) -> None:
-    root = write_workspace(tmp_path / "ws")
-    lib = root / "core/src/lib.rs"
-    lib.write_text(
-        lib.read_text()
-        + "\npub fn first() -> u32 { second() }\nfn second() -> u32 { third() }\n"
-        + "fn third() -> u32 { 3 }\n"
+    root = _indexed(
+        daemon,
+        tmp_path,
+        "\npub fn first() -> u32 { second() }\nfn second() -> u32 { third() }\n"
+        + "fn third() -> u32 { 3 }\n",
     )
-    daemon.client_json("index", str(root), "--wait")
     one = daemon.client_json("callers", "third", cwd=root)["results"]
     assert [(h["name"], h["depth"]) for h in one] == [("second", 1)]
     two = daemon.client_json("callers", "third", "--depth", "2", cwd=root)["results"]
@@ -86,17 +87,15 @@ def test_practice_crate_impls(daemon: DaemonEnv) -> None:
 def test_methods_lists_traits_as_rustdoc_pages_do(daemon: DaemonEnv, tmp_path: Path) -> None:
     """A type's traits: its impls and derives, and impls whose trait takes it as a direct
     type argument (`impl From<Celsius> for Kelvin` is on Celsius' page), not nested ones."""
-    root = write_workspace(tmp_path / "ws")
-    lib = root / "core/src/lib.rs"
-    lib.write_text(
-        lib.read_text()
-        + "\n#[derive(Clone)]\npub struct Celsius(pub f64);\npub struct Kelvin(pub f64);\n"
+    root = _indexed(
+        daemon,
+        tmp_path,
+        "\n#[derive(Clone)]\npub struct Celsius(pub f64);\npub struct Kelvin(pub f64);\n"
         + "pub struct Pair<A, B>(pub A, pub B);\n"
         + "impl From<Celsius> for Kelvin {\n    fn from(c: Celsius) -> Kelvin { Kelvin(c.0) }\n}\n"
         + "impl PartialEq<Pair<Celsius, u8>> for Kelvin {\n"
-        + "    fn eq(&self, _: &Pair<Celsius, u8>) -> bool { false }\n}\n"
+        + "    fn eq(&self, _: &Pair<Celsius, u8>) -> bool { false }\n}\n",
     )
-    daemon.client_json("index", str(root), "--wait")
     celsius = daemon.client_json("methods", "Celsius", cwd=root)
     assert sorted(celsius["traits"]) == ["Clone", "From"]
     kelvin = daemon.client_json("methods", "Kelvin", cwd=root)
