@@ -9,7 +9,9 @@ workspace, and prints:
 - one worker on one core and all workers on all cores, every crate indexed at
   once as the daemon indexes its workspaces (extracts stored as they arrive, a
   crate resolved as soon as its files are extracted): lines/s, items/s, the
-  speedup, and peak RSS of a worker and of this process.
+  speedup, and peak RSS of a worker and of this process; how much of the time the
+  workers had work, and how long the last crate took from its resolution to its
+  stored graph (one worker resolves a crate: the tail that caps the speedup).
 
 Usage:
   python bench/extraction.py                      # the four practice crates
@@ -26,8 +28,10 @@ import resource
 import shutil
 import tempfile
 import time
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from harness import REGISTRY, practice_crate
 from rustragd.crates import discover_crates, module_paths
@@ -38,6 +42,8 @@ from rustragd.parser import parse
 from rustragd.pool import GC_THRESHOLDS, ExtractorPool, Job
 from rustragd.store import GraphStore
 from rustragd.walker import rust_sources
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -133,14 +139,44 @@ async def staged(corpus: Corpus, cpu: int) -> dict[str, float]:
     return {"extract": extract_s, "resolve": resolve_s, "store": store_s}
 
 
+class Busy:
+    """How much of the workers' time had work: calls in flight (queued ones included),
+    integrated over time and capped at the worker count."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self.in_flight = 0
+        self.worker_s = 0.0
+        self.since = time.perf_counter()
+
+    def _tick(self, change: int) -> None:
+        now = time.perf_counter()
+        self.worker_s += min(self.in_flight, self.workers) * (now - self.since)
+        self.since = now
+        self.in_flight += change
+
+    async def track(self, call: Awaitable[T]) -> T:
+        self._tick(1)
+        try:
+            return await call
+        finally:
+            self._tick(-1)
+
+    def share(self, wall_s: float) -> float:
+        """The share of ``wall_s`` times the worker count that the workers had work."""
+        self._tick(0)
+        return self.worker_s / (wall_s * self.workers)
+
+
 async def index_crate(
-    pool: ExtractorPool, root: Path, jobs: list[Job], batch: int, state: Path
-) -> int:
+    pool: ExtractorPool, root: Path, jobs: list[Job], batch: int, state: Path, busy: Busy
+) -> tuple[int, float, float]:
     """One crate as the daemon indexes a workspace: extracts stored as their batches
-    arrive, then the workspace resolved and its graph stored. Returns its item count."""
+    arrive, then the workspace resolved and its graph stored. Returns its item count and
+    when (perf_counter) its resolution started and its graph was stored."""
     store = GraphStore(state / "graph.db")
     pending = [
-        asyncio.ensure_future(pool.run(root, chunk))
+        asyncio.ensure_future(busy.track(pool.run(root, chunk)))
         for chunk in split_jobs(jobs, pool.workers, batch)
     ]
     extracts: list[FileExtract] = []
@@ -148,10 +184,11 @@ async def index_crate(
         done = [o for o in await future if isinstance(o, FileExtract)]
         await asyncio.to_thread(store.replace_files, done)
         extracts.extend(done)
-    resolution = await pool.resolve([(e.path, e.facts) for e in extracts])
+    resolving = time.perf_counter()
+    resolution = await busy.track(pool.resolve([(e.path, e.facts) for e in extracts]))
     await asyncio.to_thread(store.replace_graph, resolution)
     store.close()
-    return sum(len(e.items) for e in extracts)
+    return sum(len(e.items) for e in extracts), resolving, time.perf_counter()
 
 
 async def pipelined(workers: int, cpus: set[int], corpus: Corpus) -> dict[str, float]:
@@ -166,18 +203,27 @@ async def pipelined(workers: int, cpus: set[int], corpus: Corpus) -> dict[str, f
     # A few crates in flight per worker, as a daemon with that many workspaces: all 190
     # registry crates at once held every one's extracts (9 GB in this process).
     in_flight = asyncio.Semaphore(2 * pool.workers)
+    busy = Busy(pool.workers)
 
-    async def one(i: int) -> int:
+    async def one(i: int) -> tuple[int, float, float]:
         async with in_flight:
-            return await index_crate(pool, *corpus.crates[i], batch, state / f"{i}")
+            return await index_crate(pool, *corpus.crates[i], batch, state / f"{i}", busy)
 
-    started = time.perf_counter()
-    items = await asyncio.gather(*(one(i) for i in order))
+    started = busy.since = time.perf_counter()
+    crates = await asyncio.gather(*(one(i) for i in order))
     total_s = time.perf_counter() - started
     shutil.rmtree(state, ignore_errors=True)
     worker_rss = max((peak_rss_mib(pid) for pid in descendants()), default=0.0)
     pool.shutdown()
-    return {"total": total_s, "items": sum(items), "worker_rss": worker_rss}
+    last = max(range(len(crates)), key=lambda n: crates[n][2])
+    return {
+        "total": total_s,
+        "items": sum(items for items, _, _ in crates),
+        "worker_rss": worker_rss,
+        "busy": busy.share(total_s),
+        "last_crate": corpus.crates[order[last]][0].name,
+        "last_s": crates[last][2] - crates[last][1],
+    }
 
 
 def parse_only(corpus: Corpus) -> float:
@@ -222,6 +268,10 @@ def main() -> None:
             f" {r['total']:.2f} s = {lines_s:,.0f} lines/s, {r['items'] / r['total']:,.0f}"
             f" items/s; {lines_s / workers:,.0f} lines/s/core;"
             f" peak RSS of a worker {r['worker_rss']:.0f} MiB"
+        )
+        print(
+            f"  workers had work {r['busy']:.0%} of the time; the last crate to finish"
+            f" ({r['last_crate']}) took {r['last_s']:.2f} s from its resolution to its stored graph"
         )
     if len(results) > 1:
         speedup = results[1]["total"] / results[cores]["total"]
