@@ -139,6 +139,18 @@ async def staged(corpus: Corpus, cpu: int) -> dict[str, float]:
     return {"extract": extract_s, "resolve": resolve_s, "store": store_s}
 
 
+@dataclass
+class Pipelined:
+    """One pipelined run: wall time, items, worker peak RSS, and where time was lost."""
+
+    total_s: float
+    items: int
+    worker_rss: float
+    busy: float
+    last_crate: str
+    last_s: float
+
+
 class Busy:
     """How much of the workers' time had work: calls in flight (queued ones included),
     integrated over time and capped at the worker count."""
@@ -191,7 +203,7 @@ async def index_crate(
     return sum(len(e.items) for e in extracts), resolving, time.perf_counter()
 
 
-async def pipelined(workers: int, cpus: set[int], corpus: Corpus) -> dict[str, float]:
+async def pipelined(workers: int, cpus: set[int], corpus: Corpus) -> Pipelined:
     """Every crate indexed at once on ``cpus`` (as the daemon indexes its workspaces):
     the end-to-end time, with the stages overlapping."""
     pool = ExtractorPool(workers, pin(cpus))
@@ -216,14 +228,14 @@ async def pipelined(workers: int, cpus: set[int], corpus: Corpus) -> dict[str, f
     worker_rss = max((peak_rss_mib(pid) for pid in descendants()), default=0.0)
     pool.shutdown()
     last = max(range(len(crates)), key=lambda n: crates[n][2])
-    return {
-        "total": total_s,
-        "items": sum(items for items, _, _ in crates),
-        "worker_rss": worker_rss,
-        "busy": busy.share(total_s),
-        "last_crate": corpus.crates[order[last]][0].name,
-        "last_s": crates[last][2] - crates[last][1],
-    }
+    return Pipelined(
+        total_s=total_s,
+        items=sum(items for items, _, _ in crates),
+        worker_rss=worker_rss,
+        busy=busy.share(total_s),
+        last_crate=corpus.crates[order[last]][0].name,
+        last_s=crates[last][2] - crates[last][1],
+    )
 
 
 def parse_only(corpus: Corpus) -> float:
@@ -262,19 +274,19 @@ def main() -> None:
     for workers in sorted({1, cores}):
         r = asyncio.run(pipelined(workers, set(allowed[:workers]), corpus))
         results[workers] = r
-        lines_s = corpus.lines / r["total"]
+        lines_s = corpus.lines / r.total_s
         print(
             f"{workers} worker(s) on {workers} core(s), pipelined as the daemon indexes:"
-            f" {r['total']:.2f} s = {lines_s:,.0f} lines/s, {r['items'] / r['total']:,.0f}"
+            f" {r.total_s:.2f} s = {lines_s:,.0f} lines/s, {r.items / r.total_s:,.0f}"
             f" items/s; {lines_s / workers:,.0f} lines/s/core;"
-            f" peak RSS of a worker {r['worker_rss']:.0f} MiB"
+            f" peak RSS of a worker {r.worker_rss:.0f} MiB"
         )
         print(
-            f"  workers had work {r['busy']:.0%} of the time; the last crate to finish"
-            f" ({r['last_crate']}) took {r['last_s']:.2f} s from its resolution to its stored graph"
+            f"  workers had work {r.busy:.0%} of the time; the last crate to finish"
+            f" ({r.last_crate}) took {r.last_s:.2f} s from its resolution to its stored graph"
         )
     if len(results) > 1:
-        speedup = results[1]["total"] / results[cores]["total"]
+        speedup = results[1].total_s / results[cores].total_s
         print(f"speedup with {cores} workers on {cores} cores: {speedup:.2f}x")
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS of this process (decode + store, as the daemon): {own:.0f} MiB")
