@@ -361,3 +361,63 @@ def test_trait_arguments_of_an_impl_header_are_type_uses() -> None:
     assert used == Counter(
         {(5, "Value"): 1, (5, "Error"): 1, (9, "Value"): 1, (9, "Map"): 1, (9, "Error"): 1}
     )
+
+
+LAYERED_MACROS = b"""\
+macro_rules! __item {
+    ($i:item) => { $i };
+}
+
+macro_rules! s {
+    ($($(#[$attr:meta])* pub struct $i:ident { $($field:tt)* })*) => ($(
+        s!(it: $(#[$attr])* pub struct $i { $($field)* });
+    )*);
+    (it: $(#[$attr:meta])* pub struct $i:ident { $($field:tt)* }) => (
+        __item! {
+            #[repr(C)]
+            #[derive(Copy, Clone)]
+            $(#[$attr])*
+            pub struct $i { $($field)* }
+        }
+    );
+}
+
+macro_rules! error_trait {
+    ($name:ident) => { pub trait $name { fn fail(&self); } };
+}
+
+s! {
+    pub struct timeval {
+        pub tv_sec: i64,
+    }
+}
+
+pub fn now(t: timeval) -> timeval { t }
+
+#[cfg(feature = "std")]
+error_trait!(Error);
+#[cfg(not(feature = "std"))]
+error_trait!(Error);
+"""
+
+
+def test_an_item_seen_again_through_macro_layers_is_one_item() -> None:
+    """libc's ``s! { .. }``: the invocation's body, ``s!(it: ..)`` and ``__item! { .. }``
+    each read as the same struct; one is indexed, its uses are exact, and it has the
+    derives only the macro writes. Two invocations still make two items."""
+    extract = extract_file("src/lib.rs", LAYERED_MACROS, ["demo"])
+    resolution = resolve_workspace([(extract.path, extract.facts)])
+    items = extract.items + resolution.items
+    names = {i.id: i for i in items}
+    structs = [i for i in items if i.name == "timeval"]
+    assert [(i.kind, i.start_line) for i in structs] == [("struct", 24)]
+    assert [i.qualified_name for i in items if i.name == "tv_sec"] == ["demo::timeval::tv_sec"]
+    used = Counter(
+        (names[e.src].name, e.confidence)
+        for e in resolution.edges
+        if e.rel == "uses_type" and e.dst == structs[0].id
+    )
+    assert used == Counter({("now", "exact"): 2})
+    derived = {e.target for e in resolution.edges if e.rel == "derives" and e.src == structs[0].id}
+    assert {"Copy", "Clone"} <= derived
+    assert [i.kind for i in items if i.name == "Error"] == ["trait", "trait"]

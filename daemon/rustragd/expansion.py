@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from rustragd.extract import extract_fragment
@@ -91,11 +92,13 @@ def expand_file(
     for row in facts["items"]:
         counts[(row[4], row[1])] = counts.get((row[4], row[1]), 0) + 1
     textual = _textual(facts)
+    twins = _Twins(facts)
     items: list[Item] = []
     extra: list[dict[str, Any]] = []
-    work = [(row, 0) for row in facts["macros"]]
+    # Each invocation of the file is the root of its nested expansions (its index here).
+    work = [(row, 0, root) for root, row in enumerate(facts["macros"])]
     while work:
-        (owner, line, segs, text, body_line, position), depth = work.pop()
+        (owner, line, segs, text, body_line, position), depth, root = work.pop()
         local = _in_scope(rules.get(crate, {}), textual, line)
         definition = local.get(segs[-1])
         if not text or definition is None or depth > _DEPTH:
@@ -114,12 +117,110 @@ def expand_file(
         else:
             source, at, shift = expanded.encode("utf-8"), line, 0
         made, fragment = extract_fragment(path, source, scope, at, counts, shift)
+        made, fragment = twins.merge(root, facts["macros"][root], made, fragment)
         for item in made:
             owners[item.id] = (item.kind, item.qualified_name)
-        work.extend((row, depth + 1) for row in fragment["macros"])
+        work.extend((row, depth + 1, root) for row in fragment["macros"])
         items.extend(made)
         extra.append(fragment)
     return items, extra
+
+
+#: Kinds of which a module (or a function body) holds one item per name and cfg
+#: (rustc rejects a second): an expansion that makes one again (the extractor indexed
+#: the invocation's body, or an outer expansion made it) shows the same item again.
+_UNIQUE = frozenset({"struct", "enum", "union", "trait", "type_alias", "const", "static"})
+_UNIQUE |= {"function"}
+#: Kinds that are the same item again when their parent is (a twin struct's fields).
+_MEMBERS = frozenset({"field", "variant", "method", "const", "type_alias", "function"})
+_ASSOCIATED = frozenset({"impl", "trait"})
+
+
+class _Twins:
+    """Merges the items one invocation's expansions make again into the first copy.
+
+    ``libc``'s ``s! { pub struct timeval { .. } }`` is indexed from the invocation's
+    body, and again from ``s!(it: ..)`` and from ``__item! { .. }`` that it expands to:
+    three ``timeval`` structs, every use of which would be ambiguous among them. An
+    item made under one (root) invocation whose qualified name, kind and cfg an item of
+    that invocation's body or of an earlier expansion under it already has is dropped
+    with its members. Its facts go too, but for its derives, which the first copy takes
+    over (a macro often adds derives its body does not write). Separate invocations are
+    never merged: ``#[cfg(a)] m!(X); #[cfg(not(a))] m!(X);`` make two items.
+    """
+
+    def __init__(self, facts: dict[str, Any]) -> None:
+        self.items = facts["items"]
+        self.known: dict[int, dict[tuple[str, str, str], int]] = {}
+        self.kinds: dict[int, str] = {}
+        self.derived: dict[int, set[tuple[str, ...]]] = defaultdict(set)
+        self._learn(facts, {})
+
+    def _learn(self, facts: dict[str, Any], known: dict[tuple[str, str, str], int]) -> None:
+        for ident, kind, name, _parent, qualified, *_, cfg in facts["items"]:
+            self.kinds[ident] = kind
+            if kind in _UNIQUE | _MEMBERS and name != "_":
+                known.setdefault((qualified, kind, cfg), ident)
+        for ident, _line, traits in facts["derives"]:
+            self.derived[ident].update(tuple(segs) for segs in traits)
+
+    def _known(self, root: int, invocation: list[Any]) -> dict[tuple[str, str, str], int]:
+        """What is known under ``root`` to begin with: the items of its body (which the
+        extractor indexed when the body reads as items)."""
+        known = self.known.get(root)
+        if known is None:
+            _owner, _line, _segs, text, body_line, _position = invocation
+            last = body_line + text.count("\n") if body_line else -1
+            known = self.known[root] = {}
+            self._learn(
+                {"items": [r for r in self.items if body_line <= r[5] <= last], "derives": []},
+                known,
+            )
+        return known
+
+    def merge(
+        self, root: int, invocation: list[Any], made: list[Item], fragment: dict[str, Any]
+    ) -> tuple[list[Item], dict[str, Any]]:
+        """``made`` and its ``fragment`` facts without the items known under ``root``."""
+        known = self._known(root, invocation)
+        gone: dict[int, int] = {}  # dropped id -> the id of the item it repeats
+        for ident, kind, name, parent, qualified, *_, cfg in fragment["items"]:
+            if parent in gone:
+                repeats = kind in _MEMBERS
+            else:
+                repeats = kind in _UNIQUE and self.kinds.get(parent) not in _ASSOCIATED
+            twin = known.get((qualified, kind, cfg)) if repeats and name != "_" else None
+            if twin is not None and twin != ident:
+                gone[ident] = twin
+        if not gone:
+            self._learn(fragment, known)
+            return made, fragment
+        merged: dict[str, Any] = {}
+        for section, rows in fragment.items():
+            if section == "mod":
+                merged[section] = rows
+            elif section == "derives":
+                derives = [self._derives(gone.get(r[0], r[0]), r) for r in rows]
+                merged[section] = [r for r in derives if r[2]]
+            elif section == "items":
+                merged[section] = [
+                    [*r[:3], gone.get(r[3], r[3]), *r[4:]] for r in rows if r[0] not in gone
+                ]
+            else:
+                merged[section] = [r for r in rows if r[0] not in gone]
+        self._learn(merged, known)
+        kept = [
+            item if item.parent not in gone else replace(item, parent=gone[item.parent])
+            for item in made
+            if item.id not in gone
+        ]
+        return kept, merged
+
+    def _derives(self, owner: int, row: list[Any]) -> list[Any]:
+        """A derives row for ``owner`` with only the traits it does not derive yet."""
+        seen = self.derived[owner]
+        traits = [segs for segs in row[2] if tuple(segs) not in seen]
+        return [owner, row[1], traits]
 
 
 def _tokens(text: str) -> str:

@@ -129,7 +129,11 @@ def resolve_files(files: list[tuple[str, bytes]]) -> bytes:
     """Run in a worker: resolve a whole workspace from its files' facts."""
     from rustragd.resolve import resolve_workspace  # imported in the worker only
 
-    return encode_resolution(resolve_workspace(files))
+    gc.disable()
+    try:
+        return encode_resolution(resolve_workspace(files))
+    finally:
+        gc.enable()
 
 
 def extract_batch(root: str, jobs: list[Job]) -> bytes:
