@@ -6,7 +6,7 @@ import random
 import time
 
 import pytest
-from rustragd.macro_rules import expand, expand_recursive
+from rustragd.macro_rules import expand, expand_nested, expand_recursive
 from rustragd.parser import Node, parse
 
 # regex-syntax 0.6.27, src/hir/mod.rs
@@ -645,3 +645,27 @@ def test_groups_of_a_definition_render_alike_when_substituted() -> None:
     expected = "const N: [u8; 2] = [x,\ny]; fn f() { [x,\ny].0 } struct S([u8; 2]);"
     assert expand_recursive(definitions, "outer", "N") == expected
     assert expand_recursive(definitions, "outer", "N") == expected
+
+
+WRAPPERS = (
+    ("__item", "macro_rules! __item { ($i:item) => { $i }; }"),
+    (
+        "s",
+        "macro_rules! s {"
+        " ($(pub struct $i:ident;)*) => ($( s!(it: pub struct $i;); )*);"
+        " (it: pub struct $i:ident;) => ( __item! { #[repr(C)] pub struct $i; } ); }",
+    ),
+)
+
+
+def test_expand_nested_expands_a_wrapper_s_layers_on_tokens() -> None:
+    first = expand(WRAPPERS[1][1], "pub struct A; pub struct B;")
+    assert first is not None and "s!(it" in first.replace(" ", "")
+    nested = expand_nested(WRAPPERS, first, 4)
+    assert nested is not None
+    assert " ".join(nested.split()) == ("#[repr(C)] pub struct A; #[repr(C)] pub struct B;")
+
+
+def test_expand_nested_leaves_expansions_with_items_of_their_own() -> None:
+    assert expand_nested(WRAPPERS, "pub struct C; __item! { pub struct D; }", 4) is None
+    assert expand_nested(WRAPPERS, "foreign! { pub struct E; }", 4) is None

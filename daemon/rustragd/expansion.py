@@ -20,6 +20,7 @@ from typing import Any
 
 from rustragd.extract import extract_fragment
 from rustragd.facts import REPARSED, STATEMENT
+from rustragd.macro_rules import expand_nested
 from rustragd.model import Item
 
 __all__ = ["expand_file", "expand_local_macros", "expander", "item_makers", "local_rules"]
@@ -115,6 +116,9 @@ def expand_file(
                 continue  # the extractor already indexed that body
             source, at, shift = text.encode("utf-8"), 0, body_line - 1
         else:
+            if depth < _DEPTH and _invokes(expanded, local):  # a wrapper's layers
+                view = tuple(sorted(local.items()))
+                expanded = expand_nested(view, expanded, _DEPTH - depth) or expanded
             source, at, shift = expanded.encode("utf-8"), line, 0
         made, fragment = extract_fragment(path, source, scope, at, counts, shift)
         made, fragment = twins.merge(root, facts["macros"][root], made, fragment)
@@ -221,6 +225,15 @@ class _Twins:
         seen = self.derived[owner]
         traits = [segs for segs in row[2] if tuple(segs) not in seen]
         return [owner, row[1], traits]
+
+
+def _invokes(text: str, local: dict[str, str]) -> bool:
+    """Whether ``text`` may begin with an invocation of one of the ``local`` macros."""
+    head = text.lstrip()
+    while head.startswith("#["):  # attributes before it
+        head = head[head.find("]") + 1 :].lstrip()
+    name = head[: max(0, head.find("!"))].rsplit("::", 1)[-1].strip()
+    return name in local
 
 
 def _tokens(text: str) -> str:

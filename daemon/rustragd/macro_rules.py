@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TypeAlias, TypeGuard
 
-__all__ = ["expand", "expand_recursive"]
+__all__ = ["expand", "expand_nested", "expand_recursive"]
 
 _MAX_STEPS = 200_000  # matcher steps per expansion session
 _MAX_TOKENS = 200_000  # transcribed tokens per expansion session
@@ -1097,7 +1097,7 @@ def _marked_leaf(tok: _Tok, before: _Tok | None, after: _Tok | None) -> _Tok:
     )
 
 
-def _invocation(trees: list[_Tree], i: int) -> tuple[str, _Group, int] | None:
+def _invocation(trees: list[_Tree] | tuple[_Tree, ...], i: int) -> tuple[str, _Group, int] | None:
     """``(name, arguments, end)`` of a ``path::name!(...)`` invocation at ``i``, if any."""
     seq = tuple(trees)
     if _unit(seq, i) == "::":
@@ -1180,6 +1180,40 @@ def expand(definition: str, invocation: str) -> str | None:
         return None if out is None else _render(out)
     except (_MacroError, RecursionError):
         return None
+
+
+@lru_cache(maxsize=4096)
+def expand_nested(definitions: tuple[tuple[str, str], ...], text: str, depth: int) -> str | None:
+    """``text``, an expansion that is nothing but invocations of ``definitions``
+    (``(name, macro_rules! source)`` pairs), with them expanded ``depth`` levels deep.
+
+    None when ``text`` holds anything else or nothing expands. A wrapper's layers
+    (libc's ``s!`` -> ``s!(it: ..)`` -> ``__item! { .. }``) are expanded here, on tokens,
+    instead of each being rendered, parsed and extracted in turn; an expansion with
+    items of its own is extracted, and its invocations expanded one by one.
+    """
+    macros = {name: m for name, d in definitions if (m := _load(d)) is not None}
+    try:
+        trees = tuple(_tokenize(text))
+        if not _only_invocations(trees, macros):
+            return None
+        return _render(_Session().expand_items(list(trees), macros, depth))
+    except (_MacroError, RecursionError):
+        return None
+
+
+def _only_invocations(trees: tuple[_Tree, ...], macros: dict[str, _Macro]) -> bool:
+    """Whether ``trees`` are invocations of ``macros`` (attributes before them allowed)."""
+    i = 0
+    while i < len(trees):
+        if _punct(trees[i], "#") and i + 1 < len(trees) and isinstance(trees[i + 1], _Group):
+            i += 2
+            continue
+        found = _invocation(trees, i)
+        if found is None or found[0] not in macros:
+            return False
+        i = found[2]
+    return bool(trees)
 
 
 def expand_recursive(
