@@ -4,7 +4,9 @@ Each invocation recorded in the facts whose name is a ``macro_rules!`` of the
 same crate (the definition written last before it in the same file winning) is
 expanded by :func:`rustragd.macro_rules.expand` and the expansion extracted as
 items in the invocation's scope, at the invocation's line; item invocations in
-the result are expanded in turn. A macro that passes its body through
+the result are expanded in turn (an expansion that is nothing but invocations, a
+wrapper's layer, on tokens before it is extracted), and what one invocation's
+layers make again is merged into the first copy. A macro that passes its body through
 (``serde_if_integer128! { ... }``) keeps the body's own lines. Statement-position
 invocations (``m! { ... }`` in a function body) are expanded when the macro's
 definition mentions an item keyword.
@@ -20,10 +22,10 @@ from typing import Any
 
 from rustragd.extract import extract_fragment
 from rustragd.facts import REPARSED, STATEMENT
-from rustragd.macro_rules import expand_nested
+from rustragd.macro_rules import expand, expand_nested
 from rustragd.model import Item
 
-__all__ = ["expand_file", "expand_local_macros", "expander", "item_makers", "local_rules"]
+__all__ = ["expand_file", "expand_local_macros", "item_makers", "local_rules"]
 
 Expander = Callable[[str, str], "str | None"]
 
@@ -33,22 +35,10 @@ _DEPTH = 4
 _MAKES_ITEMS = re.compile(r"\b(?:fn|struct|enum|union|trait|impl|type|const|static|mod)\b")
 
 
-def expander() -> Expander | None:
-    """The ``macro_rules`` expander (definition, arguments), if that module is installed."""
-    try:
-        from rustragd.macro_rules import expand
-    except ImportError:
-        return None
-    return expand
-
-
 def expand_local_macros(
     files: list[tuple[str, dict[str, Any]]],
 ) -> tuple[list[Item], list[tuple[str, dict[str, Any]]]]:
     """Items made by local macros, and their facts (as extra ``(path, facts)`` files)."""
-    expand = expander()
-    if expand is None:
-        return [], []
     rules = local_rules(files)
     items: list[Item] = []
     extra: list[tuple[str, dict[str, Any]]] = []
@@ -133,8 +123,9 @@ def expand_file(
 #: Kinds of which a module (or a function body) holds one item per name and cfg
 #: (rustc rejects a second): an expansion that makes one again (the extractor indexed
 #: the invocation's body, or an outer expansion made it) shows the same item again.
-_UNIQUE = frozenset({"struct", "enum", "union", "trait", "type_alias", "const", "static"})
-_UNIQUE |= {"function"}
+_UNIQUE = frozenset(
+    {"struct", "enum", "union", "trait", "type_alias", "const", "static", "function"}
+)
 #: Kinds that are the same item again when their parent is (a twin struct's fields).
 _MEMBERS = frozenset({"field", "variant", "method", "const", "type_alias", "function"})
 _ASSOCIATED = frozenset({"impl", "trait"})

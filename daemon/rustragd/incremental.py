@@ -20,9 +20,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from rustragd.delta import Delta, diff_items
-from rustragd.expansion import expand_file, expander, item_makers, local_rules
+from rustragd.expansion import expand_file, item_makers, local_rules
 from rustragd.facts import ITEM, REPARSED, STATEMENT, fact_lines, remap_lines, unpack_facts
 from rustragd.fingerprints import TypeTable
+from rustragd.macro_rules import expand
 from rustragd.model import Edge, Item, Resolution, TypeRecord
 from rustragd.resolve import SECTIONS, Graph
 from rustragd.scopes import Resolver
@@ -139,14 +140,12 @@ class IncrementalResolver:
     def _full(self) -> None:
         """Resolve the whole workspace and index the result by file and by fact row."""
         loaded = list(self._facts.items())
-        expand = expander()
         self._rules = local_rules(loaded)
         self._makers: set[str] = item_makers(loaded)
         self._made: dict[str, list[Item]] = {}
         self._extra: dict[str, list[Facts]] = {}
-        if expand is not None:
-            for path, facts in loaded:
-                self._made[path], self._extra[path] = expand_file(path, facts, self._rules, expand)
+        for path, facts in loaded:
+            self._made[path], self._extra[path] = expand_file(path, facts, self._rules, expand)
         extra = [
             (path, fragment) for path, fragments in self._extra.items() for fragment in fragments
         ]
@@ -186,15 +185,12 @@ class IncrementalResolver:
         ``expand_all`` expands every file's invocations again (a macro body changed).
         """
         graph, defs = self._graph, self._graph.r.defs
-        expand = expander()
         out: list[Edge] = []
         types = TypeTable()
         items_changed = False
         for path, facts in files.items():
             made, fragments = self._made.get(path, []), self._extra.get(path, [])
-            if expand is not None and (
-                expand_all or _macro_lines(facts) != _macro_lines(old[path])
-            ):
+            if expand_all or _macro_lines(facts) != _macro_lines(old[path]):
                 moved = None if expand_all else _moved_expansions(old[path], facts)
                 if moved is not None:  # the invocations only moved: so do their expansions
                     made, fragments = _move_lines(made, fragments, moved)
