@@ -165,6 +165,21 @@ def test_reindex_after_restart_reuses_unchanged_files(daemon: DaemonEnv, tmp_pat
     assert daemon.client_json("status")["workspaces"][0]["items"] == first["items"]
 
 
+def test_state_of_an_older_schema_is_deleted_at_start(daemon: DaemonEnv, tmp_path: Path) -> None:
+    root = write_workspace(tmp_path / "ws")
+    _index(daemon, root)
+    assert daemon.stop() == 0
+    (current,) = daemon.state_dir.glob("*/v*")
+    older = current.with_name("v1")
+    (older / "graph.db").mkdir(parents=True)
+    (older / "graph.db" / "000001.sst").write_bytes(b"x" * 4096)
+    daemon.start()
+    daemon.client_json("wait", cwd=root)
+    assert not older.exists()
+    assert current.is_dir()
+    assert daemon.client_json("symbols", cwd=root)["results"]
+
+
 def test_practice_crate_regex_syntax(daemon: DaemonEnv) -> None:
     crate = practice_crate("regex-syntax")
     result = _index(daemon, crate)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +38,14 @@ class FileStat:
     module: str
 
 
+def _drop_other_schemas(state_dir: Path) -> None:
+    """Delete the workspace's state of other schema versions beside ``state_dir``: this
+    daemon never reads it, and it may be hundreds of MB."""
+    for other in state_dir.parent.glob("v*"):
+        if other != state_dir and other.name[1:].isdigit() and other.is_dir():
+            shutil.rmtree(other, ignore_errors=True)
+
+
 class Workspace:
     """A workspace root and everything the daemon keeps about it."""
 
@@ -44,6 +53,7 @@ class Workspace:
         self.root = root
         self.id = workspace_id(root)
         self.state_dir = state_root / self.id / f"v{SCHEMA_VERSION}"
+        _drop_other_schemas(self.state_dir)
         self.store = GraphStore(self.state_dir / "graph.db")
         self.table = SymbolTable()
         self.graph = Graph()
