@@ -421,3 +421,12 @@ def test_an_item_seen_again_through_macro_layers_is_one_item() -> None:
     derived = {e.target for e in resolution.edges if e.rel == "derives" and e.src == structs[0].id}
     assert {"Copy", "Clone"} <= derived
     assert [i.kind for i in items if i.name == "Error"] == ["trait", "trait"]
+
+
+def test_unresolved_paths_from_the_root_read_as_written() -> None:
+    source = b"use ::std::fmt;\npub fn show(f: &mut fmt::Formatter, n: ::core::num::NonZeroU8) {}\n"
+    extract = extract_file("src/lib.rs", source, ["demo"])
+    resolution = resolve_workspace([(extract.path, extract.facts)])
+    written = {e.target for e in resolution.edges if e.confidence == "unresolved"}
+    assert {"::std::fmt", "::std::fmt::Formatter", "::core::num::NonZeroU8"} <= written
+    assert not any("::::" in text for text in written)

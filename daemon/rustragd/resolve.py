@@ -16,7 +16,7 @@ from rustragd.expansion import expand_local_macros
 from rustragd.facts import unpack_facts
 from rustragd.fingerprints import TypeTable
 from rustragd.model import Edge, Resolution
-from rustragd.scopes import MACROS, TYPES, VALUES, Resolver, Scope, Target
+from rustragd.scopes import MACROS, TYPES, VALUES, Resolver, Scope, Target, path_text
 
 __all__ = ["SECTIONS", "Graph", "resolve_workspace"]
 
@@ -248,7 +248,7 @@ class Graph:
         for ns in (TYPES, VALUES, MACROS):
             found.extend(r.resolve_use(scope, segs, ns))
         found = [r.module_items.get(t, t) if isinstance(t, str) else t for t in found]
-        written = "::".join(segs) + ("::*" if alias == "*" else "")
+        written = path_text(segs) + ("::*" if alias == "*" else "")
         self.edge(src, "imports", list(dict.fromkeys(found)), line, path, written)
 
     def _call(self, path: str, module: str, row: list[Any]) -> None:

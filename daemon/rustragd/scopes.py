@@ -13,7 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["MACROS", "TYPES", "VALUES", "Def", "Resolver", "Scope", "Target"]
+__all__ = ["MACROS", "TYPES", "VALUES", "Def", "Resolver", "Scope", "Target", "path_text"]
 
 TYPES, VALUES, MACROS = 0, 1, 2
 _NAMESPACE = {
@@ -326,9 +326,16 @@ class Resolver:
         while probe is not None:
             imported = probe.imports.get(segs[0])
             if imported:
-                return "::".join([*imported[0], *segs[1:]])
+                return path_text([*imported[0], *segs[1:]])
             probe = self.scopes[probe.lexical] if probe.lexical is not None else None
-        return "::".join(segs)
+        return path_text(segs)
+
+
+def path_text(segs: list[str]) -> str:
+    """A path as written: ``["::", "std", "fmt"]`` is ``::std::fmt``."""
+    if segs and segs[0] == "::":
+        return "::" + "::".join(segs[1:])
+    return "::".join(segs)
 
 
 def _parent(module: str) -> str:
