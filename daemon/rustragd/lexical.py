@@ -17,6 +17,7 @@ import threading
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 import tantivy
 
@@ -28,7 +29,7 @@ __all__ = ["LexicalIndex", "lexical_text", "terms"]
 log = logging.getLogger(__name__)
 
 # Identifiers that may be compound (not all lowercase letters): the only ones to split.
-_COMPOUND = re.compile(r"\b[a-z0-9]*[A-Z_][A-Za-z0-9_]*")
+_COMPOUND = re.compile(r"(\b[a-z0-9]*[A-Z_][A-Za-z0-9_]*)")
 # tantivy's default tokenizer: runs of alphanumerics, lowercased, <= 40 bytes.
 _WORD = re.compile(r"[^\W_]+")
 _MAX_TERM = 40
@@ -36,12 +37,16 @@ _MAX_TERM = 40
 
 def _with_parts(text: str) -> str:
     """``text`` with each compound identifier followed by its words."""
+    pieces = _COMPOUND.split(text)  # the compound identifiers at the odd indices
+    pieces[1::2] = map(_identifier_with_parts, pieces[1::2])
+    return "".join(pieces)
 
-    def expand(m: re.Match[str]) -> str:
-        parts = split_identifier(m.group())
-        return m.group() if len(parts) < 2 else f"{m.group()} {' '.join(parts)}"
 
-    return _COMPOUND.sub(expand, text)
+@lru_cache(maxsize=1 << 16)
+def _identifier_with_parts(identifier: str) -> str:
+    """``HashMap`` -> ``HashMap Hash Map``; an identifier of one word stays as it is."""
+    parts = split_identifier(identifier)
+    return identifier if len(parts) < 2 else f"{identifier} {' '.join(parts)}"
 
 
 #: English words too common in questions to tell items apart.
@@ -70,11 +75,15 @@ def normalize(word: str) -> str:
 
 def _words(text: str) -> list[str]:
     """Index terms of ``text``: identifiers whole and split, lowercased, plurals dropped."""
-    return [
-        normalize(w)
-        for w in _WORD.findall(_with_parts(text).lower())
-        if len(w.encode()) <= _MAX_TERM
-    ]
+    return [term for term in map(_term, _WORD.findall(_with_parts(text).lower())) if term]
+
+
+@lru_cache(maxsize=1 << 17)
+def _term(word: str) -> str:
+    """The index term of one lowercased word ("" when longer than tantivy keeps): code
+    repeats its words, so each is normalised once (indexing a workspace's source is
+    most of a cold index's main-thread time otherwise)."""
+    return normalize(word) if len(word.encode()) <= _MAX_TERM else ""
 
 
 def terms(text: str) -> list[str]:
