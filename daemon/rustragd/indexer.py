@@ -31,9 +31,13 @@ async def resolve_graph(workspace: Workspace, pool: ExtractorPool, notify: Notif
     await workspace.writes.flushed()
     facts = await asyncio.to_thread(workspace.store.load_facts)
     resolution = await pool.resolve(sorted(facts.items()))
-    await asyncio.to_thread(workspace.store.replace_graph, resolution)
+    # The store write (Cozo, without the GIL) runs beside the in-memory and lexical updates.
+    stored = asyncio.get_running_loop().run_in_executor(
+        None, workspace.store.replace_graph, resolution
+    )
     gone = workspace.apply_resolution(resolution)
-    await asyncio.to_thread(workspace.semantic.update, resolution.items, gone)
+    indexed = asyncio.to_thread(workspace.semantic.update, resolution.items, gone)
+    await asyncio.gather(stored, indexed)
     notify(workspace)
     workspace.last_resolve_ms = round((time.perf_counter() - started) * 1000, 1)
 
@@ -41,10 +45,14 @@ async def resolve_graph(workspace: Workspace, pool: ExtractorPool, notify: Notif
 async def _store(
     workspace: Workspace, extracts: list[FileExtract], removed: list[str], notify: Notify
 ) -> None:
-    await asyncio.to_thread(workspace.store.replace_files, extracts, removed)
+    # The store write (Cozo, without the GIL) runs beside the in-memory and lexical updates.
+    stored = asyncio.get_running_loop().run_in_executor(
+        None, workspace.store.replace_files, extracts, removed
+    )
     gone = workspace.apply(extracts, removed)
     items = [item for extract in extracts for item in extract.items]
-    await asyncio.to_thread(workspace.semantic.update, items, gone)
+    indexed = asyncio.to_thread(workspace.semantic.update, items, gone)
+    await asyncio.gather(stored, indexed)
     notify(workspace)
 
 

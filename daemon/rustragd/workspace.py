@@ -110,7 +110,8 @@ class Workspace:
         return sorted(made.removed)
 
     def apply_resolution(self, resolution: Resolution) -> list[int]:
-        """Record a stored resolution in memory; returns the ids of derived items now gone."""
+        """Record a resolution in memory (as it is stored, or while it is being stored);
+        returns the ids of derived items now gone."""
         before = self.table.ids_of(DERIVED)
         self.table.replace_file(DERIVED, resolution.items)
         self.graph = Graph(resolution.edges)
@@ -118,7 +119,7 @@ class Workspace:
         return sorted(before - {item.id for item in resolution.items})
 
     def apply(self, extracts: list[FileExtract], removed: list[str]) -> list[int]:
-        """Record a stored batch in memory (the store already has it).
+        """Record a batch in memory (as it is stored, or while it is being stored).
 
         Returns the ids of the items that are gone.
         """
