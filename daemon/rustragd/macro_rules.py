@@ -1187,7 +1187,7 @@ def expand_nested(definitions: tuple[tuple[str, str], ...], text: str, depth: in
     """``text``, an expansion that is nothing but invocations of ``definitions``
     (``(name, macro_rules! source)`` pairs), with them expanded ``depth`` levels deep.
 
-    None when ``text`` holds anything else or nothing expands. A wrapper's layers
+    None when ``text`` holds anything else (or cannot be read). A wrapper's layers
     (libc's ``s!`` -> ``s!(it: ..)`` -> ``__item! { .. }``) are expanded here, on tokens,
     instead of each being rendered, parsed and extracted in turn; an expansion with
     items of its own is extracted, and its invocations expanded one by one.
