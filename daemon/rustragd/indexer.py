@@ -6,10 +6,11 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
+from functools import partial
 
 from rustragd.clock import Clock
 from rustragd.crates import discover_crates, module_paths
-from rustragd.model import FileExtract
+from rustragd.model import FileExtract, Item
 from rustragd.pool import ExtractorPool, Job, Unchanged, Unreadable
 from rustragd.walker import rust_sources
 from rustragd.workspace import Workspace
@@ -31,13 +32,12 @@ async def resolve_graph(workspace: Workspace, pool: ExtractorPool, notify: Notif
     await workspace.writes.flushed()
     facts = await asyncio.to_thread(workspace.store.load_facts)
     resolution = await pool.resolve(sorted(facts.items()))
-    # The store write (Cozo, without the GIL) runs beside the in-memory and lexical updates.
-    stored = asyncio.get_running_loop().run_in_executor(
-        None, workspace.store.replace_graph, resolution
+    await _apply_while_storing(
+        workspace,
+        partial(workspace.store.replace_graph, resolution),
+        partial(workspace.apply_resolution, resolution),
+        resolution.items,
     )
-    gone = workspace.apply_resolution(resolution)
-    indexed = asyncio.to_thread(workspace.semantic.update, resolution.items, gone)
-    await asyncio.gather(stored, indexed)
     notify(workspace)
     workspace.last_resolve_ms = round((time.perf_counter() - started) * 1000, 1)
 
@@ -45,15 +45,27 @@ async def resolve_graph(workspace: Workspace, pool: ExtractorPool, notify: Notif
 async def _store(
     workspace: Workspace, extracts: list[FileExtract], removed: list[str], notify: Notify
 ) -> None:
-    # The store write (Cozo, without the GIL) runs beside the in-memory and lexical updates.
-    stored = asyncio.get_running_loop().run_in_executor(
-        None, workspace.store.replace_files, extracts, removed
+    await _apply_while_storing(
+        workspace,
+        partial(workspace.store.replace_files, extracts, removed),
+        partial(workspace.apply, extracts, removed),
+        [item for extract in extracts for item in extract.items],
     )
-    gone = workspace.apply(extracts, removed)
-    items = [item for extract in extracts for item in extract.items]
-    indexed = asyncio.to_thread(workspace.semantic.update, items, gone)
-    await asyncio.gather(stored, indexed)
     notify(workspace)
+
+
+async def _apply_while_storing(
+    workspace: Workspace,
+    write: Callable[[], None],
+    apply: Callable[[], list[int]],
+    items: list[Item],
+) -> None:
+    """Run the store ``write`` (Cozo, without the GIL) in a thread beside ``apply`` (the
+    in-memory update, which returns the ids of the items gone) and the index update of
+    ``items``."""
+    stored = asyncio.get_running_loop().run_in_executor(None, write)
+    gone = apply()
+    await asyncio.gather(stored, asyncio.to_thread(workspace.semantic.update, items, gone))
 
 
 def split_jobs(jobs: list[Job], workers: int, files_per_batch: int) -> list[list[Job]]:
