@@ -1,8 +1,11 @@
 """Worker processes that read, hash, parse and extract source files in bulk.
 
 One process pool per NUMA node, its workers pinned to that node's CPUs; batches
-go to the pool with the least work in flight. Results cross the process
-boundary as msgpack rows, not pickled objects.
+go to the pool with the least work in flight. A pool hands its workers one call
+each and keeps the rest waiting in order: resolutions before extraction batches
+(a workspace's resolution is all that stands between it and a finished index,
+while batches of other workspaces can wait), then first come, first served.
+Results cross the process boundary as msgpack rows, not pickled objects.
 """
 
 from __future__ import annotations
@@ -11,6 +14,8 @@ import asyncio
 import contextlib
 import dataclasses
 import gc
+import heapq
+import itertools
 import multiprocessing
 import os
 import select
@@ -33,6 +38,8 @@ Job = tuple[str, list[str], str]
 T = TypeVar("T")
 
 _UNCHANGED, _UNREADABLE, _EXTRACTED = 0, 1, 2
+#: Turn ranks of pool calls: lower goes first.
+_RESOLVE, _EXTRACT = 0, 1
 
 #: Collect young objects every 50k allocations instead of 700: extraction and
 #: resolution build hundreds of thousands of acyclic rows, and the default
@@ -183,16 +190,64 @@ def _worker_init(cpus: frozenset[int], daemon: int) -> None:
 
 
 class _NodePool:
+    """One node's process pool: at most one call per worker in the executor, the others
+    waiting their turn by (rank, arrival)."""
+
     def __init__(self, node: Node, workers: int) -> None:
         self.node = node
         self.workers = workers
-        self.in_flight = 0
+        self.in_flight = 0  # calls running or waiting
+        self.running = 0
+        self._waiting: list[tuple[int, int, asyncio.Future[None]]] = []
+        self._arrivals = itertools.count()
         self.executor = ProcessPoolExecutor(
             max_workers=workers,
             mp_context=multiprocessing.get_context("forkserver"),
             initializer=_worker_init,
             initargs=(node.cpus, os.getpid()),
         )
+
+    async def call(self, rank: int, function: Callable[..., T], *args: Any) -> T:
+        self.in_flight += 1
+        try:
+            await self._turn(rank)
+            try:
+                loop = asyncio.get_running_loop()
+                return await loop.run_in_executor(self.executor, function, *args)
+            finally:
+                self._pass_turn()
+        finally:
+            self.in_flight -= 1
+
+    async def _turn(self, rank: int) -> None:
+        """Wait until a worker is free for this call (it is then counted as running)."""
+        if self.running < self.workers + 1:
+            self.running += 1
+            return
+        turn = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._waiting, (rank, next(self._arrivals), turn))
+        try:
+            await turn
+        except asyncio.CancelledError:
+            if turn.done() and not turn.cancelled():  # handed the turn as it was cancelled
+                self._pass_turn()
+            raise
+
+    def _pass_turn(self) -> None:
+        """A call ended: its worker goes to the first waiting call, or is free."""
+        while self._waiting:
+            turn = heapq.heappop(self._waiting)[2]
+            if not turn.done():  # a cancelled call's turn is done
+                turn.set_result(None)
+                return
+        self.running -= 1
+
+    def shutdown(self) -> None:
+        """Stop the workers; calls queued in the executor or waiting here are cancelled."""
+        for _, _, turn in self._waiting:
+            turn.cancel()
+        self._waiting.clear()
+        self.executor.shutdown(wait=True, cancel_futures=True)
 
 
 class ExtractorPool:
@@ -221,26 +276,21 @@ class ExtractorPool:
             for p in self._pools or []
         ]
 
-    async def call(self, function: Callable[..., T], *args: Any) -> T:
-        """Run ``function(*args)`` in the least busy pool."""
+    async def call(self, rank: int, function: Callable[..., T], *args: Any) -> T:
+        """Run ``function(*args)`` in the least busy pool, when its turn (``rank``) comes."""
         pool = min(self._ensure(), key=lambda p: p.in_flight / p.workers)
-        pool.in_flight += 1
-        try:
-            loop = asyncio.get_running_loop()
-            return await loop.run_in_executor(pool.executor, function, *args)
-        finally:
-            pool.in_flight -= 1
+        return await pool.call(rank, function, *args)
 
     async def run(self, root: Path, jobs: list[Job]) -> list[Outcome]:
         """Extract one batch in a worker process."""
-        return decode_outcomes(await self.call(extract_batch, str(root), jobs))
+        return decode_outcomes(await self.call(_EXTRACT, extract_batch, str(root), jobs))
 
     async def resolve(self, files: list[tuple[str, bytes]]) -> Resolution:
-        """Resolve a workspace's facts in a worker process."""
-        return decode_resolution(await self.call(resolve_files, files))
+        """Resolve a workspace's facts in a worker process, before waiting batches."""
+        return decode_resolution(await self.call(_RESOLVE, resolve_files, files))
 
     def shutdown(self) -> None:
         """Stop the workers, dropping queued batches."""
         for pool in self._pools or []:
-            pool.executor.shutdown(wait=True, cancel_futures=True)
+            pool.shutdown()
         self._pools = None

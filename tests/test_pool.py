@@ -1,0 +1,95 @@
+"""The worker pool's turns: real worker processes, real extraction and resolution."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+
+from rustragd.machine import Node
+from rustragd.model import FileExtract
+from rustragd.pool import ExtractorPool, Job
+
+_SOURCE = "pub struct S{n};\nimpl S{n} {{ pub fn get(&self) -> u32 {{ {n} }} }}\n"
+
+
+def _crate(root: Path, files: int) -> list[Job]:
+    (root / "src").mkdir(parents=True)
+    (root / "Cargo.toml").write_text('[package]\nname = "turns"\nversion = "0.1.0"\n')
+    jobs: list[Job] = []
+    for n in range(files):
+        (root / "src" / f"m{n}.rs").write_text(_SOURCE.format(n=n))
+        jobs.append((f"src/m{n}.rs", ["turns", f"m{n}"], ""))
+    return jobs
+
+
+def _one_worker() -> ExtractorPool:
+    return ExtractorPool(1, [Node(0, frozenset({min(os.sched_getaffinity(0))}))])
+
+
+def test_a_resolution_runs_before_batches_that_wait(tmp_path: Path) -> None:
+    jobs = _crate(tmp_path, 6)
+
+    async def scenario() -> list[str]:
+        pool = _one_worker()
+        try:
+            extracted = await pool.run(tmp_path, jobs)
+            facts = [(e.path, e.facts) for e in extracted if isinstance(e, FileExtract)]
+            done: list[str] = []
+
+            async def batch(n: int) -> None:
+                await pool.run(tmp_path, [jobs[n]])
+                done.append(f"batch {n}")
+
+            async def resolution() -> None:
+                resolved = await pool.resolve(facts)
+                assert {e.rel for e in resolved.edges} >= {"contains", "impl_for"}
+                done.append("resolution")
+
+            batches = [asyncio.create_task(batch(n)) for n in range(5)]
+            await asyncio.sleep(0)  # the batches take their places first
+            await asyncio.gather(*batches, asyncio.create_task(resolution()))
+            return done
+        finally:
+            pool.shutdown()
+
+    done = asyncio.run(scenario())
+    # One worker, one call queued behind it: the two batches handed out before the
+    # resolution came finish first, then the resolution overtakes the waiting three.
+    assert done == ["batch 0", "batch 1", "resolution", "batch 2", "batch 3", "batch 4"]
+
+
+def test_a_call_cancelled_while_waiting_frees_its_turn(tmp_path: Path) -> None:
+    jobs = _crate(tmp_path, 4)
+
+    async def scenario() -> list[int]:
+        pool = _one_worker()
+        try:
+            calls = [asyncio.create_task(pool.run(tmp_path, [job])) for job in jobs]
+            await asyncio.sleep(0)
+            calls[2].cancel()  # waiting for its turn
+            outcomes = await asyncio.gather(*calls, return_exceptions=True)
+            assert isinstance(outcomes[2], asyncio.CancelledError)
+            # The pool still serves, and has no call left running.
+            again = await pool.run(tmp_path, jobs[:1])
+            assert isinstance(again[0], FileExtract)
+            return [len(o) for o in outcomes if isinstance(o, list)]
+        finally:
+            pool.shutdown()
+
+    assert asyncio.run(scenario()) == [1, 1, 1]
+
+
+def test_shutdown_cancels_calls_still_waiting(tmp_path: Path) -> None:
+    jobs = _crate(tmp_path, 4)
+
+    async def scenario() -> None:
+        pool = _one_worker()
+        calls = [asyncio.create_task(pool.run(tmp_path, [job])) for job in jobs]
+        await asyncio.sleep(0)
+        pool.shutdown()
+        outcomes = await asyncio.gather(*calls, return_exceptions=True)
+        # The two handed to the worker ran; the two waiting their turn never will.
+        assert [type(o) for o in outcomes] == [list, list, *[asyncio.CancelledError] * 2]
+
+    asyncio.run(scenario())
