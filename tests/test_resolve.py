@@ -430,3 +430,64 @@ def test_unresolved_paths_from_the_root_read_as_written() -> None:
     written = {e.target for e in resolution.edges if e.confidence == "unresolved"}
     assert {"::std::fmt", "::std::fmt::Formatter", "::core::num::NonZeroU8"} <= written
     assert not any("::::" in text for text in written)
+
+
+TRAIT_BOUNDS = b"""\
+pub trait Access {
+    fn next_item(&mut self) -> u32;
+}
+pub trait Sink {
+    fn next_item(&mut self) -> u32;
+}
+pub struct Reader;
+impl Access for Reader {
+    fn next_item(&mut self) -> u32 { 1 }
+}
+impl Sink for Reader {
+    fn next_item(&mut self) -> u32 { 2 }
+}
+pub fn inline<A: Access>(mut a: A) -> u32 { a.next_item() }
+pub fn where_clause<S>(s: &mut S) -> u32 where S: Sink { s.next_item() }
+pub fn opaque(mut a: impl Access) -> u32 { a.next_item() }
+pub fn object(a: &mut dyn Sink) -> u32 { a.next_item() }
+pub fn both<T: Access + Sink>(t: &mut T) -> u32 { t.next_item() }
+pub fn foreign<I: Iterator>(mut i: I) -> u32 { i.next_item() }
+pub fn path<A: Access + Default>() -> u32 { let mut a = A::default(); A::next_item(&mut a) }
+pub struct Wrap<A>(A);
+impl<A: Access> Wrap<A> {
+    pub fn take(&self, mut a: A) -> u32 { a.next_item() }
+}
+"""
+
+
+def test_calls_on_type_parameters_and_trait_values_go_to_their_bounds() -> None:
+    extract = extract_file("src/lib.rs", TRAIT_BOUNDS, ["demo"])
+    resolution = resolve_workspace([(extract.path, extract.facts)])
+    names = {i.id: i.qualified_name for i in extract.items}
+    calls: dict[str, Counter[tuple[str, str]]] = {}
+    for e in resolution.edges:
+        if e.rel == "calls":
+            calls.setdefault(names[e.src].removeprefix("demo::"), Counter())[
+                (names.get(e.dst, e.target), e.confidence)
+            ] += 1
+    access, sink = ("demo::Access::next_item", "exact"), ("demo::Sink::next_item", "exact")
+    # A value of a type parameter, `impl Trait` or `dyn Trait` has its bounds' methods only.
+    for caller in ("inline", "opaque", "Wrap::take"):  # inline bound, `impl`, the impl's bound
+        assert calls[caller] == Counter([access])
+    for caller in ("where_clause", "object"):  # `where` clause, `dyn`
+        assert calls[caller] == Counter([sink])
+    assert calls["path"] == Counter([("A::default", "unresolved"), access])  # `A::next_item()`
+    # Two bounds with the method: both, ambiguous (rustc would ask which).
+    assert calls["both"] == Counter(
+        [("demo::Access::next_item", "ambiguous"), ("demo::Sink::next_item", "ambiguous")]
+    )
+    # A foreign bound (Iterator) tells nothing of local methods: guessed as before.
+    assert sorted(calls["foreign"]) == sorted(
+        (f"{owner}::next_item", "ambiguous")
+        for owner in (
+            "demo::Access",
+            "demo::Sink",
+            "<demo::Reader as Access>",
+            "<demo::Reader as Sink>",
+        )
+    )

@@ -10,14 +10,17 @@ Layout (all lists, for compactness):
 * ``items``: ``[id, kind, name, parent, qualified_name, line, visibility, bodiless,
   return type head segments | None, cfg]`` (``bodiless``: a ``fn`` without body;
   ``cfg``: its ``#[cfg(...)]`` attributes, whitespace-normalised, "" when none);
-* ``gen``: ``[item id, [generic parameter names]]``;
+* ``gen``: ``[item id, [generic parameter names], [[name, trait segments], ...]]``, the
+  last the parameters' trait bounds, inline (``<A: de::SeqAccess<'de>>``) and in the
+  ``where`` clause;
 * ``uses``: ``[owner, line, visibility, segments, alias]`` per use-tree leaf;
   alias ``""`` keeps the last segment, ``"*"`` is a glob, ``"_"`` anonymous;
 * ``calls``: ``[owner, line, "p", segments]`` (path call),
   ``[owner, line, "q", type segments | None, trait segments, name]``
   (``<T as Trait>::f``), ``[owner, line, "m", name, receiver]`` (method call),
   receiver ``[]`` unknown, ``["self"]``, ``["type", segments]``, ``["ret", segments]``
-  (the value of the path call ``segments``);
+  (the value of the path call ``segments``), ``["bound", [trait segments, ...]]`` (a
+  value of type ``impl Trait`` or ``dyn Trait``);
 * ``types``: ``[owner, line, template]``; a template is a list of tokens (str)
   and paths (lists of segments);
 * ``impls``: ``[impl id, line, self template, self head segments | None, trait segments | None]``;
@@ -118,7 +121,7 @@ class FactCollector:
         if item.kind in _GENERIC_OWNERS:
             names = generic_names(node, src)
             if names:
-                self.generics.append([item.id, names])
+                self.generics.append([item.id, names, generic_bounds(node, src, names)])
         if item.kind == "impl":
             self._impl(node, item, src)
         elif item.kind == "macro_rules":
@@ -407,8 +410,31 @@ def head(node: Node, src: bytes) -> Segments | None:
 
 def typed(node: Node, src: bytes) -> list[Any]:
     """A receiver descriptor for a value of the written type ``node``."""
-    segs = head(node, src)
+    while node.type in ("reference_type", "pointer_type"):
+        inner = node.child_by_field_name("type")
+        if inner is None:
+            return []
+        node = inner
+    if node.type in ("abstract_type", "dynamic_type", "bounded_type"):
+        traits = _bound_paths(node, src)
+        return ["bound", traits] if traits else []
+    segs = segments(node, src)
     return ["type", segs] if segs is not None else []
+
+
+def _bound_paths(node: Node, src: bytes) -> list[Segments]:
+    """The trait paths of ``impl A + B``, ``dyn A``, or a ``: A + B`` bound list
+    (``?Sized``, lifetimes, ``for<'a>`` and ``Fn(..)`` bounds left out)."""
+    kind = node.type
+    if kind in ("abstract_type", "dynamic_type"):
+        inner = node.child_by_field_name("trait")
+        return _bound_paths(inner, src) if inner is not None else []
+    if kind in ("bounded_type", "trait_bounds"):
+        return [path for child in node.named_children for path in _bound_paths(child, src)]
+    if kind in ("type_identifier", "scoped_type_identifier", "generic_type"):
+        segs = segments(node, src)
+        return [segs] if segs is not None else []
+    return []
 
 
 def _let_type(node: Node, src: bytes) -> list[Any]:
@@ -479,6 +505,34 @@ def generic_names(node: Node, src: bytes) -> list[str]:
             if first is not None:
                 names.append(_text(first, src))
     return names
+
+
+def generic_bounds(node: Node, src: bytes, names: list[str]) -> list[list[Any]]:
+    """``[name, trait segments]`` of each trait bound on the type parameters ``names`` of
+    an item: inline (``<T: Trait>``) and in its ``where`` clause (``where T: Trait``)."""
+    bounds: list[list[Any]] = []
+
+    def add(left: Node | None, listed: Node | None) -> None:
+        if left is None or listed is None or left.type != "type_identifier":
+            return
+        name = _text(left, src)
+        if name in names:
+            bounds.extend([name, path] for path in _bound_paths(listed, src))
+
+    params = node.child_by_field_name("type_parameters")
+    for param in params.named_children if params is not None else ():
+        if param.type in ("type_parameter", "constrained_type_parameter"):
+            left = param.child_by_field_name("name") or param.child_by_field_name("left")
+            add(left or named_child(param, 0), param.child_by_field_name("bounds"))
+    for child in node.named_children:
+        if child.type == "where_clause":
+            for predicate in child.named_children:
+                if predicate.type == "where_predicate":
+                    add(
+                        predicate.child_by_field_name("left"),
+                        predicate.child_by_field_name("bounds"),
+                    )
+    return bounds
 
 
 def pattern_names(pattern: Node, src: bytes) -> list[str]:

@@ -258,6 +258,8 @@ class Graph:
         if form == "p":
             segs = row[3]
             found = self._callables(r.resolve(scope, segs, VALUES, owner))
+            if not found and len(segs) == 2:  # `T::f()`, T a type parameter bound by traits
+                found = self._trait_methods(scope, owner, ["type", segs[:1]], segs[1])
             self.edge(owner, "calls", found, line, path, r.written(scope, segs))
         elif form == "q":
             self_head, trait, name = row[3], row[4], row[5]
@@ -275,6 +277,8 @@ class Graph:
             if known:
                 methods = [m for t in types for m in self._methods(t, name)]
                 self.edge(owner, "calls", methods, line, path, name)
+            elif bounded := self._trait_methods(scope, owner, receiver, name):
+                self.edge(owner, "calls", bounded, line, path, name)
             else:
                 self._guess(owner, name, line, path)
 
@@ -306,10 +310,34 @@ class Graph:
             return list(dict.fromkeys(found))
         return [c for t in traits for c in r.children[t] if r.defs[c].name == name]
 
+    def _trait_methods(self, scope: Scope, owner: int, receiver: list[Any], name: str) -> list[int]:
+        """Methods ``name`` of the local traits a receiver is known to implement and
+        nothing else: ``impl Trait`` and ``dyn Trait`` values, and values of a type
+        parameter (``A`` of ``fn f<A: SeqAccess>(a: A)``), whose methods can only come
+        from its bounds. Empty when none is local or has such a method (the call is then
+        guessed): a bound on a supertrait's method or on a foreign trait is not read."""
+        r = self.r
+        if not receiver or receiver[0] not in ("bound", "type"):
+            return []
+        if receiver[0] == "bound":
+            paths = receiver[1]
+        elif len(receiver[1]) == 1:
+            paths = r.bounds_of(owner, receiver[1][0]) or []
+        else:
+            return []
+        traits = [
+            t
+            for segs in paths
+            for t in r.resolve(scope, segs, TYPES, owner)
+            if isinstance(t, int) and r.defs[t].kind == "trait"
+        ]
+        methods = (m for t in traits for m in self._methods(t, name) if isinstance(m, int))
+        return list(dict.fromkeys(methods))
+
     def _receiver(self, scope: Scope, owner: int, receiver: list[Any]) -> tuple[list[int], bool]:
         """The local types a method call's receiver may have, and whether that is known."""
         r = self.r
-        if not receiver:
+        if not receiver or receiver[0] == "bound":
             return [], False
         if receiver[0] == "self":
             around = r.enclosing(owner, _CONTAINERS)

@@ -76,6 +76,7 @@ class Resolver:
         self.scopes: dict[str, Scope] = {}
         self.crates: set[str] = set()
         self.generics: dict[int, list[str]] = {}
+        self.bounds: dict[int, dict[str, list[list[str]]]] = {}
         self.assoc: dict[int, dict[str, list[tuple[int, int]]]] = defaultdict(dict)
         self.external_assoc: dict[str, dict[str, list[tuple[int, int]]]] = defaultdict(dict)
         self.impl_self: dict[int, list[int]] = {}
@@ -106,8 +107,12 @@ class Resolver:
                 self.module_items.setdefault(qualified, ident)
             elif kind in _SCOPE_KINDS:
                 self.scopes[str(ident)] = Scope(str(ident), "", crate)
-        for ident, names in facts["gen"]:
+        for ident, names, bounds in facts["gen"]:
             self.generics[ident] = names
+            if bounds:
+                by_name = self.bounds[ident] = {}
+                for name, segs in bounds:
+                    by_name.setdefault(name, []).append(segs)
 
     def _module_scope(self, key: str) -> Scope:
         scope = self.scopes.get(key)
@@ -170,14 +175,19 @@ class Resolver:
 
     def generic(self, owner: int, name: str) -> bool:
         """Whether ``name`` is a generic parameter in scope at ``owner``."""
+        return self.bounds_of(owner, name) is not None
+
+    def bounds_of(self, owner: int, name: str) -> list[list[str]] | None:
+        """The trait paths bounding the generic parameter ``name`` in scope at ``owner``
+        (None when ``name`` is not one there)."""
         while owner:
             if name in self.generics.get(owner, ()):
-                return True
+                return self.bounds.get(owner, {}).get(name, [])
             found = self.defs.get(owner)
             if found is None or found.kind == "mod":
-                return False
+                return None
             owner = found.parent
-        return False
+        return None
 
     def enclosing(self, owner: int, kinds: frozenset[str]) -> Def | None:
         """The nearest item of one of ``kinds`` at or above ``owner``."""

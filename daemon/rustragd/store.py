@@ -24,8 +24,9 @@ from rustragd.model import (
 )
 
 #: Bumped when what is stored changes meaning (5: macro-made items a wrapper's layers
-#: repeat are merged), so that a state written before is rebuilt, not trusted.
-SCHEMA_VERSION = 5
+#: repeat are merged; 6: facts carry the trait bounds of type parameters), so that a
+#: state written before is rebuilt, not trusted.
+SCHEMA_VERSION = 6
 #: Seconds a measure of the store's size on disk stays current.
 DISK_BYTES_TTL_S = 2.0
 
