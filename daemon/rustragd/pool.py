@@ -1,11 +1,12 @@
 """Worker processes that read, hash, parse and extract source files in bulk.
 
 One process pool per NUMA node, its workers pinned to that node's CPUs; batches
-go to the pool with the least work in flight. A pool hands its workers one call
-each and keeps the rest waiting in order: resolutions before extraction batches
-(a workspace's resolution is all that stands between it and a finished index,
-while batches of other workspaces can wait), then first come, first served.
-Results cross the process boundary as msgpack rows, not pickled objects.
+go to the pool with the least work in flight. A pool hands its executor one call
+per worker and one more, and keeps the rest waiting in order: resolutions before
+extraction batches (a workspace's resolution is all that stands between it and a
+finished index, while batches of other workspaces can wait), then first come,
+first served. Results cross the process boundary as msgpack rows, not pickled
+objects.
 """
 
 from __future__ import annotations
@@ -40,6 +41,9 @@ T = TypeVar("T")
 _UNCHANGED, _UNREADABLE, _EXTRACTED = 0, 1, 2
 #: Turn ranks of pool calls: lower goes first.
 _RESOLVE, _EXTRACT = 0, 1
+#: Calls handed to a pool's executor beyond one per worker: a worker that finishes takes
+#: the next at once instead of waiting for the event loop to hand it one.
+_QUEUED = 1
 
 #: Collect young objects every 50k allocations instead of 700: extraction and
 #: resolution build hundreds of thousands of acyclic rows, and the default
@@ -190,8 +194,8 @@ def _worker_init(cpus: frozenset[int], daemon: int) -> None:
 
 
 class _NodePool:
-    """One node's process pool: at most one call per worker in the executor, the others
-    waiting their turn by (rank, arrival)."""
+    """One node's process pool: at most one call per worker (and :data:`_QUEUED`) in the
+    executor, the others waiting their turn by (rank, arrival)."""
 
     def __init__(self, node: Node, workers: int) -> None:
         self.node = node
@@ -220,8 +224,8 @@ class _NodePool:
             self.in_flight -= 1
 
     async def _turn(self, rank: int) -> None:
-        """Wait until a worker is free for this call (it is then counted as running)."""
-        if self.running < self.workers + 1:
+        """Wait until the executor has room for this call (it then counts as running)."""
+        if self.running < self.workers + _QUEUED:
             self.running += 1
             return
         turn = asyncio.get_running_loop().create_future()
