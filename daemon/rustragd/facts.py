@@ -400,25 +400,29 @@ def segments(node: Node, src: bytes) -> Segments | None:
 
 def head(node: Node, src: bytes) -> Segments | None:
     """The path a type is named by, through references, pointers and generic arguments."""
+    pointee = _pointee(node)
+    return segments(pointee, src) if pointee is not None else None
+
+
+def _pointee(node: Node) -> Node | None:
+    """The type behind any references and pointers (``&mut *const T``: ``T``)."""
     while node.type in ("reference_type", "pointer_type"):
         inner = node.child_by_field_name("type")
         if inner is None:
             return None
         node = inner
-    return segments(node, src)
+    return node
 
 
 def typed(node: Node, src: bytes) -> list[Any]:
     """A receiver descriptor for a value of the written type ``node``."""
-    while node.type in ("reference_type", "pointer_type"):
-        inner = node.child_by_field_name("type")
-        if inner is None:
-            return []
-        node = inner
-    if node.type in ("abstract_type", "dynamic_type", "bounded_type"):
-        traits = _bound_paths(node, src)
+    pointee = _pointee(node)
+    if pointee is None:
+        return []
+    if pointee.type in ("abstract_type", "dynamic_type", "bounded_type"):
+        traits = _bound_paths(pointee, src)
         return ["bound", traits] if traits else []
-    segs = segments(node, src)
+    segs = segments(pointee, src)
     return ["type", segs] if segs is not None else []
 
 
