@@ -2,7 +2,7 @@
 
 The corpus is every distinct ``(definition, invocation)`` pair that indexing
 passes to :func:`rustragd.macro_rules.expand` (recorded by running the
-daemon's extraction and :func:`rustragd.expansion.expand_local_macros` over
+daemon's extraction and :func:`rustragd.expansion.expand_files` over
 crates), with the output, plus the ``expand_recursive`` calls that
 ``bench/macro_coverage.py`` makes on the practice crates. It is saved with
 pickle and built when missing (a few minutes over the whole registry); the

@@ -10,10 +10,12 @@ from pathlib import Path
 
 import pytest
 from rustragd.crates import discover_crates, module_paths
+from rustragd.expansion import pack_expansions
 from rustragd.extract import extract_file
 from rustragd.incremental import IncrementalResolver, Update
+from rustragd.macro_rules import expand
 from rustragd.model import Edge
-from rustragd.resolve import resolve_workspace
+from rustragd.resolve import resolve_expanded, resolve_workspace
 from rustragd.walker import rust_sources
 
 CALLGRAPH = Path(__file__).parent / "fixtures" / "callgraph"
@@ -29,12 +31,20 @@ def rows(edges: list[Edge]) -> Counter[Row]:
 class Workspace:
     """A workspace's sources in memory, edited and re-extracted file by file."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, seeded: bool = False) -> None:
+        """``seeded``: the resolver starts from the expansions of a full resolution (as
+        the daemon's does after an index job), and must then expand nothing itself."""
         files = sorted(rust_sources(root))
         self.modules = module_paths(root, discover_crates(root), files)
         self.sources = {f: (root / f).read_bytes() for f in files}
         self.blobs = {f: self._facts(f) for f in files}
-        self.resolver = IncrementalResolver(list(self.blobs.items()))
+        expanded = b""
+        if seeded:
+            expanded = pack_expansions(resolve_expanded(list(self.blobs.items()))[1])
+            expand.cache_clear()
+        self.resolver = IncrementalResolver(list(self.blobs.items()), expanded)
+        if seeded:
+            assert expand.cache_info().misses == 0
         self.edges = rows(self.resolver.resolution.edges)
         self.items = self.resolver.resolution.items
         assert self.edges == rows(resolve_workspace(list(self.blobs.items())).edges)
@@ -82,8 +92,9 @@ class Workspace:
         return update
 
 
-def test_callgraph_edits() -> None:
-    ws = Workspace(CALLGRAPH)
+@pytest.mark.parametrize("seeded", [False, True])
+def test_callgraph_edits(seeded: bool) -> None:
+    ws = Workspace(CALLGRAPH, seeded)
     alpha, lib, config = "core/src/alpha.rs", "core/src/lib.rs", "core/src/config.rs"
     update = ws.edit(alpha, r"(?m)^    0$", "    1 + leaf_count()")  # body edit
     assert not update.full and update.paths == {alpha} and update.items is None
@@ -110,8 +121,9 @@ def test_callgraph_edits() -> None:
 
 
 @pytest.mark.skipif(not (PRACTICE / "serde").is_dir(), reason="practice crates not installed")
-def test_serde_edits() -> None:
-    ws = Workspace(PRACTICE / "serde")
+@pytest.mark.parametrize("seeded", [False, True])
+def test_serde_edits(seeded: bool) -> None:
+    ws = Workspace(PRACTICE / "serde", seeded)
     impls, private = "src/de/impls.rs", "src/private/de.rs"
     visit_char = r"(fn visit_char<E>\(self, v: char\) -> Result<Self::Value, E>\n[^{]*\{\n)"
     update = ws.edit(impls, visit_char, r"\1        let _ = v.len_utf8();\n")

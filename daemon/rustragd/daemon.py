@@ -159,7 +159,9 @@ class Daemon:
             return
         await workspace.writes.flushed()
         facts = await asyncio.to_thread(workspace.store.load_facts)
-        workspace.resolver = await asyncio.to_thread(IncrementalResolver, sorted(facts.items()))
+        files = sorted(facts.items())
+        expanded = await asyncio.to_thread(workspace.take_expansions, files)
+        workspace.resolver = await asyncio.to_thread(IncrementalResolver, files, expanded)
         settle_heap()
         if workspace.graph_stale:  # an earlier run stopped before resolving
             resolution = workspace.resolver.resolution

@@ -18,16 +18,28 @@ import re
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
+from typing import Any, cast
+
+import msgpack
 
 from rustragd.extract import extract_fragment
 from rustragd.facts import REPARSED, STATEMENT
 from rustragd.macro_rules import expand, expand_nested
 from rustragd.model import Item
 
-__all__ = ["expand_file", "expand_local_macros", "item_makers", "local_rules"]
+__all__ = [
+    "Expansions",
+    "expand_file",
+    "expand_files",
+    "item_makers",
+    "local_rules",
+    "pack_expansions",
+    "unpack_expansions",
+]
 
 Expander = Callable[[str, str], "str | None"]
+#: Per file: the items its local macro invocations make, and their facts (fragments).
+Expansions = dict[str, tuple[list[Item], list[dict[str, Any]]]]
 
 #: Nested expansions followed at most.
 _DEPTH = 4
@@ -35,18 +47,22 @@ _DEPTH = 4
 _MAKES_ITEMS = re.compile(r"\b(?:fn|struct|enum|union|trait|impl|type|const|static|mod)\b")
 
 
-def expand_local_macros(
-    files: list[tuple[str, dict[str, Any]]],
-) -> tuple[list[Item], list[tuple[str, dict[str, Any]]]]:
-    """Items made by local macros, and their facts (as extra ``(path, facts)`` files)."""
+def expand_files(files: list[tuple[str, dict[str, Any]]]) -> Expansions:
+    """Each file's items made by local macros, and their facts, in file order."""
     rules = local_rules(files)
-    items: list[Item] = []
-    extra: list[tuple[str, dict[str, Any]]] = []
-    for path, facts in files:
-        made, fragments = expand_file(path, facts, rules, expand)
-        items.extend(made)
-        extra.extend((path, fragment) for fragment in fragments)
-    return items, extra
+    return {path: expand_file(path, facts, rules, expand) for path, facts in files}
+
+
+def pack_expansions(expansions: Expansions) -> bytes:
+    """Expansions as one msgpack blob (items as rows, fragments as they are)."""
+    rows = {path: [[i.as_row() for i in items], f] for path, (items, f) in expansions.items()}
+    return cast(bytes, msgpack.packb(rows, use_bin_type=True))
+
+
+def unpack_expansions(blob: bytes) -> Expansions:
+    """Inverse of :func:`pack_expansions`."""
+    rows = msgpack.unpackb(blob, raw=False)
+    return {path: ([Item.from_row(r) for r in items], f) for path, (items, f) in rows.items()}
 
 
 def local_rules(files: list[tuple[str, dict[str, Any]]]) -> dict[str, dict[str, str]]:

@@ -19,8 +19,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from blake3 import blake3
+
 from rustragd.delta import Delta, diff_items
-from rustragd.expansion import expand_file, item_makers, local_rules
+from rustragd.expansion import (
+    Expansions,
+    expand_file,
+    item_makers,
+    local_rules,
+    unpack_expansions,
+)
 from rustragd.facts import ITEM, REPARSED, STATEMENT, fact_lines, remap_lines, unpack_facts
 from rustragd.fingerprints import TypeTable
 from rustragd.macro_rules import expand
@@ -28,7 +36,7 @@ from rustragd.model import Edge, Item, Resolution, TypeRecord
 from rustragd.resolve import SECTIONS, Graph
 from rustragd.scopes import Resolver
 
-__all__ = ["IncrementalResolver", "Update", "signature"]
+__all__ = ["IncrementalResolver", "Update", "facts_digest", "signature"]
 
 Facts = dict[str, Any]
 
@@ -56,11 +64,13 @@ class Update:
 class IncrementalResolver:
     """Keeps a workspace's resolver state between edits."""
 
-    def __init__(self, files: list[tuple[str, bytes]]) -> None:
+    def __init__(self, files: list[tuple[str, bytes]], expansions: bytes = b"") -> None:
+        """``expansions``: what a resolution of exactly these ``files`` expanded
+        (:attr:`Resolution.expansions`), taken instead of expanding them again."""
         self._blobs: dict[str, bytes] = dict(files)
         self._facts: dict[str, Facts] = {path: unpack_facts(blob) for path, blob in files}
         self._resolution: Resolution | None = None
-        self._full()
+        self._full(unpack_expansions(expansions) if expansions else None)
 
     @property
     def resolution(self) -> Resolution:
@@ -137,15 +147,19 @@ class IncrementalResolver:
             full=True,
         )
 
-    def _full(self) -> None:
-        """Resolve the whole workspace and index the result by file and by fact row."""
+    def _full(self, expanded: Expansions | None = None) -> None:
+        """Resolve the whole workspace and index the result by file and by fact row
+        (``expanded``: every file's expansions, already made)."""
         loaded = list(self._facts.items())
         self._rules = local_rules(loaded)
         self._makers: set[str] = item_makers(loaded)
         self._made: dict[str, list[Item]] = {}
         self._extra: dict[str, list[Facts]] = {}
         for path, facts in loaded:
-            self._made[path], self._extra[path] = expand_file(path, facts, self._rules, expand)
+            done = expanded.get(path) if expanded is not None else None
+            if done is None:
+                done = expand_file(path, facts, self._rules, expand)
+            self._made[path], self._extra[path] = done
         extra = [
             (path, fragment) for path, fragments in self._extra.items() for fragment in fragments
         ]
@@ -268,6 +282,16 @@ class IncrementalResolver:
                 (e for part in self._rows[path] for found in part for e in found),
             )
         ]
+
+
+def facts_digest(files: list[tuple[str, bytes]]) -> bytes:
+    """A digest of a workspace's facts (paths and blobs, in order)."""
+    digest = blake3()
+    for path, blob in files:
+        name = path.encode()
+        digest.update(len(name).to_bytes(4, "little") + name)
+        digest.update(len(blob).to_bytes(8, "little") + blob)
+    return digest.digest()
 
 
 def signature(facts: Facts, makers: set[str]) -> list[Any]:

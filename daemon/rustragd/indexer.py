@@ -31,7 +31,9 @@ async def resolve_graph(workspace: Workspace, pool: ExtractorPool, notify: Notif
     started = time.perf_counter()
     await workspace.writes.flushed()
     facts = await asyncio.to_thread(workspace.store.load_facts)
-    resolution = await pool.resolve(sorted(facts.items()))
+    files = sorted(facts.items())
+    resolution = await pool.resolve(files)
+    workspace.keep_expansions(files, resolution.expansions)
     await _apply_while_storing(
         workspace,
         partial(workspace.store.replace_graph, resolution),

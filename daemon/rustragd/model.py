@@ -171,3 +171,7 @@ class Resolution:
     edges: list[Edge] = field(default_factory=list)
     types: list[TypeRecord] = field(default_factory=list)
     items: list[Item] = field(default_factory=list)
+    #: The per-file macro expansions made on the way, packed
+    #: (:func:`rustragd.expansion.pack_expansions`), when a worker resolved it: the
+    #: daemon's incremental resolver starts from them instead of expanding again.
+    expansions: bytes = b""

@@ -121,6 +121,7 @@ def encode_resolution(resolution: Resolution) -> bytes:
             resolution.edges,
             resolution.types,
             [item.as_row() for item in resolution.items],
+            resolution.expansions,
         ],
         use_bin_type=True,
     )
@@ -128,21 +129,26 @@ def encode_resolution(resolution: Resolution) -> bytes:
 
 def decode_resolution(blob: bytes) -> Resolution:
     """Inverse of :func:`encode_resolution`."""
-    edges, types, items = msgpack.unpackb(blob, raw=False, use_list=True)
+    edges, types, items, expansions = msgpack.unpackb(blob, raw=False, use_list=True)
     return Resolution(
         edges=[Edge(*row) for row in edges],
         types=[TypeRecord(*row) for row in types],
         items=[Item.from_row(row) for row in items],
+        expansions=expansions,
     )
 
 
 def resolve_files(files: list[tuple[str, bytes]]) -> bytes:
-    """Run in a worker: resolve a whole workspace from its files' facts."""
-    from rustragd.resolve import resolve_workspace  # imported in the worker only
+    """Run in a worker: resolve a whole workspace from its files' facts (with the
+    expansions made on the way, for the daemon's incremental resolver)."""
+    from rustragd.expansion import pack_expansions  # imported in the worker only
+    from rustragd.resolve import resolve_expanded
 
     gc.disable()
     try:
-        return encode_resolution(resolve_workspace(files))
+        resolution, expansions = resolve_expanded(files)
+        resolution.expansions = pack_expansions(expansions)
+        return encode_resolution(resolution)
     finally:
         gc.enable()
 

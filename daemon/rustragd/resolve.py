@@ -12,13 +12,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from rustragd.expansion import expand_local_macros
+from rustragd.expansion import Expansions, expand_files
 from rustragd.facts import unpack_facts
 from rustragd.fingerprints import TypeTable
 from rustragd.model import Edge, Resolution
 from rustragd.scopes import MACROS, TYPES, VALUES, Resolver, Scope, Target, path_text
 
-__all__ = ["SECTIONS", "Graph", "resolve_workspace"]
+__all__ = ["SECTIONS", "Graph", "resolve_expanded", "resolve_workspace"]
 
 _TYPES = frozenset({"struct", "enum", "union", "type_alias"})
 _CALLABLE = frozenset({"function", "method"})
@@ -44,11 +44,19 @@ _PRIMITIVE = frozenset(
 
 def resolve_workspace(files: list[tuple[str, bytes]]) -> Resolution:
     """Resolve every file's facts of one workspace into edges, types and macro-made items."""
+    return resolve_expanded(files)[0]
+
+
+def resolve_expanded(files: list[tuple[str, bytes]]) -> tuple[Resolution, Expansions]:
+    """:func:`resolve_workspace`, and the expansions it made on the way (per file)."""
     loaded = [(path, unpack_facts(blob)) for path, blob in files]
-    made, extra = expand_local_macros(loaded)
+    expansions = expand_files(loaded)
+    made = [item for items, _ in expansions.values() for item in items]
+    extra = [(path, f) for path, (_, fragments) in expansions.items() for f in fragments]
     graph = Graph(Resolver(loaded + extra))
     graph.build()
-    return Resolution(edges=graph.edges, types=graph.types.records(), items=made)
+    resolution = Resolution(edges=graph.edges, types=graph.types.records(), items=made)
+    return resolution, expansions
 
 
 class Graph:

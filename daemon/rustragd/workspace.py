@@ -11,7 +11,7 @@ from pathlib import Path
 import blake3
 
 from rustragd.graph import Graph
-from rustragd.incremental import IncrementalResolver, Update
+from rustragd.incremental import IncrementalResolver, Update, facts_digest
 from rustragd.live import LiveStats
 from rustragd.model import FileExtract, Item, Resolution
 from rustragd.semantic import EmbeddingModel, SemanticIndex
@@ -59,6 +59,7 @@ class Workspace:
         self.graph = Graph()
         self.graph_stale = False
         self.files: dict[str, FileStat] = {}
+        self._expansions: tuple[bytes, bytes] | None = None  # (facts digest, expansions)
         self.state = "idle"
         self.last_index_ms: float | None = None
         self.last_resolve_ms: float | None = None
@@ -108,6 +109,16 @@ class Workspace:
             return sorted(before - {item.id for item in update.items})
         self.table.patch_group(DERIVED, made.added + made.updated + made.moved, made.removed)
         return sorted(made.removed)
+
+    def keep_expansions(self, files: list[tuple[str, bytes]], expansions: bytes) -> None:
+        """Keep what a resolution of ``files`` expanded, for the incremental resolver."""
+        self._expansions = (facts_digest(files), expansions) if expansions else None
+
+    def take_expansions(self, files: list[tuple[str, bytes]]) -> bytes:
+        """The expansions kept, if they were made from exactly ``files`` (else b""); they
+        are let go either way."""
+        kept, self._expansions = self._expansions, None
+        return kept[1] if kept is not None and kept[0] == facts_digest(files) else b""
 
     def apply_resolution(self, resolution: Resolution) -> list[int]:
         """Record a resolution in memory (as it is stored, or while it is being stored);
