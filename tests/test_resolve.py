@@ -491,3 +491,50 @@ def test_calls_on_type_parameters_and_trait_values_go_to_their_bounds() -> None:
             "<demo::Reader as Sink>",
         )
     )
+
+
+SELF_FIELDS = b"""\
+pub struct Parser { pos: usize }
+impl Parser {
+    pub fn bump(&mut self) -> usize { self.pos += 1; self.pos }
+}
+pub struct Printer;
+impl Printer {
+    pub fn bump(&self) {}
+}
+pub struct Lexer<T> {
+    parser: Parser,
+    shared: &'static mut Parser,
+    items: Vec<u8>,
+    generic: T,
+}
+impl<T> Lexer<T> {
+    pub fn next(&mut self) -> usize {
+        self.parser.bump();
+        self.shared.bump();
+        self.items.bump();
+        self.generic.bump();
+        self.missing.bump();
+        0
+    }
+}
+"""
+
+
+def test_calls_on_fields_of_self_go_by_the_field_type() -> None:
+    extract = extract_file("src/lib.rs", SELF_FIELDS, ["demo"])
+    resolution = resolve_workspace([(extract.path, extract.facts)])
+    names = {i.id: i.qualified_name for i in extract.items}
+    calls = Counter(
+        (e.line, names.get(e.dst, e.target), e.confidence)
+        for e in resolution.edges
+        if e.rel == "calls"
+    )
+    guessed = Counter(
+        (line, f"demo::{owner}::bump", "ambiguous")
+        for line in (19, 20, 21)  # Vec (foreign), a type parameter, no such field
+        for owner in ("Parser", "Printer")
+    )
+    # `self.parser: Parser` and `self.shared: &mut Parser` are known: exact.
+    exact = Counter([(17, "demo::Parser::bump", "exact"), (18, "demo::Parser::bump", "exact")])
+    assert calls == exact + guessed

@@ -8,8 +8,9 @@ Layout (all lists, for compactness):
 
 * ``mod``: the file's module path (``a::b``);
 * ``items``: ``[id, kind, name, parent, qualified_name, line, visibility, bodiless,
-  return type head segments | None, cfg]`` (``bodiless``: a ``fn`` without body;
-  ``cfg``: its ``#[cfg(...)]`` attributes, whitespace-normalised, "" when none);
+  type head segments | None, cfg]`` (``bodiless``: a ``fn`` without body; the type: a
+  function's return type, a field's type; ``cfg``: its ``#[cfg(...)]`` attributes,
+  whitespace-normalised, "" when none);
 * ``gen``: ``[item id, [generic parameter names], [[name, trait segments], ...]]``, the
   last the parameters' trait bounds, inline (``<A: de::SeqAccess<'de>>``) and in the
   ``where`` clause;
@@ -20,7 +21,7 @@ Layout (all lists, for compactness):
   (``<T as Trait>::f``), ``[owner, line, "m", name, receiver]`` (method call),
   receiver ``[]`` unknown, ``["self"]``, ``["type", segments]``, ``["ret", segments]``
   (the value of the path call ``segments``), ``["bound", [trait segments, ...]]`` (a
-  value of type ``impl Trait`` or ``dyn Trait``);
+  value of type ``impl Trait`` or ``dyn Trait``), ``["field", name]`` (``self.name``);
 * ``types``: ``[owner, line, template]``; a template is a list of tokens (str)
   and paths (lists of segments);
 * ``impls``: ``[impl id, line, self template, self head segments | None, trait segments | None]``;
@@ -103,7 +104,7 @@ class FactCollector:
     def item(self, node: Node, item: Item, src: bytes) -> None:
         """Record an item made from ``node``: its row, generics, impl header, derives."""
         self._owners[node.id] = item.id
-        returns = node.child_by_field_name("return_type")
+        returns = node.child_by_field_name("type" if item.kind == "field" else "return_type")
         self.items.append(
             [
                 item.id,
@@ -311,6 +312,10 @@ class FactCollector:
         if kind in ("parenthesized_expression", "reference_expression"):
             inner = named_child(value, value.named_child_count - 1)
             return self._receiver(owner, inner, src) if inner is not None else []
+        if kind == "field_expression":
+            base, field = value.child_by_field_name("value"), value.child_by_field_name("field")
+            if base is not None and base.type == "self" and field is not None:
+                return ["field", _text(field, src)] if field.type == "field_identifier" else []
         return []
 
     def _bind(self, node: Node, pattern: Node, src: bytes, known: list[Any]) -> None:

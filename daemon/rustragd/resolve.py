@@ -347,14 +347,16 @@ class Graph:
         r = self.r
         if not receiver or receiver[0] == "bound":
             return [], False
-        if receiver[0] == "self":
+        if receiver[0] in ("self", "field"):
             around = r.enclosing(owner, _CONTAINERS)
             if around is None:
                 return [], False
             if around.kind == "trait":
-                return [around.id], True
+                return ([around.id], True) if receiver[0] == "self" else ([], False)
             selves = r.impl_self.get(around.id, [])
-            return selves, bool(selves)
+            if receiver[0] == "self":
+                return selves, bool(selves)
+            return self._field_types(selves, receiver[1])
         segs = receiver[1]
         if receiver[0] == "ret":
             callees = self._callables(r.resolve(scope, segs, VALUES, owner))
@@ -366,6 +368,19 @@ class Graph:
                 return [], False
             return self._type_of(r.scope_of(callee.id, callee.module), callee.id, returns)
         return self._type_of(scope, owner, segs)
+
+    def _field_types(self, types: list[int], name: str) -> tuple[list[int], bool]:
+        """The local types the field ``name`` of ``types`` is declared with (``self.name``),
+        and whether that is known."""
+        r = self.r
+        found: list[int] = []
+        for owner in types:
+            for child in r.children[owner]:
+                field = r.defs[child]
+                if field.kind == "field" and field.name == name and field.returns:
+                    scope = r.scope_of(child, field.module)
+                    found += self._type_of(scope, child, field.returns)[0]
+        return found, bool(found)
 
     def _type_of(self, scope: Scope, owner: int, segs: list[str]) -> tuple[list[int], bool]:
         r = self.r
