@@ -116,14 +116,13 @@ CALLS: dict[str, list[tuple[str, str, str]]] = {
         ("cg_core::config::typed", "exact", "app/src/main.rs:15"),  # config::{self}
         ("app::local::run", "exact", "app/src/main.rs:16"),
         ("app::local::Runner::new", "exact", "app/src/main.rs:17"),
-        ("app::local::Runner::go", "ambiguous", "app/src/main.rs:17"),  # on a call's value
+        ("app::local::Runner::go", "exact", "app/src/main.rs:17"),  # on what new() returns
         ("app::local::Runner::new", "exact", "app/src/main.rs:18"),
         ("app::local::Runner::go", "exact", "app/src/main.rs:19"),  # r = Runner::new()
     ],
     "app::main_helper": [
         (f"{S}::Square::new", "exact", "app/src/main.rs:23"),  # through the glob
-        (f"{S}::Circle::scale", "ambiguous", "app/src/main.rs:23"),
-        (f"{S}::Square::scale", "ambiguous", "app/src/main.rs:23"),
+        (f"{S}::Square::scale", "exact", "app/src/main.rs:23"),  # on what new() returns
     ],
     "app::local::Runner::go": [
         ("app::local::Runner::step", "exact", "app/src/local.rs:9"),
@@ -538,3 +537,51 @@ def test_calls_on_fields_of_self_go_by_the_field_type() -> None:
     # `self.parser: Parser` and `self.shared: &mut Parser` are known: exact.
     exact = Counter([(17, "demo::Parser::bump", "exact"), (18, "demo::Parser::bump", "exact")])
     assert calls == exact + guessed
+
+
+CHAINS = b"""\
+pub struct Builder;
+pub struct Parser;
+pub struct Other;
+impl Builder {
+    pub fn new() -> Builder { Builder }
+    pub fn depth(&mut self) -> &mut Self { self }
+    pub fn build(&self) -> Parser { Parser }
+}
+impl Parser {
+    pub fn parse(&self) -> u8 { 0 }
+    pub fn me(&self) -> &Parser { self }
+}
+impl Other {
+    pub fn parse(&self) -> u8 { 1 }
+    pub fn build(&self) {}
+}
+pub fn make(b: &mut Builder) -> u8 {
+    Builder::new().depth().build().parse();
+    b.build().me().parse();
+    b.unknown().parse();
+    vec![1].len().parse()
+}
+"""
+
+
+def test_calls_on_the_value_of_a_call_go_by_what_it_returns() -> None:
+    extract = extract_file("src/lib.rs", CHAINS, ["demo"])
+    resolution = resolve_workspace([(extract.path, extract.facts)])
+    names = {i.id: i.qualified_name for i in extract.items}
+    calls: dict[int, Counter[tuple[str, str]]] = {}
+    for e in resolution.edges:
+        if e.rel == "calls":
+            calls.setdefault(e.line, Counter())[(names.get(e.dst, e.target), e.confidence)] += 1
+    # `Builder::new()` returns Builder, `depth()` &mut Self, `build()` Parser: all exact.
+    chain = ["demo::Builder::new", "demo::Builder::depth", "demo::Builder::build"]
+    assert calls[18] == Counter((m, "exact") for m in [*chain, "demo::Parser::parse"])
+    assert calls[19] == Counter(
+        (m, "exact") for m in ["demo::Builder::build", "demo::Parser::me", "demo::Parser::parse"]
+    )
+    # No such method, or a foreign one: what it returns is unknown, the call is guessed.
+    guessed = Counter(
+        {("demo::Parser::parse", "ambiguous"): 1, ("demo::Other::parse", "ambiguous"): 1}
+    )
+    assert calls[20] == guessed + Counter({("unknown", "unresolved"): 1})
+    assert calls[21] == guessed + Counter({("len", "unresolved"): 1})

@@ -21,7 +21,8 @@ Layout (all lists, for compactness):
   (``<T as Trait>::f``), ``[owner, line, "m", name, receiver]`` (method call),
   receiver ``[]`` unknown, ``["self"]``, ``["type", segments]``, ``["ret", segments]``
   (the value of the path call ``segments``), ``["bound", [trait segments, ...]]`` (a
-  value of type ``impl Trait`` or ``dyn Trait``), ``["field", name]`` (``self.name``);
+  value of type ``impl Trait`` or ``dyn Trait``), ``["field", name]`` (``self.name``),
+  ``["call", name, receiver]`` (the value of the method call ``receiver.name()``);
 * ``types``: ``[owner, line, template]``; a template is a list of tokens (str)
   and paths (lists of segments);
 * ``impls``: ``[impl id, line, self template, self head segments | None, trait segments | None]``;
@@ -303,19 +304,42 @@ class FactCollector:
             if segs is not None:
                 self.calls.append([owner, line, "p", segs])
 
-    def _receiver(self, owner: int, value: Node, src: bytes) -> list[Any]:
+    def _receiver(self, owner: int, value: Node, src: bytes, depth: int = 0) -> list[Any]:
+        """What tells the type of a method call's receiver ``value`` (see the layout)."""
         kind = value.type
+        if kind == "call_expression" and depth < _CHAIN_DEPTH:
+            return self._call_value(owner, value, src, depth)
         if kind == "self":
             return ["self"]
         if kind == "identifier":
             return self._binding(owner, _text(value, src), value.start_byte)
         if kind in ("parenthesized_expression", "reference_expression"):
             inner = named_child(value, value.named_child_count - 1)
-            return self._receiver(owner, inner, src) if inner is not None else []
+            return self._receiver(owner, inner, src, depth) if inner is not None else []
         if kind == "field_expression":
             base, field = value.child_by_field_name("value"), value.child_by_field_name("field")
             if base is not None and base.type == "self" and field is not None:
                 return ["field", _text(field, src)] if field.type == "field_identifier" else []
+        return []
+
+    def _call_value(self, owner: int, call: Node, src: bytes, depth: int) -> list[Any]:
+        """The receiver descriptor of a call's value: ``Type::f()`` or ``x.f()``."""
+        function = call.child_by_field_name("function")
+        if function is not None and function.type == "generic_function":
+            function = function.child_by_field_name("function")
+        if function is None:
+            return []
+        if function.type == "scoped_identifier":
+            segs = segments(function, src)
+            return ["ret", segs] if segs is not None and len(segs) >= 2 else []
+        if function.type == "field_expression":
+            field, value = (
+                function.child_by_field_name("field"),
+                function.child_by_field_name("value"),
+            )
+            if field is not None and value is not None and field.type == "field_identifier":
+                inner = self._receiver(owner, value, src, depth + 1)
+                return ["call", _text(field, src), inner] if inner else []
         return []
 
     def _bind(self, node: Node, pattern: Node, src: bytes, known: list[Any]) -> None:
@@ -334,6 +358,10 @@ class FactCollector:
 
     def _bound(self, owner: int, name: str, at: int) -> bool:
         return any(b == name and s < at for s, b, _ in self._bindings.get(owner, ()))
+
+
+#: Method calls followed back from a receiver (``a.b().c().d()``: ``b``, then ``c``).
+_CHAIN_DEPTH = 3
 
 
 def cfg_of(attrs: str) -> str:

@@ -357,17 +357,24 @@ class Graph:
             if receiver[0] == "self":
                 return selves, bool(selves)
             return self._field_types(selves, receiver[1])
+        if receiver[0] == "call":  # the value of `inner.name()`: what that method returns
+            types, known = self._receiver(scope, owner, receiver[2])
+            methods = [m for t in types for m in self._methods(t, receiver[1])] if known else []
+            return self._returned(methods)
         segs = receiver[1]
         if receiver[0] == "ret":
-            callees = self._callables(r.resolve(scope, segs, VALUES, owner))
-            if len(callees) != 1:
-                return [], False
-            callee = r.defs[callees[0]]
-            returns = callee.returns
-            if returns is None:
-                return [], False
-            return self._type_of(r.scope_of(callee.id, callee.module), callee.id, returns)
+            return self._returned(self._callables(r.resolve(scope, segs, VALUES, owner)))
         return self._type_of(scope, owner, segs)
+
+    def _returned(self, callees: Sequence[Target]) -> tuple[list[int], bool]:
+        """The local types the one callee of a call returns, and whether that is known."""
+        r = self.r
+        if len(callees) != 1 or not isinstance(callees[0], int):
+            return [], False
+        callee = r.defs[callees[0]]
+        if callee.returns is None:
+            return [], False
+        return self._type_of(r.scope_of(callee.id, callee.module), callee.id, callee.returns)
 
     def _field_types(self, types: list[int], name: str) -> tuple[list[int], bool]:
         """The local types the field ``name`` of ``types`` is declared with (``self.name``),
