@@ -585,3 +585,34 @@ def test_calls_on_the_value_of_a_call_go_by_what_it_returns() -> None:
     )
     assert calls[20] == guessed + Counter({("unknown", "unresolved"): 1})
     assert calls[21] == guessed + Counter({("len", "unresolved"): 1})
+
+
+def test_calls_on_fields_of_typed_values_go_by_the_field_type() -> None:
+    source = (
+        SELF_FIELDS
+        + b"""\
+pub fn outside(lexer: &mut Lexer<u8>) {
+    lexer.parser.bump();
+    Lexer::<u8>::make().shared.bump();
+}
+impl<T> Lexer<T> {
+    pub fn make() -> Self { loop {} }
+}
+"""
+    )
+    extract = extract_file("src/lib.rs", source, ["demo"])
+    resolution = resolve_workspace([(extract.path, extract.facts)])
+    names = {i.id: i.qualified_name for i in extract.items}
+    calls = Counter(
+        (e.line, names.get(e.dst, e.target), e.confidence)
+        for e in resolution.edges
+        if e.rel == "calls" and e.line in (26, 27)
+    )
+    # A typed parameter's field, and a field of what a call returns.
+    assert calls == Counter(
+        [
+            (26, "demo::Parser::bump", "exact"),
+            (27, "demo::Lexer::make", "exact"),
+            (27, "demo::Parser::bump", "exact"),
+        ]
+    )

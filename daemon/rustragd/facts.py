@@ -21,7 +21,8 @@ Layout (all lists, for compactness):
   (``<T as Trait>::f``), ``[owner, line, "m", name, receiver]`` (method call),
   receiver ``[]`` unknown, ``["self"]``, ``["type", segments]``, ``["ret", segments]``
   (the value of the path call ``segments``), ``["bound", [trait segments, ...]]`` (a
-  value of type ``impl Trait`` or ``dyn Trait``), ``["field", name]`` (``self.name``),
+  value of type ``impl Trait`` or ``dyn Trait``), ``["field", name, receiver]``
+  (``receiver.name``, ``self.name`` among them),
   ``["call", name, receiver]`` (the value of the method call ``receiver.name()``);
 * ``types``: ``[owner, line, template]``; a template is a list of tokens (str)
   and paths (lists of segments);
@@ -316,10 +317,11 @@ class FactCollector:
         if kind in ("parenthesized_expression", "reference_expression"):
             inner = named_child(value, value.named_child_count - 1)
             return self._receiver(owner, inner, src, depth) if inner is not None else []
-        if kind == "field_expression":
+        if kind == "field_expression" and depth < _CHAIN_DEPTH:
             base, field = value.child_by_field_name("value"), value.child_by_field_name("field")
-            if base is not None and base.type == "self" and field is not None:
-                return ["field", _text(field, src)] if field.type == "field_identifier" else []
+            if base is not None and field is not None and field.type == "field_identifier":
+                of = self._receiver(owner, base, src, depth + 1)
+                return ["field", _text(field, src), of] if of else []
         return []
 
     def _call_value(self, owner: int, call: Node, src: bytes, depth: int) -> list[Any]:
@@ -360,7 +362,7 @@ class FactCollector:
         return any(b == name and s < at for s, b, _ in self._bindings.get(owner, ()))
 
 
-#: Method calls followed back from a receiver (``a.b().c().d()``: ``b``, then ``c``).
+#: Calls and field accesses followed back from a receiver (``a.b().c.d()``: ``c``, ``b``).
 _CHAIN_DEPTH = 3
 
 

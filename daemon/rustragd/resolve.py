@@ -347,16 +347,17 @@ class Graph:
         r = self.r
         if not receiver or receiver[0] == "bound":
             return [], False
-        if receiver[0] in ("self", "field"):
+        if receiver[0] == "self":
             around = r.enclosing(owner, _CONTAINERS)
             if around is None:
                 return [], False
             if around.kind == "trait":
-                return ([around.id], True) if receiver[0] == "self" else ([], False)
+                return [around.id], True
             selves = r.impl_self.get(around.id, [])
-            if receiver[0] == "self":
-                return selves, bool(selves)
-            return self._field_types(selves, receiver[1])
+            return selves, bool(selves)
+        if receiver[0] == "field":  # `inner.name`: the field's declared type
+            types, known = self._receiver(scope, owner, receiver[2])
+            return self._field_types(types, receiver[1]) if known else ([], False)
         if receiver[0] == "call":  # the value of `inner.name()`: what that method returns
             types, known = self._receiver(scope, owner, receiver[2])
             methods = [m for t in types for m in self._methods(t, receiver[1])] if known else []
