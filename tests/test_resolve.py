@@ -616,3 +616,47 @@ impl<T> Lexer<T> {
             (27, "demo::Parser::bump", "exact"),
         ]
     )
+
+
+FOREIGN_RECEIVERS = b"""\
+use std::fmt;
+pub struct Out;
+impl Out {
+    pub fn write_str(&self, _: &str) {}
+    pub fn finish(&self) {}
+}
+pub trait Ext { fn twice(&self) -> u32; }
+impl Ext for u32 { fn twice(&self) -> u32 { self * 2 } }
+pub trait Show { fn show(&self); }
+impl<T: fmt::Debug> Show for T { fn show(&self) {} }
+pub fn render(f: &mut fmt::Formatter, n: u32, v: Vec<u8>, o: &Out) {
+    f.write_str("x");
+    n.twice();
+    n.show();
+    v.finish();
+    o.write_str("y");
+}
+"""
+
+
+def test_methods_of_another_crates_plain_type_are_not_guessed_among_local_ones() -> None:
+    extract = extract_file("src/lib.rs", FOREIGN_RECEIVERS, ["demo"])
+    resolution = resolve_workspace([(extract.path, extract.facts)])
+    names = {i.id: i.qualified_name for i in extract.items}
+    calls: dict[int, Counter[tuple[str, str]]] = {}
+    for e in resolution.edges:
+        if e.rel == "calls":
+            calls.setdefault(e.line, Counter())[(names.get(e.dst, e.target), e.confidence)] += 1
+    # `f: &mut fmt::Formatter`: another crate's type without type arguments, for which no
+    # local impl has a `write_str`: its own method, not `Out::write_str`.
+    assert calls[12] == Counter([("write_str", "unresolved")])
+    # A local impl for u32 and a blanket impl may be the target: guessed as before.
+    assert calls[13] == Counter(
+        [("demo::Ext::twice", "ambiguous"), ("<u32 as Ext>::twice", "ambiguous")]
+    )
+    assert calls[14] == Counter(
+        [("demo::Show::show", "ambiguous"), ("<T as Show>::show", "ambiguous")]
+    )
+    # `Vec<u8>` has type arguments (a type like it may deref to a local one): guessed.
+    assert calls[15] == Counter([("demo::Out::finish", "ambiguous")])
+    assert calls[16] == Counter([("demo::Out::write_str", "exact")])

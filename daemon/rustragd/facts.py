@@ -19,7 +19,8 @@ Layout (all lists, for compactness):
 * ``calls``: ``[owner, line, "p", segments]`` (path call),
   ``[owner, line, "q", type segments | None, trait segments, name]``
   (``<T as Trait>::f``), ``[owner, line, "m", name, receiver]`` (method call),
-  receiver ``[]`` unknown, ``["self"]``, ``["type", segments]``, ``["ret", segments]``
+  receiver ``[]`` unknown, ``["self"]``, ``["type", segments, plain]`` (the written type;
+  ``plain``: without type arguments; a struct literal's has none), ``["ret", segments]``
   (the value of the path call ``segments``), ``["bound", [trait segments, ...]]`` (a
   value of type ``impl Trait`` or ``dyn Trait``), ``["field", name, receiver]``
   (``receiver.name``, ``self.name`` among them),
@@ -458,7 +459,10 @@ def typed(node: Node, src: bytes) -> list[Any]:
         traits = _bound_paths(pointee, src)
         return ["bound", traits] if traits else []
     segs = segments(pointee, src)
-    return ["type", segs] if segs is not None else []
+    # A type without type arguments cannot deref to another crate's type: if it is not
+    # local, a method called on it is not local either (unless a local impl is for it).
+    plain = pointee.type != "generic_type"
+    return ["type", segs, plain] if segs is not None else []
 
 
 def _bound_paths(node: Node, src: bytes) -> list[Segments]:

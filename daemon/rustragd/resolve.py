@@ -30,6 +30,9 @@ _IMPLIED = (
     (frozenset({"Clone", "Copy"}), "TrivialClone"),
 )
 _MARKER = ["core", "marker"]
+#: Where methods of impls for a type parameter (``impl<T: Display> Ext for T``) are kept
+#: in :attr:`Resolver.external_assoc`, beside the foreign types' own.
+_ANY_TYPE = "<T>"
 #: The facts sections made into edges row by row (see :meth:`Graph.references`).
 SECTIONS = ("derives", "uses", "calls", "types", "macros")
 #: More candidates than this make a reference ``unresolved`` (the name only): a call
@@ -171,8 +174,9 @@ class Graph:
                 if found.kind == "method" and not found.bodiless and found.name not in methods:
                     methods[found.name] = child
         tables = [r.assoc[t] for t in r.impl_self[impl]]
-        if not tables and self_head is not None and not r.generic(impl, self_head[0]):
-            tables = [r.external_assoc[self_head[-1]]]
+        if not tables and self_head is not None:
+            foreign = _ANY_TYPE if r.generic(impl, self_head[0]) else self_head[-1]
+            tables = [r.external_assoc[foreign]]
         for table in tables:
             for name, method in methods.items():
                 table.setdefault(name, []).append(
@@ -287,6 +291,8 @@ class Graph:
                 self.edge(owner, "calls", methods, line, path, name)
             elif bounded := self._trait_methods(scope, owner, receiver, name):
                 self.edge(owner, "calls", bounded, line, path, name)
+            elif self._foreign_only(scope, owner, receiver, name):
+                self.edge(owner, "calls", [], line, path, name)
             else:
                 self._guess(owner, name, line, path)
 
@@ -317,6 +323,21 @@ class Graph:
         if found:
             return list(dict.fromkeys(found))
         return [c for t in traits for c in r.children[t] if r.defs[c].name == name]
+
+    def _foreign_only(self, scope: Scope, owner: int, receiver: list[Any], name: str) -> bool:
+        """Whether the receiver is of a plain type (no type arguments) that is not local,
+        and no local impl has a method ``name`` for a type of that name or for any type:
+        the method called is another crate's (``f.write_str(..)``, ``f: &mut Formatter``),
+        so the call is ``unresolved``, not guessed among local methods of that name."""
+        if not receiver or receiver[0] != "type" or len(receiver) < 3 or not receiver[2]:
+            return False
+        r, segs = self.r, receiver[1]
+        if segs[0] == "Self" or r.generic(owner, segs[0]):
+            return False
+        if any(isinstance(t, int) for t in r.resolve(scope, segs, TYPES, owner)):
+            return False
+        tables = (r.external_assoc.get(segs[-1], {}), r.external_assoc.get(_ANY_TYPE, {}))
+        return not any(name in table for table in tables)
 
     def _trait_methods(self, scope: Scope, owner: int, receiver: list[Any], name: str) -> list[int]:
         """Methods ``name`` of the local traits a receiver is known to implement and
