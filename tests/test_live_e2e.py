@@ -253,6 +253,9 @@ def test_macro_made_items_follow_edits_in_memory_and_in_the_store(
     lib.write_text(lib.read_text() + MAKER)
     daemon.client_json("wait", cwd=root)
     assert "made_two" in _names(daemon, root)
+    # The resolver the edit needed started from the index job's expansions.
+    assert "resolver for edits ready" in daemon.log()
+    assert "(from the index job's expansions)" in daemon.log()
     lib.write_text("// moved\n// down\n" + lib.read_text())  # every made item moves
     daemon.client_json("wait", cwd=root)
     lib.write_text(lib.read_text().replace("getter!(made_two);", "getter!(made_three);"))

@@ -161,7 +161,14 @@ class Daemon:
         facts = await asyncio.to_thread(workspace.store.load_facts)
         files = sorted(facts.items())
         expanded = await asyncio.to_thread(workspace.take_expansions, files)
+        started = time.perf_counter()
         workspace.resolver = await asyncio.to_thread(IncrementalResolver, files, expanded)
+        log.info(
+            "%s: resolver for edits ready in %.0f ms (%s)",
+            workspace.root,
+            (time.perf_counter() - started) * 1000,
+            "from the index job's expansions" if expanded else "expanding every file",
+        )
         settle_heap()
         if workspace.graph_stale:  # an earlier run stopped before resolving
             resolution = workspace.resolver.resolution
