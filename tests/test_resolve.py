@@ -431,6 +431,30 @@ def test_unresolved_paths_from_the_root_read_as_written() -> None:
     assert not any("::::" in text for text in written)
 
 
+Call = tuple[int, str, str, str]
+
+
+def one_file_calls(source: bytes) -> list[Call]:
+    """``(line, caller, callee or the name written, confidence)`` of every call edge of a
+    one-file crate ``demo``."""
+    extract = extract_file("src/lib.rs", source, ["demo"])
+    resolution = resolve_workspace([(extract.path, extract.facts)])
+    names = {i.id: i.qualified_name for i in extract.items}
+    return [
+        (e.line, names[e.src], names.get(e.dst, e.target), e.confidence)
+        for e in resolution.edges
+        if e.rel == "calls"
+    ]
+
+
+def calls_by_line(source: bytes) -> dict[int, Counter[tuple[str, str]]]:
+    """The call edges of :func:`one_file_calls`, ``(callee, confidence)`` by line."""
+    found: dict[int, Counter[tuple[str, str]]] = {}
+    for line, _caller, callee, confidence in one_file_calls(source):
+        found.setdefault(line, Counter())[(callee, confidence)] += 1
+    return found
+
+
 TRAIT_BOUNDS = b"""\
 pub trait Access {
     fn next_item(&mut self) -> u32;
@@ -460,15 +484,9 @@ impl<A: Access> Wrap<A> {
 
 
 def test_calls_on_type_parameters_and_trait_values_go_to_their_bounds() -> None:
-    extract = extract_file("src/lib.rs", TRAIT_BOUNDS, ["demo"])
-    resolution = resolve_workspace([(extract.path, extract.facts)])
-    names = {i.id: i.qualified_name for i in extract.items}
     calls: dict[str, Counter[tuple[str, str]]] = {}
-    for e in resolution.edges:
-        if e.rel == "calls":
-            calls.setdefault(names[e.src].removeprefix("demo::"), Counter())[
-                (names.get(e.dst, e.target), e.confidence)
-            ] += 1
+    for _line, caller, callee, confidence in one_file_calls(TRAIT_BOUNDS):
+        calls.setdefault(caller.removeprefix("demo::"), Counter())[(callee, confidence)] += 1
     access, sink = ("demo::Access::next_item", "exact"), ("demo::Sink::next_item", "exact")
     # A value of a type parameter, `impl Trait` or `dyn Trait` has its bounds' methods only.
     for caller in ("inline", "opaque", "Wrap::take"):  # inline bound, `impl`, the impl's bound
@@ -521,14 +539,7 @@ impl<T> Lexer<T> {
 
 
 def test_calls_on_fields_of_self_go_by_the_field_type() -> None:
-    extract = extract_file("src/lib.rs", SELF_FIELDS, ["demo"])
-    resolution = resolve_workspace([(extract.path, extract.facts)])
-    names = {i.id: i.qualified_name for i in extract.items}
-    calls = Counter(
-        (e.line, names.get(e.dst, e.target), e.confidence)
-        for e in resolution.edges
-        if e.rel == "calls"
-    )
+    calls = Counter((line, callee, conf) for line, _, callee, conf in one_file_calls(SELF_FIELDS))
     guessed = Counter(
         (line, f"demo::{owner}::bump", "ambiguous")
         for line in (19, 20, 21)  # Vec (foreign), a type parameter, no such field
@@ -566,13 +577,7 @@ pub fn make(b: &mut Builder) -> u8 {
 
 
 def test_calls_on_the_value_of_a_call_go_by_what_it_returns() -> None:
-    extract = extract_file("src/lib.rs", CHAINS, ["demo"])
-    resolution = resolve_workspace([(extract.path, extract.facts)])
-    names = {i.id: i.qualified_name for i in extract.items}
-    calls: dict[int, Counter[tuple[str, str]]] = {}
-    for e in resolution.edges:
-        if e.rel == "calls":
-            calls.setdefault(e.line, Counter())[(names.get(e.dst, e.target), e.confidence)] += 1
+    calls = calls_by_line(CHAINS)
     # `Builder::new()` returns Builder, `depth()` &mut Self, `build()` Parser: all exact.
     chain = ["demo::Builder::new", "demo::Builder::depth", "demo::Builder::build"]
     assert calls[18] == Counter((m, "exact") for m in [*chain, "demo::Parser::parse"])
@@ -600,13 +605,8 @@ impl<T> Lexer<T> {
 }
 """
     )
-    extract = extract_file("src/lib.rs", source, ["demo"])
-    resolution = resolve_workspace([(extract.path, extract.facts)])
-    names = {i.id: i.qualified_name for i in extract.items}
     calls = Counter(
-        (e.line, names.get(e.dst, e.target), e.confidence)
-        for e in resolution.edges
-        if e.rel == "calls" and e.line in (26, 27)
+        (line, callee, conf) for line, _, callee, conf in one_file_calls(source) if line in (26, 27)
     )
     # A typed parameter's field, and a field of what a call returns.
     assert calls == Counter(
@@ -640,13 +640,7 @@ pub fn render(f: &mut fmt::Formatter, n: u32, v: Vec<u8>, o: &Out) {
 
 
 def test_methods_of_another_crates_plain_type_are_not_guessed_among_local_ones() -> None:
-    extract = extract_file("src/lib.rs", FOREIGN_RECEIVERS, ["demo"])
-    resolution = resolve_workspace([(extract.path, extract.facts)])
-    names = {i.id: i.qualified_name for i in extract.items}
-    calls: dict[int, Counter[tuple[str, str]]] = {}
-    for e in resolution.edges:
-        if e.rel == "calls":
-            calls.setdefault(e.line, Counter())[(names.get(e.dst, e.target), e.confidence)] += 1
+    calls = calls_by_line(FOREIGN_RECEIVERS)
     # `f: &mut fmt::Formatter`: another crate's type without type arguments, for which no
     # local impl has a `write_str`: its own method, not `Out::write_str`.
     assert calls[12] == Counter([("write_str", "unresolved")])
