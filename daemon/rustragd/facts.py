@@ -20,7 +20,7 @@ Layout (all lists, for compactness):
   ``[owner, line, "q", type segments | None, trait segments, name]``
   (``<T as Trait>::f``), ``[owner, line, "m", name, receiver]`` (method call),
   receiver ``[]`` unknown, ``["self"]``, ``["type", segments, plain]`` (the written type;
-  ``plain``: without type arguments; a struct literal's has none), ``["ret", segments]``
+  ``plain``: written without type arguments; False for a struct literal's), ``["ret", segments]``
   (the value of the path call ``segments``), ``["bound", [trait segments, ...]]`` (a
   value of type ``impl Trait`` or ``dyn Trait``), ``["field", name, receiver]``
   (``receiver.name``, ``self.name`` among them),
@@ -491,7 +491,7 @@ def _let_type(node: Node, src: bytes) -> list[Any]:
     if value.type == "struct_expression":
         name = value.child_by_field_name("name")
         segs = segments(name, src) if name is not None else None
-        return ["type", segs] if segs is not None else []
+        return ["type", segs, False] if segs is not None else []
     if value.type == "call_expression":
         callee = value.child_by_field_name("function")
         if callee is not None and callee.type == "generic_function":

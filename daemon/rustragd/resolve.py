@@ -271,7 +271,7 @@ class Graph:
             segs = row[3]
             found = self._callables(r.resolve(scope, segs, VALUES, owner))
             if not found and len(segs) == 2:  # `T::f()`, T a type parameter bound by traits
-                found = self._trait_methods(scope, owner, ["type", segs[:1]], segs[1])
+                found = self._trait_methods(scope, owner, ["type", segs[:1], False], segs[1])
             self.edge(owner, "calls", found, line, path, r.written(scope, segs))
         elif form == "q":
             self_head, trait, name = row[3], row[4], row[5]
@@ -329,7 +329,7 @@ class Graph:
         and no local impl has a method ``name`` for a type of that name or for any type:
         the method called is another crate's (``f.write_str(..)``, ``f: &mut Formatter``),
         so the call is ``unresolved``, not guessed among local methods of that name."""
-        if not receiver or receiver[0] != "type" or len(receiver) < 3 or not receiver[2]:
+        if not receiver or receiver[0] != "type" or not receiver[2]:
             return False
         r, segs = self.r, receiver[1]
         if segs[0] == "Self" or r.generic(owner, segs[0]):
