@@ -21,11 +21,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from rustragd.delta import diff_items
-from rustragd.extract import extract_file
 from rustragd.model import Item
-from rustragd.parser import parse
-from rustragd.tree_cache import TreeCache
-from rustragd.walker import rust_sources
+from rustragd.project.walker import rust_sources
+from rustragd.syntax.extract import extract_file
+from rustragd.syntax.parser import parse
+from rustragd.syntax.tree_cache import TreeCache
 
 PRACTICE = Path("/tmp/rustrag-practice")
 

@@ -3,8 +3,8 @@ hnswlib recall@10 against brute force, on real Rust items.
 
     python bench/embed_throughput.py [--crate-dir /tmp/rustrag-practice/regex] [--model-dir DIR]
 
-Items come from ``rustragd.extract`` over the crate's ``.rs`` files, embedded
-with the default recipe of ``rustragd.embed_text``. Prints numbers; asserts nothing.
+Items come from ``rustragd.syntax.extract`` over the crate's ``.rs`` files, embedded
+with the default recipe of ``rustragd.search.embed_text``. Prints numbers; asserts nothing.
 """
 
 from __future__ import annotations
@@ -16,11 +16,11 @@ import time
 from pathlib import Path
 
 import numpy as np
-from rustragd.embed_text import item_text
-from rustragd.embedder import Embedder, EmbedderConfig
-from rustragd.extract import extract_file
 from rustragd.model import Item
-from rustragd.vector_index import VectorIndex
+from rustragd.search.embed_text import item_text
+from rustragd.search.embedder import Embedder, EmbedderConfig
+from rustragd.search.vector_index import VectorIndex
+from rustragd.syntax.extract import extract_file
 
 
 def load_items(crate_dir: Path) -> list[Item]:

@@ -19,9 +19,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from rustragd.crates import discover_crates, module_path_for
-from rustragd.extract import extract_file
 from rustragd.model import FileExtract
+from rustragd.project.crates import discover_crates, module_path_for
+from rustragd.syntax.extract import extract_file
 
 CRATES = ("regex", "regex-syntax", "serde", "serde_json")
 KIT = Path("/work/shared/practice")

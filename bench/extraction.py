@@ -34,14 +34,14 @@ from pathlib import Path
 from typing import TypeVar
 
 from harness import REGISTRY, practice_crate
-from rustragd.crates import discover_crates, module_paths
-from rustragd.indexer import split_jobs
-from rustragd.machine import Node, default_batch_files, l3_bytes
+from rustragd.index.indexer import split_jobs
+from rustragd.index.machine import Node, default_batch_files, l3_bytes
+from rustragd.index.pool import GC_THRESHOLDS, ExtractorPool, Job
 from rustragd.model import FileExtract
-from rustragd.parser import parse
-from rustragd.pool import GC_THRESHOLDS, ExtractorPool, Job
-from rustragd.store import GraphStore
-from rustragd.walker import rust_sources
+from rustragd.project.crates import discover_crates, module_paths
+from rustragd.project.walker import rust_sources
+from rustragd.store.graph_store import GraphStore
+from rustragd.syntax.parser import parse
 
 T = TypeVar("T")
 

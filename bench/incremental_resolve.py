@@ -21,13 +21,13 @@ import time
 from pathlib import Path
 
 from rustragd import extract, macro_rules
-from rustragd.crates import discover_crates, module_paths
-from rustragd.expansion import pack_expansions
-from rustragd.extract import extract_file
-from rustragd.incremental import IncrementalResolver
-from rustragd.pool import GC_THRESHOLDS
-from rustragd.resolve import resolve_expanded
-from rustragd.walker import rust_sources
+from rustragd.graph.incremental import IncrementalResolver
+from rustragd.graph.resolve import resolve_expanded
+from rustragd.index.pool import GC_THRESHOLDS
+from rustragd.macros.expansion import pack_expansions
+from rustragd.project.crates import discover_crates, module_paths
+from rustragd.project.walker import rust_sources
+from rustragd.syntax.extract import extract_file
 
 #: A function's opening brace on its own signature line, at impl or file level.
 _BODY = re.compile(rb"(?m)^(?:    )?(?:pub )?fn \w+[^;{]*\{\n")

@@ -20,8 +20,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from rustragd.macro_rules import expand_recursive
-from rustragd.parser import Node, parse
+from rustragd.macros.macro_rules import expand_recursive
+from rustragd.syntax.parser import Node, parse
 
 CRATES = ["regex", "regex-syntax", "serde", "serde_json"]
 ITEM_CONTAINERS = {"source_file", "declaration_list"}

@@ -1,8 +1,8 @@
 """Speed of the ``macro_rules!`` expander on the calls indexing really makes, and equivalence.
 
 The corpus is every distinct ``(definition, invocation)`` pair that indexing
-passes to :func:`rustragd.macro_rules.expand` (recorded by running the
-daemon's extraction and :func:`rustragd.expansion.expand_files` over
+passes to :func:`rustragd.macros.macro_rules.expand` (recorded by running the
+daemon's extraction and :func:`rustragd.macros.expansion.expand_files` over
 crates), with the output, plus the ``expand_recursive`` calls that
 ``bench/macro_coverage.py`` makes on the practice crates. It is saved with
 pickle and built when missing (a few minutes over the whole registry); the
@@ -38,13 +38,13 @@ from pathlib import Path
 from types import ModuleType
 
 from harness import REGISTRY, percentile
-from rustragd import expansion
-from rustragd import macro_rules as installed
-from rustragd.crates import discover_crates, module_paths
-from rustragd.extract import extract_file
-from rustragd.facts import unpack_facts
-from rustragd.pool import GC_THRESHOLDS
-from rustragd.walker import rust_sources
+from rustragd.index.pool import GC_THRESHOLDS
+from rustragd.macros import expansion
+from rustragd.macros import macro_rules as installed
+from rustragd.project.crates import discover_crates, module_paths
+from rustragd.project.walker import rust_sources
+from rustragd.syntax.extract import extract_file
+from rustragd.syntax.facts import unpack_facts
 
 PRACTICE = Path("/tmp/rustrag-practice")
 PRACTICE_CRATES = ["regex", "regex-syntax", "serde", "serde_json"]

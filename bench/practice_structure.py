@@ -3,8 +3,8 @@
     python bench/practice_structure.py [--corpus /tmp/rustrag-practice] [--visible-only] [crates...]
 
 Extracts and resolves each practice crate, answers every truth trait with
-:func:`rustragd.structure.impls_of` and every truth type with
-:func:`rustragd.structure.methods_of` (inherent methods only, as the truth
+:func:`rustragd.graph.structure.impls_of` and every truth type with
+:func:`rustragd.graph.structure.methods_of` (inherent methods only, as the truth
 lists), and runs the practice kit's ``score.py structure``.
 """
 
@@ -18,12 +18,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from rustragd.crates import discover_crates, module_paths
-from rustragd.extract import extract_file
+from rustragd.graph.resolve import resolve_workspace
+from rustragd.graph.structure import impls_of, methods_of
 from rustragd.model import Item
-from rustragd.resolve import resolve_workspace
-from rustragd.structure import impls_of, methods_of
-from rustragd.walker import rust_sources
+from rustragd.project.crates import discover_crates, module_paths
+from rustragd.project.walker import rust_sources
+from rustragd.syntax.extract import extract_file
 
 CRATES = ("regex", "regex-syntax", "serde", "serde_json")
 KIT = Path("/work/shared/practice")

@@ -45,11 +45,11 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rustragd.crates import discover_crates, module_paths
-from rustragd.extract import extract_file
+from rustragd.graph.resolve import resolve_workspace
 from rustragd.model import Edge, Item, TypeRecord
-from rustragd.resolve import resolve_workspace
-from rustragd.walker import rust_sources
+from rustragd.project.crates import discover_crates, module_paths
+from rustragd.project.walker import rust_sources
+from rustragd.syntax.extract import extract_file
 
 CRATES = ("regex", "regex-syntax", "serde", "serde_json")
 TYPE_KINDS = frozenset({"struct", "enum", "union", "trait", "type_alias"})

@@ -7,12 +7,12 @@ from typing import Any
 
 import msgpack
 import pytest
-from rustragd.artifact import RELATION_NAMES, artifact, artifacts, cfg_predicates
-from rustragd.crates import discover_crates, module_paths
-from rustragd.extract import extract_file
+from rustragd.graph.resolve import resolve_workspace
 from rustragd.model import Edge, Item
-from rustragd.resolve import resolve_workspace
-from rustragd.walker import rust_sources
+from rustragd.project.crates import discover_crates, module_paths
+from rustragd.project.walker import rust_sources
+from rustragd.search.artifact import RELATION_NAMES, artifact, artifacts, cfg_predicates
+from rustragd.syntax.extract import extract_file
 
 SOURCES = {
     "Cargo.toml": '[package]\nname = "demo"\nversion = "0.1.0"\nedition = "2021"\n',

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from rustragd.crates import Crate, discover_crates, module_path_for
+from rustragd.project.crates import Crate, discover_crates, module_path_for
 
 
 def write(root: Path, rel: str, text: str = "") -> None:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from rustragd.delta import content_hash, diff_items
-from rustragd.extract import extract_file
 from rustragd.model import Item
+from rustragd.syntax.extract import extract_file
 
 SOURCE = b"""/// A point.
 pub struct Point { pub x: i32 }

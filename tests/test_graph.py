@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 
-from rustragd.graph import Graph, store_delta
+from rustragd.graph.adjacency import Graph, store_delta
 from rustragd.model import Edge
 
 RELATIONS = ("calls", "contains", "uses_type")

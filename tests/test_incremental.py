@@ -9,14 +9,14 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from rustragd.crates import discover_crates, module_paths
-from rustragd.expansion import pack_expansions
-from rustragd.extract import extract_file
-from rustragd.incremental import IncrementalResolver, Update
-from rustragd.macro_rules import expand
+from rustragd.graph.incremental import IncrementalResolver, Update
+from rustragd.graph.resolve import resolve_expanded, resolve_workspace
+from rustragd.macros.expansion import pack_expansions
+from rustragd.macros.macro_rules import expand
 from rustragd.model import Edge
-from rustragd.resolve import resolve_expanded, resolve_workspace
-from rustragd.walker import rust_sources
+from rustragd.project.crates import discover_crates, module_paths
+from rustragd.project.walker import rust_sources
+from rustragd.syntax.extract import extract_file
 
 CALLGRAPH = Path(__file__).parent / "fixtures" / "callgraph"
 PRACTICE = Path("/tmp/rustrag-practice")

@@ -5,10 +5,10 @@ from __future__ import annotations
 import random
 
 import pytest
-from rustragd.extract import extract_file, extract_segments
-from rustragd.facts import unpack_facts
 from rustragd.model import FileExtract
-from rustragd.tree_cache import TreeCache
+from rustragd.syntax.extract import extract_file, extract_segments
+from rustragd.syntax.facts import unpack_facts
+from rustragd.syntax.tree_cache import TreeCache
 
 from tests.conftest import practice_crate
 

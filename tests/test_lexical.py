@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections import Counter
 
-from rustragd.lexical import LexicalIndex, _Text, lexical_text, terms
 from rustragd.model import Item
+from rustragd.search.lexical import LexicalIndex, _Text, lexical_text, terms
 
 
 def item(id: int, name: str, qual: str, sig: str = "", doc: str = "") -> Item:

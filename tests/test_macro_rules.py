@@ -6,8 +6,8 @@ import random
 import time
 
 import pytest
-from rustragd.macro_rules import expand, expand_nested, expand_recursive
-from rustragd.parser import Node, parse
+from rustragd.macros.macro_rules import expand, expand_nested, expand_recursive
+from rustragd.syntax.parser import Node, parse
 
 # regex-syntax 0.6.27, src/hir/mod.rs
 DEFINE_BOOL = """

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from rustragd import cli
-from rustragd.embedder import Embedder, EmbedderConfig
+from rustragd.search.embedder import Embedder, EmbedderConfig
+from rustragd.server import cli
 
 SNIPPETS = [
     "pub fn read_config(path: &Path) -> io::Result<Config> { let text = fs::read_to_string(path)?; "
@@ -56,7 +56,7 @@ def _export_available() -> None:
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     _export_available()
-    from rustragd.model_export import export_minilm
+    from rustragd.search.model_export import export_minilm
 
     base = tmp_path_factory.mktemp("export")
     return {dtype: export_minilm(base / dtype, dtype) for dtype in ("fp32", "fp16")}
@@ -105,7 +105,7 @@ def test_export_writes_a_model_directory(exported: dict[str, Path]) -> None:
         names = sorted(p.name for p in directory.iterdir())
         assert names == ["LICENSE-Apache-2.0", "NOTICE", "model.onnx", "tokenizer.json"], dtype
         assert "Apache License, Version 2.0" in (directory / "NOTICE").read_text()
-    shipped = Path(cli.__file__).with_name("model_files") / "tokenizer.json"
+    shipped = Path(cli.__file__).parents[1] / "search" / "model_files" / "tokenizer.json"
     assert (exported["fp32"] / "tokenizer.json").read_bytes() == shipped.read_bytes()
     sizes = {d: (p / "model.onnx").stat().st_size for d, p in exported.items()}
     assert 0.45 < sizes["fp16"] / sizes["fp32"] < 0.55
@@ -172,10 +172,10 @@ def test_cli_names_the_extra_when_a_package_is_missing(
     monkeypatch.delenv("RUSTRAG_CONFIG", raising=False)
     if missing == "onnx":
         monkeypatch.setitem(sys.modules, "onnx", None)  # makes `import onnx` fail
-        monkeypatch.delitem(sys.modules, "rustragd.model_export", raising=False)
+        monkeypatch.delitem(sys.modules, "rustragd.search.model_export", raising=False)
     else:
         _export_available()
-        from rustragd import model_export
+        from rustragd.search import model_export
 
         monkeypatch.setattr(model_export, "_PACKAGE", "no_such_package_rustrag")
     assert cli.main(["export-model", "--out", str(tmp_path / "m")]) == cli.EXIT_CONFIG

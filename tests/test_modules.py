@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rustragd.crates import discover_crates, module_paths
+from rustragd.project.crates import discover_crates, module_paths
 
 
 def write(root: Path, files: dict[str, str]) -> list[str]:

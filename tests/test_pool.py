@@ -6,9 +6,9 @@ import asyncio
 import os
 from pathlib import Path
 
-from rustragd.machine import Node
+from rustragd.index.machine import Node
+from rustragd.index.pool import ExtractorPool, Job
 from rustragd.model import FileExtract
-from rustragd.pool import ExtractorPool, Job
 
 _SOURCE = "pub struct S{n};\nimpl S{n} {{ pub fn get(&self) -> u32 {{ {n} }} }}\n"
 

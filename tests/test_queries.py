@@ -6,7 +6,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from rustragd.parser import definitions, error_count, load_query, parse, query_names
+from rustragd.syntax.parser import definitions, error_count, load_query, parse, query_names
 
 FIXTURE = Path(__file__).parent / "fixtures" / "rust" / "items.rs"
 

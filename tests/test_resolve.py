@@ -7,11 +7,11 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from rustragd.crates import discover_crates, module_paths
-from rustragd.extract import extract_file
+from rustragd.graph.resolve import resolve_workspace
 from rustragd.model import Edge, Item, Resolution
-from rustragd.resolve import resolve_workspace
-from rustragd.walker import rust_sources
+from rustragd.project.crates import discover_crates, module_paths
+from rustragd.project.walker import rust_sources
+from rustragd.syntax.extract import extract_file
 
 ROOT = Path(__file__).parent / "fixtures" / "callgraph"
 S = "cg_core::shapes"

@@ -6,7 +6,7 @@ import random
 from collections import Counter
 
 from rustragd.model import Item
-from rustragd.symbol_table import SymbolTable
+from rustragd.search.symbol_table import SymbolTable
 
 KINDS = ("function", "struct", "impl", "method")
 

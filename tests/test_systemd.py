@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from rustragd import systemd
+from rustragd.server import systemd
 
 # Does what systemd does before exec'ing a socket-activated service: move the
 # passed descriptors to 3, 4, ..., export LISTEN_PID (its own pid, which exec
@@ -37,7 +37,7 @@ os.execv(sys.executable, [sys.executable, *sys.argv[2 + count:]])
 # on the first one.
 CHILD = r"""
 import json, os, sys
-from rustragd.systemd import listen_fds
+from rustragd.server.systemd import listen_fds
 unset = sys.argv[1] == "unset"
 socks = listen_fds(unset_environment=unset)
 print(json.dumps({
@@ -202,7 +202,10 @@ def test_notify_abstract_namespace(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_notify_from_a_child_process(notify_socket: socket.socket) -> None:
-    code = "from rustragd.systemd import notify_ready; raise SystemExit(0 if notify_ready() else 1)"
+    code = (
+        "from rustragd.server.systemd import notify_ready;"
+        " raise SystemExit(0 if notify_ready() else 1)"
+    )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
     assert notify_socket.recv(4096) == b"READY=1"
 

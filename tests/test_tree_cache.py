@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from rustragd.parser import Node, Tree, parse
-from rustragd.tree_cache import TreeCache, single_edit
+from rustragd.syntax.parser import Node, Tree, parse
+from rustragd.syntax.tree_cache import TreeCache, single_edit
 
 SOURCE = b"""//! Doc.
 use std::fmt;

@@ -9,11 +9,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from rustragd import units
+from rustragd.server import units
 
 REPO = Path(__file__).resolve().parent.parent
 SYSTEMD_DIR = REPO / "systemd"
-PACKAGE_UNITS_DIR = REPO / "daemon" / "rustragd" / "unit_files"
+PACKAGE_UNITS_DIR = REPO / "daemon" / "rustragd" / "server" / "unit_files"
 
 
 def parse_unit(text: str) -> dict[str, dict[str, list[str]]]:
@@ -59,7 +59,8 @@ def test_service_unit_keys() -> None:
     service = unit["Service"]
     assert service["Type"] == ["notify"]
     assert service["Restart"] == ["on-failure"]
-    assert service["RestartPreventExitStatus"] == ["2 3"]  # rustragd.cli: config, already running
+    # rustragd.server.cli: config, already running
+    assert service["RestartPreventExitStatus"] == ["2 3"]
     assert service["ExecStart"][0].startswith(units.PLACEHOLDER)
     assert service["NoNewPrivileges"] == ["yes"]
     assert "TimeoutStopSec" in service

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 import pytest
-from rustragd.vector_index import VectorIndex, VectorIndexMismatch
+from rustragd.search.vector_index import VectorIndex, VectorIndexMismatch
 
 DIM = 16
 MODEL = "test-model@0123"

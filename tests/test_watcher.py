@@ -9,8 +9,8 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
-from rustragd.walker import IgnoreRules, rust_sources
-from rustragd.watcher import ChangeBatch, WorkspaceWatcher
+from rustragd.live.watcher import ChangeBatch, WorkspaceWatcher
+from rustragd.project.walker import IgnoreRules, rust_sources
 
 Body = Callable[[WorkspaceWatcher, "Recorder"], Awaitable[None]]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rustragd.workspace import Workspace
+from rustragd.workspace.state import Workspace
 
 
 def test_kept_expansions_serve_only_the_facts_they_were_made_from(tmp_path: Path) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-from rustragd.write_behind import WriteBehind
+from rustragd.store.write_behind import WriteBehind
 
 
 def test_order_hold_release_and_flush() -> None:

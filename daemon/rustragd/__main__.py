@@ -2,6 +2,6 @@
 
 import sys
 
-from rustragd.cli import main
+from rustragd.server.cli import main
 
 sys.exit(main())

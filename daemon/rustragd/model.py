@@ -106,7 +106,7 @@ class FileExtract:
     size: int
     error_count: int
     items: list[Item] = field(default_factory=list)
-    #: The file's raw reference facts (msgpack, see :mod:`rustragd.facts`), for the resolver.
+    #: The file's raw reference facts (msgpack, see :mod:`rustragd.syntax.facts`), for the resolver.
     facts: bytes = b""
     #: The module path the items were named under (``crate::a::b``).
     module: str = ""
@@ -172,6 +172,6 @@ class Resolution:
     types: list[TypeRecord] = field(default_factory=list)
     items: list[Item] = field(default_factory=list)
     #: The per-file macro expansions made on the way, packed
-    #: (:func:`rustragd.expansion.pack_expansions`), when a worker resolved it: the
+    #: (:func:`rustragd.macros.expansion.pack_expansions`), when a worker resolved it: the
     #: daemon's incremental resolver starts from them instead of expanding again.
     expansions: bytes = b""

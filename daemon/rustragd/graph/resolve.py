@@ -1,0 +1,484 @@
+"""The code graph's edges and types, resolved over a whole workspace's facts.
+
+:func:`resolve_workspace` takes every file's facts blob (:mod:`rustragd.syntax.facts`)
+and turns impl headers, derives, ``use`` trees, calls, type references and
+macro invocations into :class:`~rustragd.model.Edge` rows through the scopes of
+:mod:`rustragd.graph.scopes`. A name is never resolved by guessing: several
+candidates give one ``ambiguous`` edge each, none an ``unresolved`` edge.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from rustragd.graph.fingerprints import TypeTable
+from rustragd.graph.scopes import MACROS, TYPES, VALUES, Resolver, Scope, Target, path_text
+from rustragd.macros.expansion import Expansions, expand_files
+from rustragd.model import Edge, Resolution
+from rustragd.syntax.facts import unpack_facts
+
+__all__ = ["SECTIONS", "Graph", "resolve_expanded", "resolve_workspace"]
+
+_TYPES = frozenset({"struct", "enum", "union", "type_alias"})
+_CALLABLE = frozenset({"function", "method"})
+_CONTAINERS = frozenset({"impl", "trait"})
+#: Marker traits the built-in derives implement too (as rustc expands them):
+#: ``derive(PartialEq)`` adds ``StructuralPartialEq``, ``derive(Clone, Copy)`` ``TrivialClone``.
+_IMPLIED = (
+    (frozenset({"PartialEq"}), "StructuralPartialEq"),
+    (frozenset({"Clone", "Copy"}), "TrivialClone"),
+)
+_MARKER = ["core", "marker"]
+#: Where methods of impls for a type parameter (``impl<T: Display> Ext for T``) are kept
+#: in :attr:`Resolver.external_assoc`, beside the foreign types' own.
+_ANY_TYPE = "<T>"
+#: The facts sections made into edges row by row (see :meth:`Graph.references`).
+SECTIONS = ("derives", "uses", "calls", "types", "macros")
+#: More candidates than this make a reference ``unresolved`` (the name only): a call
+#: like ``x.to_native()`` in a crate with 300 such methods tells nothing by listing them,
+#: and listing them made 9.7M edges of 1,318 lines of the ``rend`` crate.
+MAX_CANDIDATES = 16
+_PRIMITIVE = frozenset(
+    {"bool", "char", "str", "f32", "f64", "Self"}
+    | {f"{sign}{bits}" for sign in "iu" for bits in ("8", "16", "32", "64", "128", "size")}
+)
+
+
+def resolve_workspace(files: list[tuple[str, bytes]]) -> Resolution:
+    """Resolve every file's facts of one workspace into edges, types and macro-made items."""
+    return resolve_expanded(files)[0]
+
+
+def resolve_expanded(files: list[tuple[str, bytes]]) -> tuple[Resolution, Expansions]:
+    """:func:`resolve_workspace`, and the expansions it made on the way (per file)."""
+    loaded = [(path, unpack_facts(blob)) for path, blob in files]
+    expansions = expand_files(loaded)
+    made = [item for items, _ in expansions.values() for item in items]
+    extra = [(path, f) for path, (_, fragments) in expansions.items() for f in fragments]
+    graph = Graph(Resolver(loaded + extra))
+    graph.build()
+    resolution = Resolution(edges=graph.edges, types=graph.types.records(), items=made)
+    return resolution, expansions
+
+
+class Graph:
+    """Builds the edges of one workspace (and, for :mod:`~rustragd.graph.incremental`, of one
+    file)."""
+
+    def __init__(self, resolver: Resolver) -> None:
+        self.r = resolver
+        self.edges: list[Edge] = []
+        self.types = TypeTable()
+
+    def build(self, marks: list[list[int]] | None = None) -> None:
+        """Every relation, impls first (``Self`` and methods of types depend on them).
+
+        ``marks`` receives, per file of the resolver, where its reference edges
+        start and where each row's end (see :meth:`references`).
+        """
+        r = self.r
+        r.link()
+        for path, facts in r.files:
+            for row in facts["impls"]:
+                self._impl(path, facts["mod"], row)
+        self._has_method()
+        self._contains()
+        for path, facts in r.files:
+            found = [len(self.edges)] if marks is not None else None
+            self.references(path, facts, found)
+            if marks is not None and found is not None:
+                marks.append(found)
+
+    def impl_edges(self, path: str, facts: dict[str, Any]) -> None:
+        """The ``impl_for`` and ``implements`` edges of one file, methods left registered."""
+        for row in facts["impls"]:
+            self._impl(path, facts["mod"], row, register=False)
+
+    def references(self, path: str, facts: dict[str, Any], marks: list[int] | None = None) -> None:
+        """The edges of one file's rows of :data:`SECTIONS`, in that order; ``marks``
+        receives the number of edges after each row."""
+        module = facts["mod"]
+        for section in SECTIONS:
+            for row in facts[section]:
+                self.row(path, module, section, row)
+                if marks is not None:
+                    marks.append(len(self.edges))
+
+    def row(self, path: str, module: str, section: str, row: list[Any]) -> None:
+        """The edges of one row of a :data:`SECTIONS` section."""
+        if section == "calls":
+            self._call(path, module, row)
+        elif section == "types":
+            self._uses_type(path, module, row[0], row[1], row[2])
+        elif section == "uses":
+            self._import(path, module, row)
+        elif section == "macros":
+            self._expands(path, module, row)
+        else:
+            self._derives(path, module, row)
+
+    def edge(
+        self,
+        src: int,
+        rel: str,
+        found: Sequence[Target],
+        line: int,
+        path: str,
+        written: str,
+        via: int = 0,
+        extra: str = "",
+    ) -> None:
+        """One edge per candidate (``exact`` when one, ``ambiguous`` when more), else (none,
+        or more than :data:`MAX_CANDIDATES`) one unresolved edge."""
+        items = [t for t in found if isinstance(t, int)]
+        if not items or len(items) > MAX_CANDIDATES:
+            self.edges.append(Edge(src, rel, 0, "unresolved", line, path, written, via, extra))
+            return
+        confidence = "exact" if len(items) == 1 else "ambiguous"
+        for dst in items:
+            target = self.r.defs[dst].qualified_name
+            self.edges.append(Edge(src, rel, dst, confidence, line, path, target, via, extra))
+
+    # -- impls and methods -------------------------------------------------
+
+    def _impl(self, path: str, module: str, row: list[Any], register: bool = True) -> None:
+        impl, line, _template, self_head, trait = row
+        r = self.r
+        scope = r.scope_of(impl, module)
+        selves: list[Target] = []
+        if self_head is not None:
+            selves = [
+                t
+                for t in r.resolve(scope, self_head, TYPES, impl)
+                if isinstance(t, int) and r.defs[t].kind in _TYPES
+            ]
+        r.impl_self[impl] = [t for t in selves if isinstance(t, int)]
+        written_self = r.written(scope, self_head) if self_head else "?"
+        self.edge(impl, "impl_for", selves, line, path, written_self)
+        traits: list[Target] = []
+        if trait is not None:
+            traits = [
+                t
+                for t in r.resolve(scope, trait, TYPES, impl)
+                if isinstance(t, int) and r.defs[t].kind == "trait"
+            ]
+            r.impl_trait[impl] = [t for t in traits if isinstance(t, int)]
+            self.edge(impl, "implements", traits, line, path, r.written(scope, trait))
+        if not register:
+            return
+        via = r.impl_trait.get(impl, [0])[0] if len(r.impl_trait.get(impl, [])) == 1 else 0
+        methods = {r.defs[c].name: c for c in r.children[impl] if r.defs[c].kind == "method"}
+        if via:
+            for child in r.children[via]:
+                found = r.defs[child]
+                if found.kind == "method" and not found.bodiless and found.name not in methods:
+                    methods[found.name] = child
+        tables = [r.assoc[t] for t in r.impl_self[impl]]
+        if not tables and self_head is not None:
+            foreign = _ANY_TYPE if r.generic(impl, self_head[0]) else self_head[-1]
+            tables = [r.external_assoc[foreign]]
+        for table in tables:
+            for name, method in methods.items():
+                table.setdefault(name, []).append(
+                    (method, (via or impl) if trait is not None else 0)
+                )
+
+    def _has_method(self) -> None:
+        for owner, table in self.r.assoc.items():
+            for methods in table.values():
+                for method, via in methods:
+                    self.has_method(owner, method, via)
+
+    def has_method(self, owner: int, method: int, via: int) -> None:
+        """The ``has_method`` edge of one registered method (written where the method is)."""
+        found = self.r.defs[method]
+        self.edges.append(
+            Edge(
+                owner,
+                "has_method",
+                method,
+                "exact",
+                found.line,
+                found.path,
+                found.qualified_name,
+                via,
+            )
+        )
+
+    def _contains(self) -> None:
+        for ident in self.r.defs:
+            self.contains(ident)
+
+    def contains(self, ident: int) -> None:
+        """The ``contains`` edge into one item from its parent or module, if any."""
+        r = self.r
+        found = r.defs[ident]
+        parent = found.parent or r.module_items.get(found.module, 0)
+        if parent and parent != ident:
+            self.edges.append(
+                Edge(
+                    parent,
+                    "contains",
+                    ident,
+                    "exact",
+                    found.line,
+                    found.path,
+                    found.qualified_name,
+                )
+            )
+
+    def _derives(self, path: str, module: str, row: list[Any]) -> None:
+        ident, line, traits = row
+        r = self.r
+        scope = r.scope_of(ident, module)
+        written = {segs[-1] for segs in traits}
+        implied = [[*_MARKER, marker] for name, marker in _IMPLIED if name <= written]
+        for segs in traits + implied:
+            local = [
+                t
+                for t in r.resolve(scope, segs, TYPES, ident)
+                if isinstance(t, int) and r.defs[t].kind == "trait"
+            ]
+            if len(local) == 1:
+                dst = local[0]
+                self.edges.append(
+                    Edge(ident, "derives", dst, "exact", line, path, r.defs[dst].name)
+                )
+            else:
+                self.edges.append(Edge(ident, "derives", 0, "unresolved", line, path, segs[-1]))
+
+    # -- imports, calls, types, macros -------------------------------------
+
+    def _import(self, path: str, module: str, row: list[Any]) -> None:
+        owner, line, _vis, segs, alias = row
+        if not segs:
+            return
+        r = self.r
+        scope = r.scope_of(owner, module)
+        src = owner or r.module_items.get(module, 0)
+        found: list[Target] = []
+        for ns in (TYPES, VALUES, MACROS):
+            found.extend(r.resolve_use(scope, segs, ns))
+        found = [r.module_items.get(t, t) if isinstance(t, str) else t for t in found]
+        written = path_text(segs) + ("::*" if alias == "*" else "")
+        self.edge(src, "imports", list(dict.fromkeys(found)), line, path, written)
+
+    def _call(self, path: str, module: str, row: list[Any]) -> None:
+        owner, line, form = row[0], row[1], row[2]
+        r = self.r
+        scope = r.scope_of(owner, module)
+        if form == "p":
+            segs = row[3]
+            found = self._callables(r.resolve(scope, segs, VALUES, owner))
+            if not found and len(segs) == 2:  # `T::f()`, T a type parameter bound by traits
+                found = self._trait_methods(scope, owner, ["type", segs[:1], False], segs[1])
+            self.edge(owner, "calls", found, line, path, r.written(scope, segs))
+        elif form == "q":
+            self_head, trait, name = row[3], row[4], row[5]
+            self.edge(
+                owner,
+                "calls",
+                self._qualified_call(scope, owner, self_head, trait, name),
+                line,
+                path,
+                name,
+            )
+        else:
+            name, receiver = row[3], row[4]
+            types, known = self._receiver(scope, owner, receiver)
+            if known:
+                methods = [m for t in types for m in self._methods(t, name)]
+                self.edge(owner, "calls", methods, line, path, name)
+            elif bounded := self._trait_methods(scope, owner, receiver, name):
+                self.edge(owner, "calls", bounded, line, path, name)
+            elif self._foreign_only(scope, owner, receiver, name):
+                self.edge(owner, "calls", [], line, path, name)
+            else:
+                self._guess(owner, name, line, path)
+
+    def _callables(self, found: list[Target]) -> list[int]:
+        return [t for t in found if isinstance(t, int) and self.r.defs[t].kind in _CALLABLE]
+
+    def _qualified_call(
+        self,
+        scope: Scope,
+        owner: int,
+        self_head: list[str] | None,
+        trait: list[str] | None,
+        name: str,
+    ) -> list[Target]:
+        """``<T as Trait>::name``: T's impl of the trait if local, else the trait's method."""
+        r = self.r
+        if trait is None:
+            return []
+        traits = [t for t in r.resolve(scope, trait, TYPES, owner) if isinstance(t, int)]
+        selves = r.resolve(scope, self_head, TYPES, owner) if self_head else []
+        found = [
+            m
+            for t in selves
+            if isinstance(t, int)
+            for m, via in r.assoc[t].get(name, ())
+            if via in traits
+        ]
+        if found:
+            return list(dict.fromkeys(found))
+        return [c for t in traits for c in r.children[t] if r.defs[c].name == name]
+
+    def _foreign_only(self, scope: Scope, owner: int, receiver: list[Any], name: str) -> bool:
+        """Whether the receiver is of a plain type (no type arguments) that is not local,
+        and no local impl has a method ``name`` for a type of that name or for any type:
+        the method called is another crate's (``f.write_str(..)``, ``f: &mut Formatter``),
+        so the call is ``unresolved``, not guessed among local methods of that name."""
+        if not receiver or receiver[0] != "type" or not receiver[2]:
+            return False
+        r, segs = self.r, receiver[1]
+        if segs[0] == "Self" or r.generic(owner, segs[0]):
+            return False
+        if any(isinstance(t, int) for t in r.resolve(scope, segs, TYPES, owner)):
+            return False
+        tables = (r.external_assoc.get(segs[-1], {}), r.external_assoc.get(_ANY_TYPE, {}))
+        return not any(name in table for table in tables)
+
+    def _trait_methods(self, scope: Scope, owner: int, receiver: list[Any], name: str) -> list[int]:
+        """Methods ``name`` of the local traits a receiver is known to implement and
+        nothing else: ``impl Trait`` and ``dyn Trait`` values, and values of a type
+        parameter (``A`` of ``fn f<A: SeqAccess>(a: A)``), whose methods can only come
+        from its bounds. Empty when none is local or has such a method (the call is then
+        guessed): a bound on a supertrait's method or on a foreign trait is not read."""
+        r = self.r
+        if not receiver or receiver[0] not in ("bound", "type"):
+            return []
+        if receiver[0] == "bound":
+            paths = receiver[1]
+        elif len(receiver[1]) == 1:
+            paths = r.bounds_of(owner, receiver[1][0]) or []
+        else:
+            return []
+        traits = [
+            t
+            for segs in paths
+            for t in r.resolve(scope, segs, TYPES, owner)
+            if isinstance(t, int) and r.defs[t].kind == "trait"
+        ]
+        methods = (m for t in traits for m in self._methods(t, name) if isinstance(m, int))
+        return list(dict.fromkeys(methods))
+
+    def _receiver(self, scope: Scope, owner: int, receiver: list[Any]) -> tuple[list[int], bool]:
+        """The local types a method call's receiver may have, and whether that is known."""
+        r = self.r
+        if not receiver or receiver[0] == "bound":
+            return [], False
+        if receiver[0] == "self":
+            around = r.enclosing(owner, _CONTAINERS)
+            if around is None:
+                return [], False
+            if around.kind == "trait":
+                return [around.id], True
+            selves = r.impl_self.get(around.id, [])
+            return selves, bool(selves)
+        if receiver[0] == "field":  # `inner.name`: the field's declared type
+            types, known = self._receiver(scope, owner, receiver[2])
+            return self._field_types(types, receiver[1]) if known else ([], False)
+        if receiver[0] == "call":  # the value of `inner.name()`: what that method returns
+            types, known = self._receiver(scope, owner, receiver[2])
+            methods = [m for t in types for m in self._methods(t, receiver[1])] if known else []
+            return self._returned(methods)
+        segs = receiver[1]
+        if receiver[0] == "ret":
+            return self._returned(self._callables(r.resolve(scope, segs, VALUES, owner)))
+        return self._type_of(scope, owner, segs)
+
+    def _returned(self, callees: Sequence[Target]) -> tuple[list[int], bool]:
+        """The local types the one callee of a call returns, and whether that is known."""
+        r = self.r
+        if len(callees) != 1 or not isinstance(callees[0], int):
+            return [], False
+        callee = r.defs[callees[0]]
+        if callee.returns is None:
+            return [], False
+        return self._type_of(r.scope_of(callee.id, callee.module), callee.id, callee.returns)
+
+    def _field_types(self, types: list[int], name: str) -> tuple[list[int], bool]:
+        """The local types the field ``name`` of ``types`` is declared with (``self.name``),
+        and whether that is known."""
+        r = self.r
+        found: list[int] = []
+        for owner in types:
+            for child in r.children[owner]:
+                field = r.defs[child]
+                if field.kind == "field" and field.name == name and field.returns:
+                    scope = r.scope_of(child, field.module)
+                    found += self._type_of(scope, child, field.returns)[0]
+        return found, bool(found)
+
+    def _type_of(self, scope: Scope, owner: int, segs: list[str]) -> tuple[list[int], bool]:
+        r = self.r
+        if segs[0] != "Self" and r.generic(owner, segs[0]):
+            return [], False
+        found = [t for t in r.resolve(scope, segs, TYPES, owner) if isinstance(t, int)]
+        found = [t for t in found if r.defs[t].kind in _TYPES or r.defs[t].kind == "trait"]
+        return found, bool(found)
+
+    def _methods(self, owner: int, name: str) -> list[Target]:
+        r = self.r
+        if r.defs[owner].kind == "trait":
+            return [c for c in r.children[owner] if r.defs[c].name == name]
+        return [m for m, _ in r.assoc[owner].get(name, ())]
+
+    def _guess(self, owner: int, name: str, line: int, path: str) -> None:
+        """A method call on a receiver of unknown type: every method of that name, ambiguous
+        (unresolved when none or more than :data:`MAX_CANDIDATES`)."""
+        candidates = self.r.methods_by_name.get(name, [])
+        if not candidates or len(candidates) > MAX_CANDIDATES:
+            self.edges.append(Edge(owner, "calls", 0, "unresolved", line, path, name))
+            return
+        for dst in candidates:
+            target = self.r.defs[dst].qualified_name
+            self.edges.append(Edge(owner, "calls", dst, "ambiguous", line, path, target))
+
+    def _uses_type(
+        self, path: str, module: str, owner: int, line: int, template: list[Any]
+    ) -> None:
+        r = self.r
+        scope = r.scope_of(owner, module)
+        tokens: list[str] = []
+        refs: list[tuple[list[Target], str]] = []
+        for part in template:
+            if isinstance(part, str):
+                tokens.append(part)
+                continue
+            if len(part) == 1 and (part[0] in _PRIMITIVE or r.generic(owner, part[0])):
+                if part[0] == "Self":
+                    selves = r.self_types(owner)
+                    tokens.append(r.qualified(selves[0]) if len(selves) == 1 else "Self")
+                else:
+                    tokens.append(part[0])
+                continue
+            found = [
+                t
+                for t in r.resolve(scope, part, TYPES, owner)
+                if isinstance(t, int) and r.defs[t].kind in _TYPES | {"trait"}
+            ]
+            written = r.written(scope, part)
+            tokens.append(r.defs[found[0]].qualified_name if len(found) == 1 else written)
+            refs.append((list(found), written))
+        head = next((found[0] for found, _ in refs if len(found) == 1), 0)
+        definition = head if isinstance(head, int) and refs and len(refs[0][0]) == 1 else 0
+        key = self.types.add(tokens, definition)
+        for targets, written in refs:
+            self.edge(owner, "uses_type", targets, line, path, written, extra=key)
+
+    def _expands(self, path: str, module: str, row: list[Any]) -> None:
+        owner, line, segs = row[0], row[1], row[2]
+        r = self.r
+        crate = module.partition("::")[0]
+        name = segs[-1]
+        local: list[Target] = [
+            ident
+            for ident in r.macros.get(name, ())
+            if r.defs[ident].module.partition("::")[0] == crate
+        ]
+        if local:
+            src = owner or r.module_items.get(module, 0)
+            self.edge(src, "expands", list(local), line, path, name)

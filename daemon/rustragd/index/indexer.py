@@ -1,0 +1,141 @@
+"""Bulk indexing of a workspace: walk, hash, extract in workers, store in batches."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from functools import partial
+
+from rustragd.clock import Clock
+from rustragd.index.pool import ExtractorPool, Job, Unchanged, Unreadable
+from rustragd.model import FileExtract, Item
+from rustragd.project.crates import discover_crates, module_paths
+from rustragd.project.walker import rust_sources
+from rustragd.workspace.state import Workspace
+
+log = logging.getLogger(__name__)
+
+
+class WorkspaceMissing(Exception):
+    """The workspace root is gone or is not a directory."""
+
+
+#: Called after the retrieval indexes of a workspace changed (to start embedding).
+Notify = Callable[[Workspace], None]
+
+
+async def resolve_graph(workspace: Workspace, pool: ExtractorPool, notify: Notify) -> None:
+    """Re-resolve the whole workspace's relations from the stored facts."""
+    started = time.perf_counter()
+    await workspace.writes.flushed()
+    facts = await asyncio.to_thread(workspace.store.load_facts)
+    files = sorted(facts.items())
+    resolution = await pool.resolve(files)
+    workspace.keep_expansions(files, resolution.expansions)
+    await _apply_while_storing(
+        workspace,
+        partial(workspace.store.replace_graph, resolution),
+        partial(workspace.apply_resolution, resolution),
+        resolution.items,
+    )
+    notify(workspace)
+    workspace.last_resolve_ms = round((time.perf_counter() - started) * 1000, 1)
+
+
+async def _store(
+    workspace: Workspace, extracts: list[FileExtract], removed: list[str], notify: Notify
+) -> None:
+    await _apply_while_storing(
+        workspace,
+        partial(workspace.store.replace_files, extracts, removed),
+        partial(workspace.apply, extracts, removed),
+        [item for extract in extracts for item in extract.items],
+    )
+    notify(workspace)
+
+
+async def _apply_while_storing(
+    workspace: Workspace,
+    write: Callable[[], None],
+    apply: Callable[[], list[int]],
+    items: list[Item],
+) -> None:
+    """Run the store ``write`` (Cozo, without the GIL) in a thread beside ``apply`` (the
+    in-memory update, which returns the ids of the items gone) and the index update of
+    ``items``."""
+    stored = asyncio.get_running_loop().run_in_executor(None, write)
+    gone = apply()
+    await asyncio.gather(stored, asyncio.to_thread(workspace.semantic.update, items, gone))
+
+
+def split_jobs(jobs: list[Job], workers: int, files_per_batch: int) -> list[list[Job]]:
+    """``jobs`` in batches of at most ``files_per_batch`` files; a small workspace still
+    gets a few batches per worker, so that every core has work."""
+    size = max(1, min(files_per_batch, -(-len(jobs) // (workers * 4))))
+    return [jobs[i : i + size] for i in range(0, len(jobs), size)]
+
+
+def _plan(workspace: Workspace) -> tuple[list[Job], list[str]]:
+    root = workspace.root
+    if not root.is_dir():
+        raise WorkspaceMissing(f"workspace root {root} does not exist or is not a directory")
+    sources = list(rust_sources(root))
+    modules = module_paths(root, discover_crates(root), sources)
+    jobs: list[Job] = []
+    for rel_path in sources:
+        module = modules[rel_path]
+        stat = workspace.files.get(rel_path)
+        # A file whose module moved (a `mod` or Cargo.toml change) is re-extracted.
+        known = stat.content_hash if stat and stat.module == "::".join(module) else ""
+        jobs.append((rel_path, module, known))
+    present = set(sources)
+    removed = [path for path in workspace.files if path not in present]
+    return jobs, removed
+
+
+async def index_workspace(
+    workspace: Workspace, pool: ExtractorPool, clock: Clock, files_per_batch: int, notify: Notify
+) -> None:
+    """Bring the workspace's store in line with the files on disk (by content hash)."""
+    started = time.perf_counter()
+    await workspace.writes.flushed()  # live edits still being written
+    jobs, removed = await asyncio.to_thread(_plan, workspace)
+    batches = split_jobs(jobs, pool.workers, files_per_batch)
+    pending = {asyncio.ensure_future(pool.run(workspace.root, batch)) for batch in batches}
+    try:
+        while pending:
+            done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            extracts: list[FileExtract] = []
+            vanished: list[str] = []
+            for future in done:
+                for outcome in future.result():
+                    if isinstance(outcome, FileExtract):
+                        extracts.append(outcome)
+                    elif isinstance(outcome, Unreadable):
+                        log.warning("skipping %s: %s", outcome.path, outcome.reason)
+                        if outcome.path in workspace.files:
+                            vanished.append(outcome.path)
+                    else:
+                        assert isinstance(outcome, Unchanged)
+            if extracts or vanished:
+                await _store(workspace, extracts, vanished, notify)
+                clock.advance()
+        if removed:
+            await _store(workspace, [], removed, notify)
+            clock.advance()
+        if workspace.graph_stale:
+            await resolve_graph(workspace, pool, notify)
+            clock.advance()
+    finally:
+        for future in pending:
+            future.cancel()
+    workspace.last_index_ms = round((time.perf_counter() - started) * 1000, 1)
+    log.info(
+        "indexed %s: %d files, %d items in %.0f ms",
+        workspace.root,
+        len(workspace.files),
+        len(workspace.table),
+        workspace.last_index_ms,
+    )

@@ -1,0 +1,130 @@
+"""Hybrid retrieval: vector and lexical candidates fused, expanded through the graph."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from rustragd.graph.adjacency import Graph
+from rustragd.model import Item
+from rustragd.search.fusion import reciprocal_rank_fusion
+from rustragd.search.semantic import EMBEDDED_KINDS, SemanticIndex
+from rustragd.search.symbol_table import SymbolTable
+
+#: Candidates taken from each source before fusion.
+CANDIDATES = 50
+#: Results whose graph neighbourhood becomes context.
+EXPANDED = 5
+#: Characters per token, to estimate budgets without running the tokenizer.
+CHARS_PER_TOKEN = 4
+MODES = ("hybrid", "vector", "lexical")
+
+
+@dataclass(slots=True)
+class Ranked:
+    """A result with its fused score and the rank each source gave it."""
+
+    item: Item
+    score: float
+    ranks: dict[str, int]
+
+
+@dataclass(slots=True)
+class Context:
+    """An item brought in by a relation of a result."""
+
+    item: Item
+    reason: str
+    of: int
+
+
+@dataclass(slots=True)
+class Answer:
+    """What ``ask`` found."""
+
+    results: list[Ranked]
+    context: list[Context] = field(default_factory=list)
+    missing_vectors: int = 0
+
+
+def retrieve(
+    semantic: SemanticIndex,
+    table: SymbolTable,
+    query: str,
+    query_vector: np.ndarray[Any, Any] | None,
+    k: int,
+    mode: str,
+) -> list[Ranked]:
+    """The ``k`` best items: reciprocal-rank fusion of vector and lexical rankings."""
+    rankings: dict[str, list[int]] = {}
+    if mode in ("hybrid", "vector") and query_vector is not None and semantic.vectors:
+        hits = semantic.vectors.query(query_vector, min(CANDIDATES, len(semantic.vectors)))
+        rankings["vector"] = [item_id for item_id, _ in hits if item_id in table.items]
+    if mode in ("hybrid", "lexical"):
+        hits = semantic.lexical.search(query, CANDIDATES)
+        rankings["lexical"] = [
+            item_id
+            for item_id, _ in hits
+            if item_id in table.items and table.items[item_id].kind in EMBEDDED_KINDS
+        ]
+    fused = reciprocal_rank_fusion(rankings, limit=k)
+    return [Ranked(table.items[f.id], f.score, f.ranks) for f in fused]
+
+
+def expand(graph: Graph, table: SymbolTable, results: list[Ranked]) -> list[Context]:
+    """Graph neighbours of the best results: callers, callees, traits, types in signatures."""
+    seen = {r.item.id for r in results}
+    context: list[Context] = []
+
+    def add(item_id: int, reason: str, of: int) -> None:
+        item = table.items.get(item_id)
+        if item is not None and item_id not in seen:
+            seen.add(item_id)
+            context.append(Context(item, reason, of))
+
+    for ranked in results[:EXPANDED]:
+        item = ranked.item
+        for edge in graph.edges_from(item.id):
+            if edge.confidence != "exact":
+                continue
+            if edge.rel == "calls":
+                add(edge.dst, "callee", item.id)
+            elif edge.rel == "uses_type":
+                add(edge.dst, "type in signature", item.id)
+        for edge in graph.edges_to(item.id, "calls"):
+            if edge.confidence == "exact":
+                add(edge.src, "caller", item.id)
+        parent = table.items.get(item.parent)
+        if parent is not None and parent.kind == "impl":
+            for edge in graph.edges_from(parent.id, "implements"):
+                add(edge.dst, "implemented trait", item.id)
+            for edge in graph.edges_from(parent.id, "impl_for"):
+                add(edge.dst, "self type", item.id)
+    return context
+
+
+def estimate_tokens(hit: dict[str, Any]) -> int:
+    """Tokens a hit costs in a prompt: its header and snippet."""
+    return (len(hit["snippet"]) + len(hit["qualified_name"]) + len(hit["path"]) + 16) // (
+        CHARS_PER_TOKEN
+    )
+
+
+def trim(
+    results: list[dict[str, Any]], context: list[dict[str, Any]], budget: int | None
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Keep results, then context, in order, while they fit ``budget`` tokens (first always)."""
+    if budget is None:
+        return results, context
+    kept: tuple[list[dict[str, Any]], list[dict[str, Any]]] = ([], [])
+    used = 0
+    for bucket, hits in zip(kept, (results, context), strict=True):
+        for hit in hits:
+            cost = estimate_tokens(hit)
+            if used + cost > budget and (kept[0] or kept[1]):
+                continue
+            bucket.append(hit)
+            used += cost
+    return kept

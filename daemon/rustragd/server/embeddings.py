@@ -1,0 +1,163 @@
+"""The daemon's embedder and the background task that fills in missing vectors."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from rustragd.search.embedder import Embedder, EmbedderConfig
+from rustragd.search.semantic import EmbeddingModel, SemanticIndex
+from rustragd.server.config import Config
+
+log = logging.getLogger(__name__)
+
+#: Seconds without new vectors before the changed vector index files are written. The
+#: file is a cache of the vectors in the store (a stale one is rebuilt on start), so an
+#: edit's vector is queryable at once and the write waits for a quiet moment.
+SAVE_AFTER_S = 2.0
+
+
+class EmbeddingService:
+    """Owns the model; embeds pending items of every workspace, batch after batch.
+
+    Runs the model on a thread (onnxruntime releases the GIL); the embedder
+    itself tokenises the next batch while the current one runs.
+    """
+
+    def __init__(
+        self,
+        config: Config,
+        indexes: Callable[[], list[SemanticIndex]],
+        embedded: Callable[[SemanticIndex], None],
+    ) -> None:
+        self.config = config
+        self._indexes = indexes
+        self._embedded = embedded
+        self.embedder: Embedder | None = None
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self.embedded = 0
+        self.busy_s = 0.0
+        self.last_batch: dict[str, float] = {}
+        """Items and per-stage milliseconds of the last batch, for ``status``."""
+
+    def load(self) -> EmbeddingModel:
+        """Load the model (blocking; call from a thread)."""
+        if self.embedder is None:
+            self.embedder = Embedder(
+                EmbedderConfig(
+                    model_dir=self.config.embed_model_dir,
+                    max_tokens=self.config.embed_max_tokens,
+                    batch_size=self.config.embed_batch,
+                    pooling=self.config.embed_pooling,  # type: ignore[arg-type]
+                    query_prefix=self.config.embed_query_prefix,
+                    document_prefix=self.config.embed_document_prefix,
+                )
+            )
+            log.info(
+                "embedding model %s (%d-d) on %s",
+                self.embedder.model_id,
+                self.embedder.dim,
+                self.embedder.provider,
+            )
+        e = self.embedder
+        return EmbeddingModel(
+            e.model_id, e.dim, e.cache_key, self.config.embed_max_tokens, self.config.embed_recipe
+        )
+
+    def start(self) -> None:
+        """Start the background task."""
+        if self._task is None:
+            self._task = asyncio.create_task(self._run())
+
+    def wake(self) -> None:
+        """Tell the task that there may be work."""
+        self._wake.set()
+
+    async def _run(self) -> None:
+        while True:
+            dirty = any(index.dirty for index in self._indexes())
+            try:
+                await asyncio.wait_for(self._wake.wait(), SAVE_AFTER_S if dirty else None)
+            except TimeoutError:  # quiet for a while: write the changed index files
+                for index in self._indexes():
+                    await asyncio.to_thread(index.save)
+                continue
+            self._wake.clear()
+            while True:
+                work = [index for index in self._indexes() if index.pending]
+                if not work:
+                    break
+                for index in work:
+                    await self._embed_batch(index)
+            for index in self._indexes():
+                if not index.pending:
+                    index.idle.set()
+
+    async def _embed_batch(self, index: SemanticIndex) -> None:
+        assert self.embedder is not None
+        batch = index.take(self.config.embed_batch * 4)
+        texts = [pending.text for _, pending in batch]
+        started = time.perf_counter()
+        try:
+            vectors = await asyncio.to_thread(self.embedder.embed_documents, texts)
+        except Exception:
+            log.exception("embedding a batch of %d items failed; dropping it", len(batch))
+            for item_id, _ in batch:
+                index.pending.pop(item_id, None)
+            return
+        elapsed = time.perf_counter() - started
+        rows = [
+            (item_id, pending.key, vectors[n].tobytes())
+            for n, (item_id, pending) in enumerate(batch)
+        ]
+        stored = time.perf_counter()
+        try:
+            await asyncio.to_thread(index.add_vectors, rows)
+        except Exception:  # the workspace was forgotten meanwhile, or its store failed
+            log.exception("storing %d vectors failed", len(rows))
+            index.pending.clear()
+            return
+        self.embedded += len(rows)
+        self.busy_s += elapsed
+        self.last_batch = {
+            "items": len(rows),
+            "embed_ms": round(elapsed * 1000, 1),
+            "store_and_index_ms": round((time.perf_counter() - stored) * 1000, 1),
+        }
+        self._embedded(index)
+
+    async def embed_query(self, text: str) -> Any:
+        """A query vector (None when embeddings are off)."""
+        if self.embedder is None:
+            return None
+        return await asyncio.to_thread(self.embedder.embed_query, text)
+
+    def describe(self) -> dict[str, Any]:
+        """For ``status``."""
+        e = self.embedder
+        return {
+            "enabled": self.config.embeddings,
+            "model": e.model_id if e else None,
+            "provider": e.provider if e else None,
+            "nodes_by_provider": (
+                {name: sum(ops.values()) for name, ops in e.placement().items()} if e else None
+            ),
+            "pinned_inputs": e.pinned_inputs if e else None,
+            "dim": e.dim if e else None,
+            "embedded_since_start": self.embedded,
+            "items_per_s": round(self.embedded / self.busy_s, 1) if self.busy_s else None,
+            "last_batch": self.last_batch,
+        }
+
+    async def close(self) -> None:
+        """Stop the task and save every index."""
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+        for index in self._indexes():
+            await asyncio.to_thread(index.save)

@@ -1,0 +1,20 @@
+"""Request handlers, one function per op, registered with ``@op``.
+
+Importing this package registers every op.
+"""
+
+from rustragd.server.ops import graph, maintenance, queries, retrieval, session, stream
+from rustragd.server.ops.registry import OPS, Context, dispatch, op
+
+__all__ = [
+    "OPS",
+    "Context",
+    "dispatch",
+    "graph",
+    "maintenance",
+    "op",
+    "queries",
+    "retrieval",
+    "session",
+    "stream",
+]

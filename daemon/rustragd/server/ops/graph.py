@@ -1,0 +1,152 @@
+"""Structural questions answered from the resolved graph.
+
+callers, callees, uses, neighbors, impls, methods.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rustrag_protocol import ErrorCode, ProtocolError
+
+from rustragd.graph.structure import impls_of, methods_of
+from rustragd.model import Edge, Item
+from rustragd.server.ops import args as a
+from rustragd.server.ops.hits import to_hits
+from rustragd.server.ops.registry import Context, op
+from rustragd.workspace.state import Workspace
+
+FUNCTIONS = frozenset({"function", "method"})
+TYPES = frozenset({"struct", "enum", "union", "trait", "type_alias"})
+MAX_DEPTH = 10
+DEFAULT_LIMIT = 1000
+
+
+def _targets(workspace: Workspace, query: str, kinds: frozenset[str], what: str) -> list[Item]:
+    found = workspace.table.lookup(query, kinds)
+    if not found:
+        raise ProtocolError(f"no {what} named {query!r} in {workspace.root}", ErrorCode.NOT_FOUND)
+    return found
+
+
+def _unresolved_hit(edge: Edge) -> dict[str, Any]:
+    return {
+        "id": 0,
+        "kind": "unresolved",
+        "name": edge.target.rsplit("::", 1)[-1],
+        "qualified_name": edge.target,
+        "path": edge.path,
+        "start_line": edge.line,
+        "end_line": edge.line,
+        "signature": "",
+        "doc": "",
+        "snippet": "",
+        "visibility": "",
+        "score": 0.0,
+    }
+
+
+def _edge_hits(
+    workspace: Workspace, found: list[tuple[Edge, int]], forward: bool
+) -> list[dict[str, Any]]:
+    """One hit per edge: the item at the far end, with the edge's confidence and site."""
+    ends = [workspace.table.items.get(e.dst if forward else e.src) for e, _ in found]
+    hits = iter(to_hits(workspace, [item for item in ends if item is not None]))
+    results = []
+    for (edge, depth), end in zip(found, ends, strict=True):
+        hit = next(hits) if end is not None else _unresolved_hit(edge)
+        hit.update(
+            confidence=edge.confidence,
+            depth=depth,
+            site_path=edge.path,
+            site_line=edge.line,
+            written=edge.target,
+        )
+        results.append(hit)
+    return results
+
+
+async def _call_graph(context: Context, args: dict[str, Any], forward: bool) -> dict[str, Any]:
+    workspace = context.daemon.resolve(context.root)
+    query = a.required_string(args, "name")
+    depth = min(a.integer(args, "depth", 1, minimum=1) or 1, MAX_DEPTH)
+    limit = a.integer(args, "limit", DEFAULT_LIMIT, minimum=1) or DEFAULT_LIMIT
+    targets = _targets(workspace, query, FUNCTIONS, "function or method")
+    found = workspace.graph.walk((t.id for t in targets), "calls", forward, depth, limit)
+    return {
+        "targets": [t.qualified_name for t in targets],
+        "results": _edge_hits(workspace, found, forward),
+    }
+
+
+@op("callers")
+async def callers(context: Context, args: dict[str, Any]) -> dict[str, Any]:
+    """Functions and methods that call ``name`` (transitively up to ``depth``)."""
+    return await _call_graph(context, args, forward=False)
+
+
+@op("callees")
+async def callees(context: Context, args: dict[str, Any]) -> dict[str, Any]:
+    """Functions and methods that ``name`` calls (transitively up to ``depth``)."""
+    return await _call_graph(context, args, forward=True)
+
+
+@op("uses")
+async def uses(context: Context, args: dict[str, Any]) -> dict[str, Any]:
+    """Items whose signature, fields or impl header use a type."""
+    workspace = context.daemon.resolve(context.root)
+    targets = _targets(workspace, a.required_string(args, "name"), TYPES, "type")
+    limit = a.integer(args, "limit", DEFAULT_LIMIT, minimum=1) or DEFAULT_LIMIT
+    found = [
+        (edge, 1) for target in targets for edge in workspace.graph.edges_to(target.id, "uses_type")
+    ][:limit]
+    return {
+        "targets": [t.qualified_name for t in targets],
+        "results": _edge_hits(workspace, found, forward=False),
+    }
+
+
+@op("neighbors")
+async def neighbors(context: Context, args: dict[str, Any]) -> dict[str, Any]:
+    """Every edge of one item, in both directions."""
+    workspace = context.daemon.resolve(context.root)
+    item_id = a.integer(args, "id", None, minimum=-(1 << 63))
+    if item_id is None:
+        raise ProtocolError("missing argument 'id'", ErrorCode.BAD_REQUEST)
+    item = workspace.table.items.get(item_id)
+    if item is None:
+        raise ProtocolError(f"no item with id {item_id}", ErrorCode.NOT_FOUND)
+    outgoing = [(e, 1) for e in workspace.graph.edges_from(item_id)]
+    incoming = [(e, 1) for e in workspace.graph.edges_to(item_id)]
+    edges = []
+    for direction, found, forward in (("out", outgoing, True), ("in", incoming, False)):
+        for (edge, _), hit in zip(found, _edge_hits(workspace, found, forward), strict=True):
+            hit.update(direction=direction, rel=edge.rel, via=edge.via, extra=edge.extra)
+            edges.append(hit)
+    return {"item": to_hits(workspace, [item])[0], "edges": edges}
+
+
+@op("impls")
+async def impls(context: Context, args: dict[str, Any]) -> dict[str, Any]:
+    """Implementations of a trait (local traits through resolved edges)."""
+    workspace = context.daemon.resolve(context.root)
+    name = a.required_string(args, "name")
+    found = impls_of(name, workspace.table.items.values(), workspace.graph.edges)
+    return {"trait": name, "impls": found}
+
+
+@op("methods")
+async def methods(context: Context, args: dict[str, Any]) -> dict[str, Any]:
+    """Inherent and trait methods of a type (``via_trait`` names the trait), and its traits."""
+    workspace = context.daemon.resolve(context.root)
+    name = a.required_string(args, "name")
+    path = a.string(args, "path")
+    await workspace.writes.flushed()  # the type table is read from the store
+    found, traits = methods_of(
+        name,
+        workspace.table.items.values(),
+        workspace.graph.edges,
+        workspace.relative(path) if path else "",
+        workspace.store.type_heads,
+    )
+    return {"type": name, "methods": found, "traits": traits}

@@ -1,0 +1,87 @@
+"""Ops that change what is indexed: index, reindex, wait, forget."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+from typing import Any
+
+from rustrag_protocol import ErrorCode, ProtocolError
+
+from rustragd.server.ops import args as a
+from rustragd.server.ops.registry import Context, op
+from rustragd.workspace.state import Workspace
+
+#: Seconds ``wait`` (and ``sync``) give pending changes by default.
+DEFAULT_SYNC_TIMEOUT = 60.0
+
+
+def _directory(path: str) -> Path:
+    root = Path(os.path.realpath(os.path.expanduser(path)))
+    if not root.exists():
+        raise ProtocolError(f"{path} does not exist", ErrorCode.NOT_FOUND)
+    if not root.is_dir():
+        raise ProtocolError(f"{path} is not a directory", ErrorCode.BAD_REQUEST)
+    return root
+
+
+def _index_result(workspace: Workspace, wait: bool) -> dict[str, Any]:
+    return {
+        "root": str(workspace.root),
+        "files": len(workspace.files),
+        "items": len(workspace.table),
+        "took_ms": workspace.last_index_ms if wait else None,
+        "state": workspace.state,
+        "error": workspace.last_error,
+    }
+
+
+async def _index(context: Context, workspace: Workspace, wait: bool) -> dict[str, Any]:
+    job = context.daemon.start_index(workspace)
+    if wait:
+        await asyncio.shield(asyncio.gather(job, return_exceptions=True))
+        if workspace.state in ("failed", "missing"):
+            raise ProtocolError(
+                f"indexing {workspace.root} failed: {workspace.last_error}", ErrorCode.INTERNAL
+            )
+        await context.daemon.wait_idle([workspace])
+    return _index_result(workspace, wait)
+
+
+@op("index")
+async def index(context: Context, args: dict[str, Any]) -> dict[str, Any]:
+    """Register a workspace and index it (``wait``: return once it is done)."""
+    root = _directory(a.required_string(args, "path"))
+    workspace = context.daemon.add(root)
+    return await _index(context, workspace, a.boolean(args, "wait"))
+
+
+@op("reindex")
+async def reindex(context: Context, args: dict[str, Any]) -> dict[str, Any]:
+    """Re-check every file of a workspace against the disk."""
+    path = a.string(args, "path") or context.root
+    workspace = context.daemon.resolve(path)
+    return await _index(context, workspace, a.boolean(args, "wait", default=True))
+
+
+@op("wait")
+async def wait(context: Context, args: dict[str, Any]) -> dict[str, Any]:
+    """Return once every change made before this request has been applied."""
+    daemon = context.daemon
+    targets = [daemon.resolve(context.root)] if context.root else list(daemon.workspaces.values())
+    timeout = a.number(args, "timeout", DEFAULT_SYNC_TIMEOUT)
+    await asyncio.gather(*(daemon.sync(workspace, timeout) for workspace in targets))
+    return {"clock": str(daemon.clock)}
+
+
+@op("forget")
+async def forget(context: Context, args: dict[str, Any]) -> dict[str, Any]:
+    """Unregister a workspace and delete its state."""
+    path = a.required_string(args, "path")
+    root = Path(os.path.realpath(os.path.expanduser(path)))
+    workspace = context.daemon.workspaces.get(root)
+    if workspace is None:
+        raise ProtocolError(f"{path} is not a registered workspace", ErrorCode.NOT_INDEXED)
+    await context.daemon.forget(workspace)
+    return {"root": str(root), "forgotten": True}

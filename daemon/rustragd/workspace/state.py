@@ -1,0 +1,195 @@
+"""One registered workspace: its store, its in-memory symbol table and its index state."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import blake3
+
+from rustragd.graph.adjacency import Graph
+from rustragd.graph.incremental import IncrementalResolver, Update, facts_digest
+from rustragd.live.batch import LiveStats
+from rustragd.live.watcher import WorkspaceWatcher
+from rustragd.model import FileExtract, Item, Resolution
+from rustragd.search.semantic import EmbeddingModel, SemanticIndex
+from rustragd.search.symbol_table import DERIVED, SymbolTable
+from rustragd.store.graph_store import SCHEMA_VERSION, GraphStore
+from rustragd.store.write_behind import WriteBehind
+from rustragd.syntax.tree_cache import TreeCache
+
+
+def workspace_id(root: Path) -> str:
+    """A readable, collision-free directory name for a workspace root."""
+    slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", root.name)[:40] or "root"
+    return f"{slug}-{blake3.blake3(str(root).encode()).hexdigest(length=8)}"
+
+
+@dataclass(slots=True)
+class FileStat:
+    """What ``status`` reports about one file."""
+
+    content_hash: str
+    lines: int
+    errors: int
+    module: str
+
+
+def _drop_other_schemas(state_dir: Path) -> None:
+    """Delete the workspace's state of other schema versions beside ``state_dir``: this
+    daemon never reads it, and it may be hundreds of MB."""
+    for other in state_dir.parent.glob("v*"):
+        if other != state_dir and other.name[1:].isdigit() and other.is_dir():
+            shutil.rmtree(other, ignore_errors=True)
+
+
+class Workspace:
+    """A workspace root and everything the daemon keeps about it."""
+
+    def __init__(self, root: Path, state_root: Path, model: EmbeddingModel | None) -> None:
+        self.root = root
+        self.id = workspace_id(root)
+        self.state_dir = state_root / self.id / f"v{SCHEMA_VERSION}"
+        _drop_other_schemas(self.state_dir)
+        self.store = GraphStore(self.state_dir / "graph.db")
+        self.table = SymbolTable()
+        self.graph = Graph()
+        self.graph_stale = False
+        self.files: dict[str, FileStat] = {}
+        self._expansions: tuple[bytes, bytes] | None = None  # (facts digest, expansions)
+        self.state = "idle"
+        self.last_index_ms: float | None = None
+        self.last_resolve_ms: float | None = None
+        self.last_error: str | None = None
+        self.job: asyncio.Task[None] | None = None
+        #: Builds :attr:`resolver` after an index job, ahead of the first edit.
+        self.warmup: asyncio.Task[None] | None = None
+        self.idle = asyncio.Event()
+        self.idle.set()
+        self.write_lock = asyncio.Lock()
+        """Held by whatever writes this workspace: a bulk index job or a watched batch."""
+        self.live = LiveStats()
+        self.writes = WriteBehind()
+        """Live edits' store writes, run after the edit is queryable."""
+        self.trees = TreeCache()
+        """Trees of recently edited files, for incremental re-parsing."""
+        self.resolver: IncrementalResolver | None = None
+        """Resolver state kept between edits; None until built (see :attr:`warmup`)."""
+        self.watcher: WorkspaceWatcher | None = None
+        self.watch_task: asyncio.Task[None] | None = None
+        self._load()
+        self.semantic = SemanticIndex(self.store, self.state_dir / "vectors.hnsw", model)
+        self.semantic.load()
+
+    def _load(self) -> None:
+        for path, content_hash, lines, errors, module in self.store.file_stats():
+            self.files[path] = FileStat(content_hash, lines, errors, module)
+        by_path: dict[str, list[Item]] = {}
+        for item in self.store.load_items():
+            by_path.setdefault(item.path, []).append(item)
+        for path, items in by_path.items():
+            self.table.replace_file(path, items)
+        self.table.replace_file(DERIVED, self.store.load_items("derived_item"))
+        self.graph = Graph(self.store.load_edges())
+        self.graph_stale = self.store.graph_stale()
+
+    def apply_update(self, update: Update) -> list[int]:
+        """Record a stored incremental resolution in memory; returns derived ids now gone."""
+        self.graph.replace_paths(update.paths, update.edges)
+        self.graph_stale = False
+        if update.items is None:
+            return []
+        made = update.made
+        if made is None:
+            before = self.table.ids_of(DERIVED)
+            self.table.replace_file(DERIVED, update.items)
+            return sorted(before - {item.id for item in update.items})
+        self.table.patch_group(DERIVED, made.added + made.updated + made.moved, made.removed)
+        return sorted(made.removed)
+
+    def keep_expansions(self, files: list[tuple[str, bytes]], expansions: bytes) -> None:
+        """Keep what a resolution of ``files`` expanded, for the incremental resolver."""
+        self._expansions = (facts_digest(files), expansions) if expansions else None
+
+    def take_expansions(self, files: list[tuple[str, bytes]]) -> bytes:
+        """The expansions kept, if they were made from exactly ``files`` (else b""); they
+        are let go either way."""
+        kept, self._expansions = self._expansions, None
+        return kept[1] if kept is not None and kept[0] == facts_digest(files) else b""
+
+    def apply_resolution(self, resolution: Resolution) -> list[int]:
+        """Record a resolution in memory (as it is stored, or while it is being stored);
+        returns the ids of derived items now gone."""
+        before = self.table.ids_of(DERIVED)
+        self.table.replace_file(DERIVED, resolution.items)
+        self.graph = Graph(resolution.edges)
+        self.graph_stale = False
+        return sorted(before - {item.id for item in resolution.items})
+
+    def apply(self, extracts: list[FileExtract], removed: list[str]) -> list[int]:
+        """Record a batch in memory (as it is stored, or while it is being stored).
+
+        Returns the ids of the items that are gone.
+        """
+        if extracts or removed:
+            self.graph_stale = True
+        before: set[int] = set()
+        for path in [e.path for e in extracts] + removed:
+            before |= self.table.ids_of(path)
+        for extract in extracts:
+            self.files[extract.path] = FileStat(
+                extract.content_hash, extract.lines, extract.error_count, extract.module
+            )
+            self.table.replace_file(extract.path, extract.items)
+        for path in removed:
+            self.files.pop(path, None)
+            self.table.remove_file(path)
+        return sorted(before - {item.id for e in extracts for item in e.items})
+
+    def relative(self, path: str) -> str:
+        """A path given by a client, as workspace-relative with ``/`` separators."""
+        candidate = Path(path)
+        if candidate.is_absolute():
+            try:
+                return candidate.relative_to(self.root).as_posix()
+            except ValueError:
+                return candidate.as_posix()
+        return candidate.as_posix().removeprefix("./")
+
+    def summary(self) -> dict[str, object]:
+        """The workspace's part of ``status``."""
+        errors = [path for path, stat in self.files.items() if stat.errors]
+        return {
+            "root": str(self.root),
+            "id": self.id,
+            "state": self.state,
+            "files": len(self.files),
+            "lines": sum(stat.lines for stat in self.files.values()),
+            "items": len(self.table),
+            "items_by_kind": self.table.kind_counts(),
+            "edges": self.graph.count,
+            "parse_errors": sum(stat.errors for stat in self.files.values()),
+            "files_with_errors": len(errors),
+            "files_with_errors_sample": sorted(errors)[:10],
+            "store_bytes": self.store.disk_bytes(),
+            "state_dir": str(self.state_dir),
+            "last_index_ms": self.last_index_ms,
+            "last_resolve_ms": self.last_resolve_ms,
+            "last_error": self.last_error,
+            "vectors": self.semantic.progress(),
+            "watching": self.watcher is not None,
+            "live": {
+                **self.live.as_dict(),
+                "store_ms": dict(self.writes.last_ms),
+                "store_pending": self.writes.pending,
+                "store_failures": self.writes.failures,
+                "store_last_error": self.writes.last_error,
+            },
+        }
+
+    def close(self) -> None:
+        """Close the store."""
+        self.store.close()
