@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from rustragd.syntax.edit import single_edit
 from rustragd.syntax.parser import Node, Tree, parse
-from rustragd.syntax.tree_cache import TreeCache, single_edit
+from rustragd.syntax.tree_cache import TreeCache
 
 SOURCE = b"""//! Doc.
 use std::fmt;

@@ -36,7 +36,7 @@ from rustragd.syntax.facts import (
 from rustragd.syntax.parser import Matches, Node, Tree, error_count, matches, parse
 
 if TYPE_CHECKING:
-    from rustragd.syntax.tree_cache import Edit
+    from rustragd.syntax.edit import Edit
 
 __all__ = ["SNIPPET_MAX_BYTES", "Segments", "extract_file", "extract_fragment", "extract_segments"]
 
