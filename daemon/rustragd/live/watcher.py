@@ -68,11 +68,6 @@ class ChangeBatch:
     cookies: set[str] = field(default_factory=set)
 
     @property
-    def manifests_changed(self) -> bool:
-        """Whether a ``Cargo.toml`` changed, appeared or vanished."""
-        return bool(self.manifests)
-
-    @property
     def empty(self) -> bool:
         """Nothing to apply (at most cookies)."""
         return not (

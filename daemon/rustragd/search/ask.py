@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -38,15 +38,6 @@ class Context:
     item: Item
     reason: str
     of: int
-
-
-@dataclass(slots=True)
-class Answer:
-    """What ``ask`` found."""
-
-    results: list[Ranked]
-    context: list[Context] = field(default_factory=list)
-    missing_vectors: int = 0
 
 
 def retrieve(
