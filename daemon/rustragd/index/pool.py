@@ -30,6 +30,7 @@ from typing import Any, TypeVar
 import blake3
 import msgpack
 
+from rustragd.heap import GC_THRESHOLDS
 from rustragd.index.machine import Node, numa_nodes
 from rustragd.model import Edge, FileExtract, Item, Resolution, TypeRecord
 
@@ -44,11 +45,6 @@ _RESOLVE, _EXTRACT = 0, 1
 #: Calls handed to a pool's executor beyond one per worker: a worker that finishes takes
 #: the next at once instead of waiting for the event loop to hand it one.
 _QUEUED = 1
-
-#: Collect young objects every 50k allocations instead of 700: extraction and
-#: resolution build hundreds of thousands of acyclic rows, and the default
-#: thresholds re-scan them over and over (20% of the resolve time here).
-GC_THRESHOLDS = (50_000, 20, 100)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

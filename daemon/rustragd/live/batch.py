@@ -1,16 +1,11 @@
-"""Applying watched changes: re-parse changed files, diff their items, write only the delta."""
+"""Reading and extracting a batch of watched changes: which files changed, their new
+items and the delta against the stored ones (:mod:`rustragd.live.edit` applies it)."""
 
 from __future__ import annotations
 
-import asyncio
-import logging
 import os
 import time
-from collections import defaultdict, deque
-from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from rustragd.delta import Delta, diff_items
 from rustragd.index.pool import content_hash
@@ -19,46 +14,9 @@ from rustragd.model import FileExtract
 from rustragd.project.crates import discover_crates, module_paths
 from rustragd.project.walker import rust_sources
 from rustragd.syntax.extract import Segments, extract_segments
+from rustragd.workspace.state import Workspace
 
-if TYPE_CHECKING:
-    from rustragd.workspace.state import Workspace
-
-log = logging.getLogger(__name__)
-
-
-#: How many deltas ``status`` lists in ``live.recent``.
-RECENT = 8
-
-
-@dataclass(slots=True)
-class LiveStats:
-    """Per-stage timings of the last deltas and totals since start, for ``status``."""
-
-    last_ms: dict[str, float] = field(default_factory=dict)
-    """Work per stage of the last delta, after the debounce, until it is queryable (its
-    store writes run after: :attr:`rustragd.store.write_behind.WriteBehind.last_ms`)."""
-    last_wait_ms: float = 0.0
-    """From the write of the last delta's oldest change until the daemon took it up."""
-    recent: deque[dict[str, object]] = field(default_factory=lambda: deque(maxlen=RECENT))
-    """The last :data:`RECENT` deltas: files, wait and per-stage milliseconds."""
-    batches: int = 0
-    files_seen: int = 0
-    files_unchanged: int = 0
-    items_added: int = 0
-    items_updated: int = 0
-    items_moved: int = 0
-    items_removed: int = 0
-    items_queued_for_embedding: int = 0
-    items_skipped_by_hash: int = 0
-    resolutions_incremental: int = 0
-    resolutions_full: int = 0
-
-    def as_dict(self) -> dict[str, object]:
-        """A plain map."""
-        found = {name: getattr(self, name) for name in self.__slots__}
-        found["recent"] = list(self.recent)
-        return found
-
+__all__ = ["BULK_FILES", "extract_changed", "last_extraction", "needs_full_pass", "read_changed"]
 
 #: A batch touching more files than this (a checkout, a rebase) goes to the bulk path,
 #: which extracts in the worker pools and resolves once; file by file costs more there.
@@ -77,7 +35,7 @@ def needs_full_pass(batch: ChangeBatch) -> bool:
     )
 
 
-def _read_changed(workspace: Workspace, paths: set[str]) -> tuple[dict[str, bytes], float]:
+def read_changed(workspace: Workspace, paths: set[str]) -> tuple[dict[str, bytes], float]:
     """The changed files' sources (content hash differs from the stored one), and the
     modification time of the oldest change among them (0 when none)."""
     sources = {}
@@ -104,14 +62,14 @@ def _modules_for(workspace: Workspace, paths: list[str]) -> dict[str, list[str]]
     return known
 
 
-def _extract(
+def extract_changed(
     workspace: Workspace,
     sources: dict[str, bytes],
     stored_extractions: dict[str, Segments | None],
     timings: dict[str, float],
 ) -> list[tuple[FileExtract, Delta]]:
     """Re-parse and extract each changed file and diff its items with the stored ones
-    (those of its stored extraction when cached, see :func:`_last_extraction`)."""
+    (those of its stored extraction when cached, see :func:`last_extraction`)."""
     started = time.perf_counter()
     modules = _modules_for(workspace, list(sources))
     results = []
@@ -131,7 +89,7 @@ def _extract(
     return results
 
 
-def _last_extraction(workspace: Workspace, path: str) -> Segments | None:
+def last_extraction(workspace: Workspace, path: str) -> Segments | None:
     """The cached extraction of ``path`` when it is what the store holds (same source hash
     and module): its items are the stored ones, no need to read them."""
     stat = workspace.files.get(path)
@@ -141,71 +99,3 @@ def _last_extraction(workspace: Workspace, path: str) -> Segments | None:
     if segments.content_hash != stat.content_hash or segments.module != stat.module:
         return None
     return segments
-
-
-@dataclass(frozen=True, slots=True)
-class Applied:
-    """What one applied batch changed."""
-
-    files: list[str]
-    changed_ids: list[int]
-    removed_ids: list[int]
-    facts: list[tuple[str, bytes]]
-    """The changed files' new facts, for the resolver."""
-    removed_files: list[str]
-
-
-async def apply_batch(workspace: Workspace, batch: ChangeBatch) -> Applied | None:
-    """Apply a batch of content changes and removals; None if nothing changed.
-
-    The caller holds the workspace's write lock, re-resolves the graph after, then
-    releases the store writes held meanwhile (``workspace.writes.release()``).
-    """
-    stats = workspace.live
-    timings: dict[str, float] = defaultdict(float)
-    started = time.perf_counter()
-    sources, oldest = await asyncio.to_thread(_read_changed, workspace, batch.changed)
-    stats.files_seen += len(batch.changed)
-    stats.files_unchanged += len(batch.changed) - len(sources)
-    timings["read"] = time.perf_counter() - started
-    removed = sorted(p for p in batch.removed if p in workspace.files)
-    if not sources and not removed:
-        return None
-    stored = {path: _last_extraction(workspace, path) for path in sources}
-    if None in stored.values():
-        await workspace.writes.flushed()  # their diff reads the items the last edits stored
-    workspace.writes.hold()  # this batch's writes start once it is applied (the caller releases)
-    # From the oldest change's write to its batch here: file events, debounce, queueing.
-    waited = time.time() - oldest - timings["read"] if oldest else 0.0
-    extracted = await asyncio.to_thread(_extract, workspace, sources, stored, timings)
-    extracts = [extract for extract, _ in extracted]
-    mark = time.perf_counter()
-    gone = workspace.apply(extracts, removed)
-    # Queries read the symbol table from here on; the store catches up behind.
-    workspace.writes.submit(
-        "store",
-        partial(workspace.store.replace_files, extracts, removed),
-        (item.id for extract in extracts for item in extract.items),
-    )
-    timings["apply"] = time.perf_counter() - mark
-    mark = time.perf_counter()
-    to_embed = [item for _, delta in extracted for item in delta.to_embed]
-    queued = await asyncio.to_thread(workspace.semantic.update, to_embed, gone)
-    timings["index"] = time.perf_counter() - mark
-    for _, delta in extracted:
-        stats.items_added += len(delta.added)
-        stats.items_updated += len(delta.updated)
-        stats.items_moved += len(delta.moved)
-        stats.items_skipped_by_hash += delta.unchanged + len(delta.moved)
-    stats.items_removed += len(gone)
-    stats.items_queued_for_embedding += queued
-    stats.batches += 1
-    stats.last_ms = {stage: round(seconds * 1000, 3) for stage, seconds in timings.items()}
-    stats.last_wait_ms = round(max(0.0, waited) * 1000, 3)
-    # The resolver adds its stages to the same ``last_ms`` map after this returns.
-    files = len(sources) + len(removed)
-    stats.recent.append({"files": files, "wait_ms": stats.last_wait_ms, "ms": stats.last_ms})
-    log.debug("applied %d changed and %d removed files", len(sources), len(removed))
-    changed = [item.id for _, delta in extracted for item in delta.added + delta.updated]
-    facts = [(extract.path, extract.facts) for extract in extracts]
-    return Applied(sorted(sources) + removed, changed, gone, facts, removed)

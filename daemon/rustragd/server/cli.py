@@ -114,7 +114,7 @@ GIL_SWITCH_S = 0.0005
 
 
 def _run(config: Config) -> int:
-    from rustragd.index.pool import GC_THRESHOLDS
+    from rustragd.heap import GC_THRESHOLDS
     from rustragd.server.server import AlreadyRunning, Server
 
     gc.set_threshold(*GC_THRESHOLDS)

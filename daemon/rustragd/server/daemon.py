@@ -3,48 +3,32 @@
 from __future__ import annotations
 
 import asyncio
-import gc
 import json
 import logging
 import os
 import shutil
 import time
-from functools import partial
 from pathlib import Path
 
 from rustrag_protocol import ErrorCode, ProtocolError
 
 from rustragd.clock import Clock
-from rustragd.graph.adjacency import store_delta
-from rustragd.graph.incremental import IncrementalResolver, Update
-from rustragd.index.indexer import WorkspaceMissing, index_workspace, resolve_graph
+from rustragd.heap import settle_heap
+from rustragd.index.indexer import WorkspaceMissing, index_workspace
 from rustragd.index.machine import default_batch_files, l3_bytes
 from rustragd.index.pool import ExtractorPool
-from rustragd.live.batch import Applied, apply_batch, needs_full_pass
+from rustragd.live.batch import needs_full_pass
+from rustragd.live.edit import apply_edit, prepare_edits
 from rustragd.live.watcher import ChangeBatch, WorkspaceWatcher
-from rustragd.model import Edge
 from rustragd.search.semantic import EmbeddingModel, SemanticIndex
 from rustragd.server.config import Config
 from rustragd.server.embeddings import EmbeddingService
 from rustragd.server.events import EventHub
-from rustragd.store.graph_store import GraphStore
-from rustragd.workspace.state import Workspace
+from rustragd.workspace.state import Workspace, WorkspaceState
 
 log = logging.getLogger(__name__)
 
 REGISTRY_FILE = "workspaces.json"
-#: Seconds without requests before background work that competes with queries starts.
-QUIET_S = 1.0
-
-
-def settle_heap() -> None:
-    """Take what the daemon now holds for good (items, graphs, resolvers: millions of
-    objects) out of the cyclic collector's passes, which otherwise land in the middle of
-    edits (a third of an edit's resolve time here). Those structures hold no reference
-    cycles, so reference counting still frees them when they are replaced; a collection
-    first keeps garbage cycles of the moment (tracebacks, finished tasks) out of it."""
-    gc.collect()
-    gc.freeze()
 
 
 class Daemon:
@@ -61,6 +45,8 @@ class Daemon:
             self.pool.workers, l3_bytes()
         )
         self.workspaces: dict[Path, Workspace] = {}
+        self.watchers: dict[Path, tuple[WorkspaceWatcher, asyncio.Task[None]]] = {}
+        """Each watched workspace's watcher and the task that runs it."""
         self.stopping = asyncio.Event()
         self.events = EventHub()
         self.embeddings = EmbeddingService(
@@ -112,35 +98,26 @@ class Daemon:
         self.workspaces[root] = workspace
         self.semantic_changed(workspace)
         if self.config.watch:
-            workspace.watcher = WorkspaceWatcher(
+            watcher = WorkspaceWatcher(
                 root,
                 lambda batch: self._on_batch(workspace, batch),
                 debounce_ms=self.config.debounce_ms,
                 step_ms=self.config.step_ms,
             )
-            workspace.watch_task = asyncio.create_task(workspace.watcher.run())
+            self.watchers[root] = (watcher, asyncio.create_task(watcher.run()))
         return workspace
 
     async def _on_batch(self, workspace: Workspace, batch: ChangeBatch) -> None:
         """Apply one batch of watched changes (the watcher sends them one at a time)."""
         if batch.root_missing:
-            workspace.state = "missing"
+            workspace.state = WorkspaceState.MISSING
             workspace.last_error = f"workspace root {workspace.root} vanished"
             return
         if needs_full_pass(batch):
             await asyncio.gather(self.start_index(workspace), return_exceptions=True)
             return
-        async with workspace.write_lock:
-            await self._load_resolver(workspace)
-            try:
-                applied = await apply_batch(workspace, batch)
-                if applied is None:
-                    return
-                self.clock.advance()
-                self.semantic_changed(workspace)
-                await self._resolve_edit(workspace, applied)
-            finally:
-                workspace.writes.release()
+        applied = await apply_edit(workspace, batch, self.clock, self.pool, self.semantic_changed)
+        if applied is not None:
             self.events.publish(
                 "indexed",
                 workspace.root,
@@ -150,81 +127,12 @@ class Daemon:
                 removed=applied.removed_ids,
             )
 
-    async def _load_resolver(self, workspace: Workspace) -> None:
-        """Build the incremental resolver from the stored facts, if there is none yet.
-
-        The caller holds the write lock.
-        """
-        if workspace.resolver is not None:
-            return
-        await workspace.writes.flushed()
-        facts = await asyncio.to_thread(workspace.store.load_facts)
-        files = sorted(facts.items())
-        expanded = await asyncio.to_thread(workspace.take_expansions, files)
-        started = time.perf_counter()
-        workspace.resolver = await asyncio.to_thread(IncrementalResolver, files, expanded)
-        log.info(
-            "%s: resolver for edits ready in %.0f ms (%s)",
-            workspace.root,
-            (time.perf_counter() - started) * 1000,
-            "from the index job's expansions" if expanded else "expanding every file",
-        )
-        settle_heap()
-        if workspace.graph_stale:  # an earlier run stopped before resolving
-            resolution = workspace.resolver.resolution
-            await asyncio.to_thread(workspace.store.replace_graph, resolution)
-            gone = workspace.apply_resolution(resolution)
-            await asyncio.to_thread(workspace.semantic.update, resolution.items, gone)
-
-    async def _prepare_edits(self, workspace: Workspace) -> None:
-        """After an index job, build the resolver the first edit needs (edits wait for it),
-        once no request came for :data:`QUIET_S`: building it takes the CPU for seconds,
-        and queries right after an index should not wait on it."""
-        while (quiet := time.monotonic() - self.last_request) < QUIET_S:
-            await asyncio.sleep(QUIET_S - quiet)
-        try:
-            async with workspace.write_lock:
-                if workspace.state == "ready":
-                    await self._load_resolver(workspace)
-        except Exception:
-            log.exception("preparing %s for edits failed; the next edit retries", workspace.root)
-            workspace.resolver = None
-
-    async def _resolve_edit(self, workspace: Workspace, applied: Applied) -> None:
-        """Re-resolve what an edit affects and store that share of the graph."""
-        resolver = workspace.resolver
-        assert resolver is not None
-        last_ms = workspace.live.last_ms
-        started = time.perf_counter()
-        try:
-            update = await asyncio.to_thread(resolver.update, applied.facts, applied.removed_files)
-        except Exception:
-            log.exception("incremental resolution failed; resolving %s again", workspace.root)
-            workspace.resolver = None
-            await resolve_graph(workspace, self.pool, self.semantic_changed)
-            return
-        stored = time.perf_counter()
-        last_ms["resolve"] = round((stored - started) * 1000, 3)
-        before = workspace.graph.edges_in(update.paths)
-        gone = workspace.apply_update(update)
-        made = update.made
-        workspace.writes.submit(
-            "graph store",
-            partial(_store_graph_update, workspace.store, before, update),
-            (item.id for item in made.added + made.updated + made.moved) if made else (),
-        )
-        if made is not None:  # only new text is indexed again; moves keep theirs
-            await asyncio.to_thread(workspace.semantic.update, made.added + made.updated, gone)
-            self.semantic_changed(workspace)
-        last_ms["graph apply"] = round((time.perf_counter() - stored) * 1000, 3)
-        workspace.live.resolutions_full += int(update.full)
-        workspace.live.resolutions_incremental += int(not update.full)
-
     async def sync(self, workspace: Workspace, timeout: float) -> None:
         """Return once every change made before the call is applied, vectors included."""
-        if workspace.watcher is not None and workspace.root.is_dir():
+        watched = self.watchers.get(workspace.root)
+        if watched is not None and workspace.root.is_dir():
             try:
-                await workspace.watcher.cookie(timeout)
+                await watched[0].cookie(timeout)
             except TimeoutError:
                 raise ProtocolError(
                     f"changes in {workspace.root} were not applied within {timeout} s",
@@ -247,7 +155,7 @@ class Daemon:
             self.events.publish(
                 "progress",
                 workspace.root,
-                state=workspace.state,
+                state=workspace.state.value,
                 files=len(workspace.files),
                 items=len(workspace.table),
                 vectors=workspace.semantic.progress(),
@@ -266,8 +174,9 @@ class Daemon:
             self._save_registry()
         return workspace
 
-    def resolve(self, path: str | None) -> Workspace:
-        """The registered workspace containing ``path`` (the innermost one)."""
+    def workspace_containing(self, path: str | None) -> Workspace:
+        """The registered workspace containing ``path`` (the innermost one; the only one
+        when ``path`` is empty)."""
         if not path:
             if len(self.workspaces) == 1:
                 return next(iter(self.workspaces.values()))
@@ -308,18 +217,18 @@ class Daemon:
         if workspace.job is not None and not workspace.job.done():
             return workspace.job
         workspace.idle.clear()
-        workspace.state = "indexing"
+        workspace.state = WorkspaceState.INDEXING
         workspace.job = asyncio.create_task(self._run_index(workspace))
         return workspace.job
 
     async def _run_index(self, workspace: Workspace) -> None:
         try:
             async with workspace.write_lock:
-                workspace.resolver = None  # rebuilt after the job (see _prepare_edits)
+                workspace.resolver = None  # rebuilt after the job (see prepare_edits)
                 await index_workspace(
                     workspace, self.pool, self.clock, self.files_per_batch, self.semantic_changed
                 )
-            workspace.state = "ready"
+            workspace.state = WorkspaceState.READY
             workspace.last_error = None
             settle_heap()
             self.events.publish(
@@ -331,30 +240,34 @@ class Daemon:
                 items=len(workspace.table),
             )
         except asyncio.CancelledError:
-            workspace.state = "interrupted"
+            workspace.state = WorkspaceState.INTERRUPTED
             raise
         except WorkspaceMissing as exc:
-            workspace.state = "missing"
+            workspace.state = WorkspaceState.MISSING
             workspace.last_error = str(exc)
             log.warning("%s", exc)
             self.events.publish("error", workspace.root, message=str(exc))
         except Exception as exc:
-            workspace.state = "failed"
+            workspace.state = WorkspaceState.FAILED
             workspace.last_error = f"{type(exc).__name__}: {exc}"
             log.exception("indexing %s failed", workspace.root)
             self.events.publish("error", workspace.root, message=workspace.last_error)
         finally:
             workspace.idle.set()
-        if workspace.state == "ready" and workspace.watcher is not None:
+        if workspace.state == WorkspaceState.READY and workspace.root in self.watchers:
             if workspace.warmup is not None:
                 workspace.warmup.cancel()  # an earlier job's, still waiting for quiet
-            workspace.warmup = asyncio.create_task(self._prepare_edits(workspace))
+            workspace.warmup = asyncio.create_task(
+                prepare_edits(workspace, lambda: self.last_request)
+            )
 
     async def _stop_watching(self, workspace: Workspace) -> None:
-        if workspace.watcher is not None and workspace.watch_task is not None:
-            workspace.watcher.stop()
-            await asyncio.gather(workspace.watch_task, return_exceptions=True)
-            workspace.watcher = workspace.watch_task = None
+        watched = self.watchers.get(workspace.root)
+        if watched is not None:
+            watcher, task = watched
+            watcher.stop()
+            await asyncio.gather(task, return_exceptions=True)
+            del self.watchers[workspace.root]
 
     async def cancel_index(self, workspace: Workspace) -> None:
         """Cancel a running index job (and the resolver warm-up after it); wait until stopped."""
@@ -385,9 +298,3 @@ class Daemon:
             await workspace.writes.flushed()
             await asyncio.to_thread(workspace.close)
         await asyncio.to_thread(self.pool.shutdown)
-
-
-def _store_graph_update(store: GraphStore, before: list[Edge], update: Update) -> None:
-    """Write an incremental resolution: the edge rows that changed, new types, made items."""
-    removed, added = store_delta(before, update.edges)
-    store.patch_edges(removed, added, update.types, update.made)

@@ -16,7 +16,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +47,16 @@ class WriteBehind:
     def release(self) -> None:
         """Let queued writes run."""
         self._open.set()
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        """Hold queued writes for the duration of the block (:meth:`hold`, then
+        :meth:`release` however the block ends)."""
+        self.hold()
+        try:
+            yield
+        finally:
+            self.release()
 
     def submit(self, stage: str, write: Callable[[], None], ids: Iterable[int] = ()) -> None:
         """Queue ``write`` (a blocking store call) after the writes already queued;

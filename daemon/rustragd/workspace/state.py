@@ -6,26 +6,40 @@ import asyncio
 import re
 import shutil
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 
 import blake3
 
 from rustragd.graph.adjacency import Graph
 from rustragd.graph.incremental import IncrementalResolver, Update, facts_digest
-from rustragd.live.batch import LiveStats
-from rustragd.live.watcher import WorkspaceWatcher
 from rustragd.model import FileExtract, Item, Resolution
 from rustragd.search.semantic import EmbeddingModel, SemanticIndex
 from rustragd.search.symbol_table import DERIVED, SymbolTable
 from rustragd.store.graph_store import SCHEMA_VERSION, GraphStore
 from rustragd.store.write_behind import WriteBehind
 from rustragd.syntax.tree_cache import TreeCache
+from rustragd.workspace.stats import LiveStats
 
 
 def workspace_id(root: Path) -> str:
     """A readable, collision-free directory name for a workspace root."""
     slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", root.name)[:40] or "root"
     return f"{slug}-{blake3.blake3(str(root).encode()).hexdigest(length=8)}"
+
+
+class WorkspaceState(StrEnum):
+    """Where a workspace's index stands (``status`` shows the value)."""
+
+    IDLE = "idle"
+    """Opened, no index job run yet."""
+    INDEXING = "indexing"
+    READY = "ready"
+    INTERRUPTED = "interrupted"
+    """The index job was cancelled (a shutdown, a forget)."""
+    MISSING = "missing"
+    """The root vanished or is not a directory."""
+    FAILED = "failed"
 
 
 @dataclass(slots=True)
@@ -60,7 +74,7 @@ class Workspace:
         self.graph_stale = False
         self.files: dict[str, FileStat] = {}
         self._expansions: tuple[bytes, bytes] | None = None  # (facts digest, expansions)
-        self.state = "idle"
+        self.state = WorkspaceState.IDLE
         self.last_index_ms: float | None = None
         self.last_resolve_ms: float | None = None
         self.last_error: str | None = None
@@ -78,8 +92,6 @@ class Workspace:
         """Trees of recently edited files, for incremental re-parsing."""
         self.resolver: IncrementalResolver | None = None
         """Resolver state kept between edits; None until built (see :attr:`warmup`)."""
-        self.watcher: WorkspaceWatcher | None = None
-        self.watch_task: asyncio.Task[None] | None = None
         self._load()
         self.semantic = SemanticIndex(self.store, self.state_dir / "vectors.hnsw", model)
         self.semantic.load()
@@ -159,13 +171,13 @@ class Workspace:
                 return candidate.as_posix()
         return candidate.as_posix().removeprefix("./")
 
-    def summary(self) -> dict[str, object]:
-        """The workspace's part of ``status``."""
+    def summary(self, watching: bool) -> dict[str, object]:
+        """The workspace's part of ``status`` (``watching``: whether its files are watched)."""
         errors = [path for path, stat in self.files.items() if stat.errors]
         return {
             "root": str(self.root),
             "id": self.id,
-            "state": self.state,
+            "state": self.state.value,
             "files": len(self.files),
             "lines": sum(stat.lines for stat in self.files.values()),
             "items": len(self.table),
@@ -180,7 +192,7 @@ class Workspace:
             "last_resolve_ms": self.last_resolve_ms,
             "last_error": self.last_error,
             "vectors": self.semantic.progress(),
-            "watching": self.watcher is not None,
+            "watching": watching,
             "live": {
                 **self.live.as_dict(),
                 "store_ms": dict(self.writes.last_ms),

@@ -8,6 +8,9 @@ from rustrag_protocol import ErrorCode, ProtocolError
 
 from rustragd.model import ITEM_KINDS, KIND_ALIASES
 
+#: Seconds ``wait`` and ``sync: true`` give pending changes by default.
+SYNC_TIMEOUT_S = 60.0
+
 
 def _bad(message: str) -> ProtocolError:
     return ProtocolError(message, ErrorCode.BAD_REQUEST)

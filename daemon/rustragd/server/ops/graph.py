@@ -67,7 +67,7 @@ def _edge_hits(
 
 
 async def _call_graph(context: Context, args: dict[str, Any], forward: bool) -> dict[str, Any]:
-    workspace = context.daemon.resolve(context.root)
+    workspace = context.workspace
     query = a.required_string(args, "name")
     depth = min(a.integer(args, "depth", 1, minimum=1) or 1, MAX_DEPTH)
     limit = a.integer(args, "limit", DEFAULT_LIMIT, minimum=1) or DEFAULT_LIMIT
@@ -94,7 +94,7 @@ async def callees(context: Context, args: dict[str, Any]) -> dict[str, Any]:
 @op("uses")
 async def uses(context: Context, args: dict[str, Any]) -> dict[str, Any]:
     """Items whose signature, fields or impl header use a type."""
-    workspace = context.daemon.resolve(context.root)
+    workspace = context.workspace
     targets = _targets(workspace, a.required_string(args, "name"), TYPES, "type")
     limit = a.integer(args, "limit", DEFAULT_LIMIT, minimum=1) or DEFAULT_LIMIT
     found = [
@@ -109,7 +109,7 @@ async def uses(context: Context, args: dict[str, Any]) -> dict[str, Any]:
 @op("neighbors")
 async def neighbors(context: Context, args: dict[str, Any]) -> dict[str, Any]:
     """Every edge of one item, in both directions."""
-    workspace = context.daemon.resolve(context.root)
+    workspace = context.workspace
     item_id = a.integer(args, "id", None, minimum=-(1 << 63))
     if item_id is None:
         raise ProtocolError("missing argument 'id'", ErrorCode.BAD_REQUEST)
@@ -129,7 +129,7 @@ async def neighbors(context: Context, args: dict[str, Any]) -> dict[str, Any]:
 @op("impls")
 async def impls(context: Context, args: dict[str, Any]) -> dict[str, Any]:
     """Implementations of a trait (local traits through resolved edges)."""
-    workspace = context.daemon.resolve(context.root)
+    workspace = context.workspace
     name = a.required_string(args, "name")
     found = impls_of(name, workspace.table.items.values(), workspace.graph.edges)
     return {"trait": name, "impls": found}
@@ -138,7 +138,7 @@ async def impls(context: Context, args: dict[str, Any]) -> dict[str, Any]:
 @op("methods")
 async def methods(context: Context, args: dict[str, Any]) -> dict[str, Any]:
     """Inherent and trait methods of a type (``via_trait`` names the trait), and its traits."""
-    workspace = context.daemon.resolve(context.root)
+    workspace = context.workspace
     name = a.required_string(args, "name")
     path = a.string(args, "path")
     await workspace.writes.flushed()  # the type table is read from the store

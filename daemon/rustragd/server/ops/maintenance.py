@@ -11,10 +11,7 @@ from rustrag_protocol import ErrorCode, ProtocolError
 
 from rustragd.server.ops import args as a
 from rustragd.server.ops.registry import Context, op
-from rustragd.workspace.state import Workspace
-
-#: Seconds ``wait`` (and ``sync``) give pending changes by default.
-DEFAULT_SYNC_TIMEOUT = 60.0
+from rustragd.workspace.state import Workspace, WorkspaceState
 
 
 def _directory(path: str) -> Path:
@@ -32,7 +29,7 @@ def _index_result(workspace: Workspace, wait: bool) -> dict[str, Any]:
         "files": len(workspace.files),
         "items": len(workspace.table),
         "took_ms": workspace.last_index_ms if wait else None,
-        "state": workspace.state,
+        "state": workspace.state.value,
         "error": workspace.last_error,
     }
 
@@ -41,7 +38,7 @@ async def _index(context: Context, workspace: Workspace, wait: bool) -> dict[str
     job = context.daemon.start_index(workspace)
     if wait:
         await asyncio.shield(asyncio.gather(job, return_exceptions=True))
-        if workspace.state in ("failed", "missing"):
+        if workspace.state in (WorkspaceState.FAILED, WorkspaceState.MISSING):
             raise ProtocolError(
                 f"indexing {workspace.root} failed: {workspace.last_error}", ErrorCode.INTERNAL
             )
@@ -61,7 +58,7 @@ async def index(context: Context, args: dict[str, Any]) -> dict[str, Any]:
 async def reindex(context: Context, args: dict[str, Any]) -> dict[str, Any]:
     """Re-check every file of a workspace against the disk."""
     path = a.string(args, "path") or context.root
-    workspace = context.daemon.resolve(path)
+    workspace = context.daemon.workspace_containing(path)
     return await _index(context, workspace, a.boolean(args, "wait", default=True))
 
 
@@ -69,8 +66,8 @@ async def reindex(context: Context, args: dict[str, Any]) -> dict[str, Any]:
 async def wait(context: Context, args: dict[str, Any]) -> dict[str, Any]:
     """Return once every change made before this request has been applied."""
     daemon = context.daemon
-    targets = [daemon.resolve(context.root)] if context.root else list(daemon.workspaces.values())
-    timeout = a.number(args, "timeout", DEFAULT_SYNC_TIMEOUT)
+    targets = [context.workspace] if context.root else list(daemon.workspaces.values())
+    timeout = a.number(args, "timeout", a.SYNC_TIMEOUT_S)
     await asyncio.gather(*(daemon.sync(workspace, timeout) for workspace in targets))
     return {"clock": str(daemon.clock)}
 

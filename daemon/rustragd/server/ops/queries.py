@@ -12,7 +12,7 @@ from rustragd.server.ops.registry import Context, op
 @op("symbols")
 async def symbols(context: Context, args: dict[str, Any]) -> dict[str, Any]:
     """Every definition, optionally within a file or directory and of one kind."""
-    workspace = context.daemon.resolve(context.root)
+    workspace = context.workspace
     path = a.string(args, "path")
     items = workspace.table.symbols(workspace.relative(path) if path else None, a.kind(args))
     limit = a.integer(args, "limit", None, minimum=1)
@@ -22,7 +22,7 @@ async def symbols(context: Context, args: dict[str, Any]) -> dict[str, Any]:
 @op("search")
 async def search(context: Context, args: dict[str, Any]) -> dict[str, Any]:
     """Symbols by name: exact, then prefix, then substring, then fuzzy."""
-    workspace = context.daemon.resolve(context.root)
+    workspace = context.workspace
     limit = a.integer(args, "limit", 20, minimum=1) or 20
     found = workspace.table.search(a.required_string(args, "name"), limit, a.kind(args))
     return {"results": to_hits(workspace, [i for i, _ in found], [s for _, s in found])}
@@ -31,7 +31,7 @@ async def search(context: Context, args: dict[str, Any]) -> dict[str, Any]:
 @op("def")
 async def definition(context: Context, args: dict[str, Any]) -> dict[str, Any]:
     """The definitions of a qualified name (or of a ``::``-suffix of one)."""
-    workspace = context.daemon.resolve(context.root)
+    workspace = context.workspace
     items = workspace.table.definitions(a.required_string(args, "qualname"))
     limit = a.integer(args, "limit", None, minimum=1)
     return {"results": to_hits(workspace, items[:limit] if limit else items)}

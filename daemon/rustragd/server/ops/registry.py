@@ -8,11 +8,12 @@ from typing import TYPE_CHECKING, Any
 
 from rustrag_protocol import ErrorCode, ProtocolError
 
-from rustragd.server.ops.args import number
+from rustragd.server.ops.args import SYNC_TIMEOUT_S, number
 
 if TYPE_CHECKING:
     from rustragd.server.daemon import Daemon
     from rustragd.server.events import Subscriber
+    from rustragd.workspace.state import Workspace
 
 
 @dataclass(slots=True)
@@ -24,6 +25,11 @@ class Context:
     """The workspace the client asked about (usually its working directory)."""
     stream: Subscriber | None = None
     """Set by a handler whose connection goes on to receive pushed events."""
+
+    @property
+    def workspace(self) -> Workspace:
+        """The registered workspace the request is about (the one containing :attr:`root`)."""
+        return self.daemon.workspace_containing(self.root)
 
 
 Handler = Callable[[Context, dict[str, Any]], Awaitable[Any]]
@@ -54,6 +60,5 @@ async def dispatch(name: str, context: Context, args: dict[str, Any]) -> Any:
         raise ProtocolError(f"unknown op {name!r}; known ops: {known}", ErrorCode.UNKNOWN_OP)
     if args.get("sync") is True and name not in _NO_SYNC:
         # ``sync: true``: answer only once every change made before the request is applied.
-        workspace = context.daemon.resolve(context.root)
-        await context.daemon.sync(workspace, number(args, "timeout", 60.0))
+        await context.daemon.sync(context.workspace, number(args, "timeout", SYNC_TIMEOUT_S))
     return await handler(context, args)

@@ -18,7 +18,7 @@ async def ask(context: Context, args: dict[str, Any]) -> dict[str, Any]:
     """Hybrid retrieval (vectors + BM25, fused) with graph context, within a token budget."""
     started = time.perf_counter()
     daemon = context.daemon
-    workspace = daemon.resolve(context.root)
+    workspace = context.workspace
     query = a.required_string(args, "query")
     k = a.integer(args, "k", 10, minimum=1) or 10
     budget = a.integer(args, "budget", None, minimum=1)

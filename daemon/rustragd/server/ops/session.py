@@ -40,7 +40,7 @@ async def status(context: Context, args: dict[str, Any]) -> dict[str, Any]:
     current = None
     if context.root:
         with contextlib.suppress(ProtocolError):  # the client's directory is in no workspace
-            current = str(daemon.resolve(context.root).root)
+            current = str(context.workspace.root)
     return {
         "current": current,
         "version": __version__,
@@ -53,7 +53,9 @@ async def status(context: Context, args: dict[str, Any]) -> dict[str, Any]:
         "pools": daemon.pool.describe(),
         "files_per_batch": daemon.files_per_batch,
         "embeddings": daemon.embeddings.describe(),
-        "workspaces": [w.summary() for w in daemon.workspaces.values()],
+        "workspaces": [
+            w.summary(watching=root in daemon.watchers) for root, w in daemon.workspaces.items()
+        ],
     }
 
 

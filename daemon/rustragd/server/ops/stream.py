@@ -18,6 +18,6 @@ async def subscribe(context: Context, args: dict[str, Any]) -> dict[str, Any]:
     this response the connection only carries pushed frames (``"push": true``).
     """
     daemon = context.daemon
-    root = None if a.boolean(args, "all") else daemon.resolve(context.root).root
+    root = None if a.boolean(args, "all") else context.workspace.root
     context.stream = daemon.events.subscribe(root)
     return {"subscribed": True, "root": str(root) if root else None, "events": list(EVENTS)}
