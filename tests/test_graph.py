@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 
-from rustragd.graph.adjacency import Graph, store_delta
+from rustragd.graph.adjacency import Adjacency, store_delta
 from rustragd.model import Edge
 
 RELATIONS = ("calls", "contains", "uses_type")
@@ -26,7 +26,7 @@ def random_edges(rng: random.Random, paths: list[str], count: int) -> list[Edge]
     ]
 
 
-def answers(graph: Graph) -> dict[str, object]:
+def answers(graph: Adjacency) -> dict[str, object]:
     """Everything the graph answers, order-free."""
     nodes = range(0, 31)
     return {
@@ -43,13 +43,13 @@ def test_replacing_files_answers_like_a_new_graph() -> None:
     rng = random.Random(3)
     paths = ["a.rs", "b.rs", "c.rs", "d.rs"]
     edges = random_edges(rng, paths, 400)
-    graph = Graph(edges)
+    graph = Adjacency(edges)
     for _ in range(30):
         touched = set(rng.sample(paths, rng.randrange(1, 3)))
         fresh = random_edges(rng, sorted(touched), rng.randrange(0, 120))
         graph.replace_paths(touched, fresh)
         edges = [e for e in edges if e.path not in touched] + fresh
-        assert answers(graph) == answers(Graph(edges))
+        assert answers(graph) == answers(Adjacency(edges))
 
 
 def test_store_delta_turns_old_rows_into_new_ones() -> None:

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from rustragd.model import Edge
 
 
-class Graph:
+class Adjacency:
     """Edges indexed by the file they are written in, and by source and by destination
     (each of those grouped by file, so that replacing a file's edges touches only its own
     lists, never the thousands of edges a module or a popular type has elsewhere)."""

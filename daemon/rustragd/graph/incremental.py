@@ -23,7 +23,7 @@ from blake3 import blake3
 
 from rustragd.delta import Delta, diff_items
 from rustragd.graph.fingerprints import TypeTable
-from rustragd.graph.resolve import SECTIONS, Graph
+from rustragd.graph.resolve import SECTIONS, EdgeBuilder
 from rustragd.graph.scopes import Resolver
 from rustragd.macros.expansion import (
     Expansions,
@@ -163,7 +163,7 @@ class IncrementalResolver:
         extra = [
             (path, fragment) for path, fragments in self._extra.items() for fragment in fragments
         ]
-        graph = Graph(Resolver(loaded + extra))
+        graph = EdgeBuilder(Resolver(loaded + extra))
         marks: list[list[int]] = []
         graph.build(marks)
         self._graph = graph

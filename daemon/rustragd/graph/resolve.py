@@ -18,7 +18,7 @@ from rustragd.macros.expansion import Expansions, expand_files
 from rustragd.model import Edge, Resolution
 from rustragd.syntax.facts import unpack_facts
 
-__all__ = ["SECTIONS", "Graph", "resolve_expanded", "resolve_workspace"]
+__all__ = ["SECTIONS", "EdgeBuilder", "resolve_expanded", "resolve_workspace"]
 
 _TYPES = frozenset({"struct", "enum", "union", "type_alias"})
 _CALLABLE = frozenset({"function", "method"})
@@ -33,7 +33,7 @@ _MARKER = ["core", "marker"]
 #: Where methods of impls for a type parameter (``impl<T: Display> Ext for T``) are kept
 #: in :attr:`Resolver.external_assoc`, beside the foreign types' own.
 _ANY_TYPE = "<T>"
-#: The facts sections made into edges row by row (see :meth:`Graph.references`).
+#: The facts sections made into edges row by row (see :meth:`EdgeBuilder.references`).
 SECTIONS = ("derives", "uses", "calls", "types", "macros")
 #: More candidates than this make a reference ``unresolved`` (the name only): a call
 #: like ``x.to_native()`` in a crate with 300 such methods tells nothing by listing them,
@@ -56,13 +56,13 @@ def resolve_expanded(files: list[tuple[str, bytes]]) -> tuple[Resolution, Expans
     expansions = expand_files(loaded)
     made = [item for items, _ in expansions.values() for item in items]
     extra = [(path, f) for path, (_, fragments) in expansions.items() for f in fragments]
-    graph = Graph(Resolver(loaded + extra))
+    graph = EdgeBuilder(Resolver(loaded + extra))
     graph.build()
     resolution = Resolution(edges=graph.edges, types=graph.types.records(), items=made)
     return resolution, expansions
 
 
-class Graph:
+class EdgeBuilder:
     """Builds the edges of one workspace (and, for :mod:`~rustragd.graph.incremental`, of one
     file)."""
 

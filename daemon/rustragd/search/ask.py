@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from rustragd.graph.adjacency import Graph
+from rustragd.graph.adjacency import Adjacency
 from rustragd.model import Item
 from rustragd.search.fusion import reciprocal_rank_fusion
 from rustragd.search.semantic import EMBEDDED_KINDS, SemanticIndex
@@ -64,7 +64,7 @@ def retrieve(
     return [Ranked(table.items[f.id], f.score, f.ranks) for f in fused]
 
 
-def expand(graph: Graph, table: SymbolTable, results: list[Ranked]) -> list[Context]:
+def expand(graph: Adjacency, table: SymbolTable, results: list[Ranked]) -> list[Context]:
     """Graph neighbours of the best results: callers, callees, traits, types in signatures."""
     seen = {r.item.id for r in results}
     context: list[Context] = []

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import blake3
 
-from rustragd.graph.adjacency import Graph
+from rustragd.graph.adjacency import Adjacency
 from rustragd.graph.incremental import IncrementalResolver, Update, facts_digest
 from rustragd.model import FileExtract, Item, Resolution
 from rustragd.search.semantic import EmbeddingModel, SemanticIndex
@@ -70,7 +70,7 @@ class Workspace:
         _drop_other_schemas(self.state_dir)
         self.store = GraphStore(self.state_dir / "graph.db")
         self.table = SymbolTable()
-        self.graph = Graph()
+        self.graph = Adjacency()
         self.graph_stale = False
         self.files: dict[str, FileStat] = {}
         self._expansions: tuple[bytes, bytes] | None = None  # (facts digest, expansions)
@@ -105,7 +105,7 @@ class Workspace:
         for path, items in by_path.items():
             self.table.replace_file(path, items)
         self.table.replace_file(DERIVED, self.store.load_items("derived_item"))
-        self.graph = Graph(self.store.load_edges())
+        self.graph = Adjacency(self.store.load_edges())
         self.graph_stale = self.store.graph_stale()
 
     def apply_update(self, update: Update) -> list[int]:
@@ -137,7 +137,7 @@ class Workspace:
         returns the ids of derived items now gone."""
         before = self.table.ids_of(DERIVED)
         self.table.replace_file(DERIVED, resolution.items)
-        self.graph = Graph(resolution.edges)
+        self.graph = Adjacency(resolution.edges)
         self.graph_stale = False
         return sorted(before - {item.id for item in resolution.items})
 
