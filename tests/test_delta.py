@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rustragd.delta import content_hash, diff_items
+from rustragd.delta import diff_items
 from rustragd.model import Item
 from rustragd.syntax.extract import extract_file
 
@@ -46,11 +46,3 @@ def test_rename_and_delete() -> None:
     assert renamed.removed == [i.id for i in old if i.name == "two"]
     gone = diff_items(old, [])
     assert sorted(gone.removed) == sorted(i.id for i in old)
-
-
-def test_content_hash_ignores_position_only() -> None:
-    old, moved = items(SOURCE), items(b"\n\n" + SOURCE)
-    assert [content_hash(i) for i in old] == [content_hash(i) for i in moved]
-    edited = items(SOURCE.replace(b"    2\n", b"    3\n"))
-    assert content_hash(old[-1]) != content_hash(edited[-1])
-    assert len(content_hash(old[0])) == 16

@@ -10,11 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from blake3 import blake3
-
 from rustragd.model import Item
 
-__all__ = ["Delta", "content_hash", "diff_items"]
+__all__ = ["Delta", "diff_items"]
 
 
 @dataclass(slots=True)
@@ -36,22 +34,6 @@ class Delta:
     def to_embed(self) -> list[Item]:
         """The items whose text is new."""
         return self.added + self.updated
-
-
-def content_hash(item: Item) -> bytes:
-    """16-byte blake3 of the item's content (no position), for storing next to the item."""
-    parts = (
-        item.kind,
-        item.name,
-        item.qualified_name,
-        item.signature,
-        item.doc,
-        item.snippet,
-        item.visibility,
-        item.attrs,
-        str(item.parent),
-    )
-    return blake3("\0".join(parts).encode("utf-8")).digest(length=16)
 
 
 def diff_items(old: list[Item], new: list[Item]) -> Delta:

@@ -1,10 +1,11 @@
-"""Stable item ids: a hash of where and what an item is, as a signed 64-bit int."""
+"""Stable item ids (a hash of where and what an item is, as a signed 64-bit int) and the
+one content hash of a source file."""
 
 from __future__ import annotations
 
 from blake3 import blake3
 
-__all__ = ["hash64", "item_id"]
+__all__ = ["content_hash", "hash64", "item_id"]
 
 
 def item_id(path: str, qualified_name: str, kind: str, disambiguator: int = 0) -> int:
@@ -20,3 +21,8 @@ def item_id(path: str, qualified_name: str, kind: str, disambiguator: int = 0) -
 def hash64(key: bytes) -> int:
     """blake3 of ``key``, first 8 bytes as a signed little-endian int64."""
     return int.from_bytes(blake3(key).digest(length=8), "little", signed=True)
+
+
+def content_hash(source: bytes) -> str:
+    """The 16-byte blake3 digest of a file's content, as hex: what tells a changed file."""
+    return blake3(source).hexdigest(length=16)

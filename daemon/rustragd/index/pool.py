@@ -27,10 +27,10 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
-import blake3
 import msgpack
 
 from rustragd.heap import GC_THRESHOLDS
+from rustragd.ids import content_hash
 from rustragd.index.machine import Node, numa_nodes
 from rustragd.model import Edge, FileExtract, Item, Resolution, TypeRecord
 
@@ -63,11 +63,6 @@ class Unreadable:
 
 
 Outcome = FileExtract | Unchanged | Unreadable
-
-
-def content_hash(source: bytes) -> str:
-    """The 16-byte blake3 digest of a file's content, as hex."""
-    return blake3.blake3(source).hexdigest(length=16)
 
 
 def _extract_row(extract: FileExtract) -> list[Any]:

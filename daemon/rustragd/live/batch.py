@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from rustragd.delta import Delta, diff_items
-from rustragd.index.pool import content_hash
+from rustragd.ids import content_hash
 from rustragd.live.watcher import ChangeBatch
 from rustragd.model import FileExtract
 from rustragd.project.crates import discover_crates, module_paths

@@ -20,9 +20,7 @@ from functools import lru_cache
 from operator import add, sub
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from blake3 import blake3
-
-from rustragd.ids import item_id
+from rustragd.ids import content_hash, item_id
 from rustragd.model import FileExtract, Item
 from rustragd.syntax.facts import (
     EXPRESSION,
@@ -349,7 +347,7 @@ def _assemble(
             return None
     extract = FileExtract(
         path=rel_path,
-        content_hash=blake3(source).hexdigest()[:32],
+        content_hash=content_hash(source),
         lines=lines,
         size=len(source),
         error_count=error_count(tree),
