@@ -34,7 +34,16 @@ from rustragd.macros.expansion import (
 )
 from rustragd.macros.macro_rules import expand
 from rustragd.model import Edge, Item, Resolution, TypeRecord
-from rustragd.syntax.facts import ITEM, REPARSED, STATEMENT, fact_lines, remap_lines, unpack_facts
+from rustragd.syntax.facts import (
+    ITEM,
+    REPARSED,
+    STATEMENT,
+    ItemColumn,
+    MacroColumn,
+    fact_lines,
+    remap_lines,
+    unpack_facts,
+)
 
 __all__ = ["IncrementalResolver", "Update", "facts_digest", "signature"]
 
@@ -129,7 +138,7 @@ class IncrementalResolver:
             full = item_makers(loaded) != self._makers
             for path, facts in self._facts.items():
                 if path not in unpacked and any(
-                    row[2][-1] in edited_rules for row in facts["macros"]
+                    row[MacroColumn.SEGMENTS][-1] in edited_rules for row in facts["macros"]
                 ):
                     unpacked[path] = old[path] = facts
         if not full:
@@ -303,11 +312,12 @@ def signature(facts: Facts, makers: set[str]) -> list[Any]:
     text is left out: an edit inside one re-expands the file, and only a change
     in the items it makes re-resolves the workspace (see ``_refresh``).
     """
-    lines = {row[0]: row[5] for row in facts["items"]}
+    line = ItemColumn.LINE
+    lines = {row[ItemColumn.ID]: row[line] for row in facts["items"]}
     rule_lines = sorted(lines.get(row[0], 0) for row in facts["rules"])
     return [
         facts["mod"],
-        [row[:5] + row[6:] for row in facts["items"]],
+        [row[:line] + row[line + 1 :] for row in facts["items"]],  # all but the line
         facts["gen"],
         [row[:1] + row[2:] for row in facts["uses"]],
         [row[:1] + row[2:] for row in facts["impls"]],
@@ -349,7 +359,19 @@ def _key(item: Item) -> tuple[int, str, str, str, int]:
 def _macro_lines(facts: Facts) -> list[Any]:
     """What a file's expansions depend on beyond its signature: invocation and rule lines."""
     rules = {row[0] for row in facts["rules"]}
-    return [facts["macros"], [row[5] for row in facts["items"] if row[0] in rules]]
+    return [
+        facts["macros"],
+        [row[ItemColumn.LINE] for row in facts["items"] if row[ItemColumn.ID] in rules],
+    ]
+
+
+#: The columns of a ``macros`` row but its lines.
+_MACRO_BUT_LINES = (
+    MacroColumn.OWNER,
+    MacroColumn.SEGMENTS,
+    MacroColumn.ARGUMENTS,
+    MacroColumn.POSITION,
+)
 
 
 def _moved_expansions(old: Facts, new: Facts) -> Callable[[int], int] | None:
@@ -365,11 +387,12 @@ def _moved_expansions(old: Facts, new: Facts) -> Callable[[int], int] | None:
         return None
     shifts: dict[int, int] = {}
     for was, now in zip(before, after, strict=True):
-        if was[0] != now[0] or was[2:4] != now[2:4] or was[5] != now[5]:
+        if any(was[c] != now[c] for c in _MACRO_BUT_LINES):
             return None
-        shifts[was[1]] = now[1] - was[1]
-        if was[4]:
-            shifts[was[4]] = now[4] - was[4]
+        shifts[was[MacroColumn.LINE]] = now[MacroColumn.LINE] - was[MacroColumn.LINE]
+        if was[MacroColumn.ARGUMENTS_LINE]:
+            at = MacroColumn.ARGUMENTS_LINE
+            shifts[was[at]] = now[at] - was[at]
     marks = sorted(shifts)
 
     def move(line: int) -> int:

@@ -25,7 +25,7 @@ import msgpack
 from rustragd.macros.macro_rules import expand, expand_nested
 from rustragd.model import Item
 from rustragd.syntax.extract import extract_fragment
-from rustragd.syntax.facts import REPARSED, STATEMENT
+from rustragd.syntax.facts import REPARSED, STATEMENT, ItemColumn
 
 __all__ = [
     "Expansions",
@@ -94,10 +94,11 @@ def expand_file(
     """Items made by the local macros invoked in one file, and their facts (fragments)."""
     module = facts["mod"]
     crate = module.partition("::")[0]
-    owners = {row[0]: (row[1], row[4]) for row in facts["items"]}
+    ident, kind, qualified = ItemColumn.ID, ItemColumn.KIND, ItemColumn.QUALIFIED_NAME
+    owners = {row[ident]: (row[kind], row[qualified]) for row in facts["items"]}
     counts: dict[tuple[str, str], int] = {}
     for row in facts["items"]:
-        counts[(row[4], row[1])] = counts.get((row[4], row[1]), 0) + 1
+        counts[(row[qualified], row[kind])] = counts.get((row[qualified], row[kind]), 0) + 1
     textual = _textual(facts)
     twins = _Twins(facts)
     items: list[Item] = []
@@ -249,7 +250,7 @@ def _tokens(text: str) -> str:
 
 def _textual(facts: dict[str, Any]) -> list[tuple[int, str, str]]:
     """``(line, name, definition)`` of the file's own ``macro_rules!``, in line order."""
-    lines = {row[0]: row[5] for row in facts["items"]}
+    lines = {row[ItemColumn.ID]: row[ItemColumn.LINE] for row in facts["items"]}
     return sorted((lines.get(ident, 0), name, text) for ident, name, text in facts["rules"])
 
 

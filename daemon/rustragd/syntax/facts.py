@@ -55,6 +55,8 @@ __all__ = [
     "REPARSED",
     "STATEMENT",
     "FactCollector",
+    "ItemColumn",
+    "MacroColumn",
     "fact_lines",
     "named_child",
     "remap_lines",
@@ -63,6 +65,20 @@ __all__ = [
 
 #: Positions of a macro invocation (see ``macros`` above).
 EXPRESSION, ITEM, REPARSED, STATEMENT = 0, 1, 2, 3
+
+
+class ItemColumn:
+    """Where each field is in an ``items`` row (see the layout above)."""
+
+    ID, KIND, NAME, PARENT, QUALIFIED_NAME, LINE = 0, 1, 2, 3, 4, 5
+    VISIBILITY, BODILESS, TYPE_HEAD, CFG = 6, 7, 8, 9
+
+
+class MacroColumn:
+    """Where each field is in a ``macros`` row (see the layout above)."""
+
+    OWNER, LINE, SEGMENTS, ARGUMENTS, ARGUMENTS_LINE, POSITION = 0, 1, 2, 3, 4, 5
+
 
 _PATHS = frozenset({"identifier", "type_identifier", "scoped_identifier", "scoped_type_identifier"})
 _LEAF_TOKENS = frozenset({"lifetime", "primitive_type", "string_literal", "integer_literal"})
