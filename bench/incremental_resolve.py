@@ -20,13 +20,14 @@ import statistics
 import time
 from pathlib import Path
 
-from rustragd import extract, macro_rules
 from rustragd.graph.incremental import IncrementalResolver
 from rustragd.graph.resolve import resolve_expanded
 from rustragd.index.pool import GC_THRESHOLDS
+from rustragd.macros import macro_rules
 from rustragd.macros.expansion import pack_expansions
 from rustragd.project.crates import discover_crates, module_paths
 from rustragd.project.walker import rust_sources
+from rustragd.syntax import extract
 from rustragd.syntax.extract import extract_file
 
 #: A function's opening brace on its own signature line, at impl or file level.
