@@ -1,0 +1,1 @@
+"""Index: the bulk index job of a workspace and the worker pools it runs in."""

@@ -1,0 +1,1 @@
+"""Project: the Cargo view of a workspace: its crates, its source files, their module paths."""

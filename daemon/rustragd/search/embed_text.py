@@ -83,9 +83,8 @@ def _full_raw(item: Item, max_tokens: int) -> str:
 
 
 #: Recipe name -> builder. ``header_doc`` is the default: on the practice kit's
-#: queries (bench/practice_retrieval.py --recipe) it retrieves better than the
-#: recipes with the body (regex-syntax hybrid MRR@10 0.483 vs 0.420 for ``full``,
-#: serde 0.224 vs 0.208) and its shorter texts embed several times faster.
+#: queries it retrieves better than the recipes with the body, and its shorter texts
+#: embed faster (``bench/practice_retrieval.py --recipe`` prints both).
 #: ``full_raw`` is ``full`` without identifier splitting.
 RECIPES: dict[str, Callable[[Item, int], str]] = {
     "header": _header,
