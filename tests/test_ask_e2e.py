@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,33 @@ def embedding_daemon(daemon_env: DaemonEnv) -> DaemonEnv:
     return daemon_env
 
 
+def _write_config(daemon: DaemonEnv, text: str) -> None:
+    config_dir = Path(daemon.env["XDG_CONFIG_HOME"]) / "rustrag"
+    config_dir.mkdir(parents=True)
+    (config_dir / "config.yaml").write_text(text)
+
+
+IndexWorkspace = Callable[..., Path]
+
+
+@pytest.fixture
+def index_workspace(embedding_daemon: DaemonEnv, tmp_path: Path) -> IndexWorkspace:
+    """Call it to start the embedding daemon (with ``config`` as its config.yaml, if
+    given), write the demo workspace under ``tmp_path / "ws"`` and index it; returns the
+    workspace root. Function-scoped: every test here but the first edits the workspace,
+    restarts the daemon, damages its state or changes its config, so none can share."""
+
+    def index(config: str | None = None) -> Path:
+        if config is not None:
+            _write_config(embedding_daemon, config)
+        embedding_daemon.start()
+        root = write_workspace(tmp_path / "ws")
+        embedding_daemon.client_json("index", str(root), "--wait")
+        return root
+
+    return index
+
+
 def _embedded_since_start(daemon: DaemonEnv) -> int:
     return int(daemon.client_json("status")["embeddings"]["embedded_since_start"])
 
@@ -23,11 +51,11 @@ def _vectors(daemon: DaemonEnv) -> dict[str, int]:
     return daemon.client_json("status")["workspaces"][0]["vectors"]
 
 
-def test_ask_finds_the_code_with_its_context(embedding_daemon: DaemonEnv, tmp_path: Path) -> None:
+def test_ask_finds_the_code_with_its_context(
+    embedding_daemon: DaemonEnv, index_workspace: IndexWorkspace
+) -> None:
     daemon = embedding_daemon
-    daemon.start()
-    root = write_workspace(tmp_path / "ws")
-    daemon.client_json("index", str(root), "--wait")
+    root = index_workspace()
     assert _vectors(daemon) == {"embedded": 17, "pending": 0}
     answer = daemon.client_json("ask", "how is the config reloaded from its file", cwd=root)
     assert answer["results"][0]["qualified_name"] == "demo_core::config::Config::reload"
@@ -52,12 +80,10 @@ def test_ask_finds_the_code_with_its_context(embedding_daemon: DaemonEnv, tmp_pa
 
 
 def test_edits_reverts_and_restarts_reuse_cached_vectors(
-    embedding_daemon: DaemonEnv, tmp_path: Path
+    embedding_daemon: DaemonEnv, index_workspace: IndexWorkspace
 ) -> None:
     daemon = embedding_daemon
-    daemon.start()
-    root = write_workspace(tmp_path / "ws")
-    daemon.client_json("index", str(root), "--wait")
+    root = index_workspace()
     assert _embedded_since_start(daemon) == 17
     config = root / "core/src/config.rs"
     original = config.read_text()
@@ -88,16 +114,11 @@ def test_edits_reverts_and_restarts_reuse_cached_vectors(
 
 
 def test_body_edit_re_embeds_exactly_that_item_when_bodies_are_embedded(
-    embedding_daemon: DaemonEnv, tmp_path: Path
+    embedding_daemon: DaemonEnv, index_workspace: IndexWorkspace
 ) -> None:
     """With the ``full`` recipe (body in the text), a body edit re-embeds its one item."""
     daemon = embedding_daemon
-    config_dir = Path(daemon.env["XDG_CONFIG_HOME"]) / "rustrag"
-    config_dir.mkdir(parents=True)
-    (config_dir / "config.yaml").write_text("embed_recipe: full\n")
-    daemon.start()
-    root = write_workspace(tmp_path / "ws")
-    daemon.client_json("index", str(root), "--wait")
+    root = index_workspace("embed_recipe: full\n")
     indexed = _embedded_since_start(daemon)
     config = root / "core/src/config.rs"
     config.write_text(config.read_text().replace("read_to_string(&self.path)?", "String::new()"))
@@ -113,17 +134,12 @@ def test_body_edit_re_embeds_exactly_that_item_when_bodies_are_embedded(
 
 
 def test_vector_index_saved_before_the_last_vectors_is_rebuilt(
-    embedding_daemon: DaemonEnv, tmp_path: Path
+    embedding_daemon: DaemonEnv, index_workspace: IndexWorkspace
 ) -> None:
     """A kill -9 after a re-embedding but before the index file is written again: the
     file has the same ids with an old vector; the start-up check notices and rebuilds."""
     daemon = embedding_daemon
-    config_dir = Path(daemon.env["XDG_CONFIG_HOME"]) / "rustrag"
-    config_dir.mkdir(parents=True)
-    (config_dir / "config.yaml").write_text("embed_recipe: full\n")  # bodies are embedded
-    daemon.start()
-    root = write_workspace(tmp_path / "ws")
-    daemon.client_json("index", str(root), "--wait")
+    root = index_workspace("embed_recipe: full\n")  # bodies are embedded
     state_dir = Path(daemon.client_json("status")["workspaces"][0]["state_dir"])
     assert daemon.stop() == 0
     saved = {p.name: p.read_bytes() for p in state_dir.glob("vectors.hnsw*")}
@@ -144,12 +160,10 @@ def test_vector_index_saved_before_the_last_vectors_is_rebuilt(
 
 @pytest.mark.parametrize("damage", ["corrupt", "truncate", "delete"])
 def test_damaged_vector_index_is_rebuilt_without_embedding(
-    embedding_daemon: DaemonEnv, tmp_path: Path, damage: str
+    embedding_daemon: DaemonEnv, index_workspace: IndexWorkspace, damage: str
 ) -> None:
     daemon = embedding_daemon
-    daemon.start()
-    root = write_workspace(tmp_path / "ws")
-    daemon.client_json("index", str(root), "--wait")
+    root = index_workspace()
     state_dir = Path(daemon.client_json("status")["workspaces"][0]["state_dir"])
     assert daemon.stop() == 0
     index_file = state_dir / "vectors.hnsw"
@@ -169,15 +183,13 @@ def test_damaged_vector_index_is_rebuilt_without_embedding(
     assert answer["results"][0]["name"] in ("reload", "Config")
 
 
-def test_model_change_re_embeds(embedding_daemon: DaemonEnv, tmp_path: Path) -> None:
+def test_model_change_re_embeds(
+    embedding_daemon: DaemonEnv, index_workspace: IndexWorkspace
+) -> None:
     daemon = embedding_daemon
-    daemon.start()
-    root = write_workspace(tmp_path / "ws")
-    daemon.client_json("index", str(root), "--wait")
+    root = index_workspace()
     assert daemon.stop() == 0
-    config_dir = Path(daemon.env["XDG_CONFIG_HOME"]) / "rustrag"
-    config_dir.mkdir(parents=True)
-    (config_dir / "config.yaml").write_text("embed_max_tokens: 64\n")
+    _write_config(daemon, "embed_max_tokens: 64\n")
     daemon.start()
     daemon.client_json("wait", cwd=root)
     assert _embedded_since_start(daemon) == 17
