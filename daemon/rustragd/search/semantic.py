@@ -9,12 +9,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import blake3
-import numpy as np
 
 from rustragd.model import Item
 from rustragd.search.embed_text import item_text
 from rustragd.search.lexical import LexicalIndex, lexical_text
-from rustragd.search.vector_index import VectorIndex, VectorIndexMismatch
+from rustragd.search.vector_index import VectorIndex, VectorIndexMismatch, unpack_vectors
 from rustragd.store.graph_store import GraphStore
 
 log = logging.getLogger(__name__)
@@ -60,6 +59,7 @@ class SemanticIndex:
 
     def __init__(self, store: GraphStore, vector_path: Path, model: EmbeddingModel | None) -> None:
         self.store = store
+        self.cache = store.embeddings
         self.vector_path = vector_path
         self.model = model
         self.lexical = LexicalIndex()
@@ -89,11 +89,11 @@ class SemanticIndex:
             item.id: self.model.cache_key(item_text(item, self.model.recipe, self.model.max_tokens))
             for item in embeddable
         }
-        stored = self.store.item_vector_keys()
+        stored = self.cache.item_vector_keys()
         self.keys = {i: key for i, key in stored.items() if current.get(i) == key}
         outdated = [i for i in stored if i not in self.keys]
         if outdated:  # removed items, or a new model or recipe
-            self.store.save_vectors([], outdated)
+            self.cache.save_vectors([], outdated)
         self.vectors = self._load_vectors()
         self.update([item for item in embeddable if item.id not in self.keys], ())
 
@@ -113,11 +113,10 @@ class SemanticIndex:
         if self.keys:
             log.warning("rebuilding the vector index %s: %s", self.vector_path, reason)
         index = VectorIndex(self.model.dim, self.model.model_id, capacity=max(1024, len(self.keys)))
-        rows = [(i, v) for i, v in self.store.item_vectors() if i in self.keys]
+        rows = [(i, v) for i, v in self.cache.item_vectors() if i in self.keys]
         if rows:
             ids = [item_id for item_id, _ in rows]
-            matrix = np.frombuffer(b"".join(v for _, v in rows), dtype=np.float32)
-            index.upsert(ids, matrix.reshape(len(rows), self.model.dim))
+            index.upsert(ids, unpack_vectors([v for _, v in rows], self.model.dim))
         self.dirty = True
         return index
 
@@ -145,7 +144,7 @@ class SemanticIndex:
                 self.pending.pop(item.id, None)  # unchanged text: its vector stands
                 continue
             wanted[item.id] = Pending(key, text)
-        cached = self.store.cached_vectors({p.key for p in wanted.values()})
+        cached = self.cache.cached_vectors({p.key for p in wanted.values()})
         hits = [(i, p.key, cached[p.key]) for i, p in wanted.items() if p.key in cached]
         if hits:
             self.add_vectors(hits)
@@ -163,7 +162,7 @@ class SemanticIndex:
             self.keys.pop(item_id, None)
         if self.vectors is not None:
             self.vectors.delete(ids)
-        self.store.save_vectors([], ids)
+        self.cache.save_vectors([], ids)
         self.dirty = True
 
     def take(self, limit: int) -> list[tuple[int, Pending]]:
@@ -178,9 +177,9 @@ class SemanticIndex:
     def add_vectors(self, rows: list[tuple[int, bytes, bytes]]) -> None:
         """Store and index ``(id, key, float32 vector bytes)`` rows."""
         assert self.vectors is not None and self.model is not None
-        self.store.save_vectors(rows, [])
-        matrix = np.frombuffer(b"".join(v for _, _, v in rows), dtype=np.float32)
-        self.vectors.upsert([r[0] for r in rows], matrix.reshape(len(rows), self.model.dim))
+        self.cache.save_vectors(rows, [])
+        matrix = unpack_vectors([v for _, _, v in rows], self.model.dim)
+        self.vectors.upsert([r[0] for r in rows], matrix)
         for item_id, key, _ in rows:
             self.keys[item_id] = key
             current = self.pending.get(item_id)

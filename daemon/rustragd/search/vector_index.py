@@ -25,7 +25,7 @@ import hnswlib
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["VectorIndex", "VectorIndexMismatch"]
+__all__ = ["VectorIndex", "VectorIndexMismatch", "pack_vectors", "unpack_vectors"]
 
 _FORMAT = 1
 _U64 = 0xFFFF_FFFF_FFFF_FFFF
@@ -33,6 +33,16 @@ _U64 = 0xFFFF_FFFF_FFFF_FFFF
 
 class VectorIndexMismatch(Exception):
     """The file on disk cannot serve this store; the message says why. Rebuild."""
+
+
+def pack_vectors(vectors: npt.NDArray[np.float32]) -> list[bytes]:
+    """Each row of a float32 matrix as the bytes the embedding cache stores for it."""
+    return [row.tobytes() for row in vectors]
+
+
+def unpack_vectors(packed: Sequence[bytes], dim: int) -> npt.NDArray[np.float32]:
+    """Vectors packed by :func:`pack_vectors` as one float32 matrix, shape (len(packed), dim)."""
+    return np.frombuffer(b"".join(packed), dtype=np.float32).reshape(len(packed), dim)
 
 
 def _label(item_id: int) -> int:

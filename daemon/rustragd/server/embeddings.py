@@ -10,6 +10,7 @@ from typing import Any
 
 from rustragd.search.embedder import Embedder, EmbedderConfig
 from rustragd.search.semantic import EmbeddingModel, SemanticIndex
+from rustragd.search.vector_index import pack_vectors
 from rustragd.server.config import Config
 
 log = logging.getLogger(__name__)
@@ -110,10 +111,8 @@ class EmbeddingService:
                 index.pending.pop(item_id, None)
             return
         elapsed = time.perf_counter() - started
-        rows = [
-            (item_id, pending.key, vectors[n].tobytes())
-            for n, (item_id, pending) in enumerate(batch)
-        ]
+        packed = pack_vectors(vectors)
+        rows = [(item_id, pending.key, packed[n]) for n, (item_id, pending) in enumerate(batch)]
         stored = time.perf_counter()
         try:
             await asyncio.to_thread(index.add_vectors, rows)

@@ -22,6 +22,8 @@ from rustragd.model import (
     Resolution,
     TypeRecord,
 )
+from rustragd.store.embedding_cache import SCHEMA as EMBEDDING_SCHEMA
+from rustragd.store.embedding_cache import EmbeddingCache
 
 #: Bumped when what is stored changes meaning (5: macro-made items a wrapper's layers
 #: repeat are merged; 6: facts carry the trait bounds of type parameters), so that a
@@ -69,10 +71,7 @@ _SCHEMA = (
     " => confidence: Int, via: Int, extra: String}",
     ":create edge_file {file: Int => path: String}",
     ":create type {fingerprint: String => canonical: String, definition: Int}",
-    # Content-addressed embedding cache (key: blake3 of model id + text) and what each
-    # item's vector currently is.
-    ":create embedding {key: Bytes => vector: Bytes}",
-    ":create item_vector {id: Int => key: Bytes}",
+    *EMBEDDING_SCHEMA,
 )
 
 #: Columns of an ``edge`` row, as :func:`_edge_row` orders them; the key first.
@@ -103,6 +102,8 @@ class GraphStore:
         except Exception as exc:
             raise StoreError(f"cannot open the store at {path}: {exc}") from exc
         self._ensure_schema()
+        #: The embedding cache, in this database.
+        self.embeddings = EmbeddingCache(self._run)
 
     def _run(self, script: str, params: dict[str, Any] | None = None) -> list[list[Any]]:
         with self._lock:
@@ -312,38 +313,6 @@ class GraphStore:
             rows = self._run(f"?[{listed}] := *{relation}{{{listed}}}")
             items += [_item_from_columns(dict(zip(_ITEM_COLUMNS, r, strict=True))) for r in rows]
         return items
-
-    def item_vector_keys(self) -> dict[int, bytes]:
-        """Which cached vector each embedded item has."""
-        return {row[0]: bytes(row[1]) for row in self._run("?[id, key] := *item_vector{id, key}")}
-
-    def cached_vectors(self, keys: Iterable[bytes]) -> dict[bytes, bytes]:
-        """Stored vectors (float32 bytes) for the cache keys that have one."""
-        wanted = [[key] for key in keys]
-        if not wanted:
-            return {}
-        rows = self._run(
-            "k[key] <- $keys ?[key, vector] := k[key], *embedding{key, vector}", {"keys": wanted}
-        )
-        return {bytes(row[0]): bytes(row[1]) for row in rows}
-
-    def item_vectors(self) -> list[tuple[int, bytes]]:
-        """``(id, vector bytes)`` of every embedded item, to rebuild the vector index."""
-        rows = self._run("?[id, vector] := *item_vector{id, key}, *embedding{key, vector}")
-        return [(row[0], bytes(row[1])) for row in rows]
-
-    def save_vectors(self, rows: Sequence[tuple[int, bytes, bytes]], forget: Sequence[int]) -> None:
-        """Record ``(id, key, vector)`` rows (cache and item) and drop ``forget`` items' rows."""
-        self._run(
-            "{ ?[key, vector] <- $cache :put embedding {key => vector} }"
-            "{ ?[id, key] <- $items :put item_vector {id => key} }"
-            "{ ?[id] <- $forget :rm item_vector {id} }",
-            {
-                "cache": [[key, vector] for _, key, vector in rows],
-                "items": [[item_id, key] for item_id, key, _ in rows],
-                "forget": [[item_id] for item_id in forget],
-            },
-        )
 
     def disk_bytes(self) -> int:
         """Bytes used on disk by the database (a RocksDB directory), measured at most every
