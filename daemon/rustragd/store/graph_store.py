@@ -238,7 +238,7 @@ class GraphStore:
                 "removed": [_edge_row(e)[:6] for e in removed or ()],
                 "files": [(_file_id(path), path) for path in {e.path for e in edges}],
                 # The relation is a set: equal edges (a call made twice on a line) are one
-                # row, so convert each once (a sixth of a resolution's edges here).
+                # row, so convert each once.
                 "edges": [_edge_row(e) for e in dict.fromkeys(edges)],
                 "types": [[t.fingerprint, t.canonical, t.definition] for t in types],
                 "items": [item.as_row() for item in items or written],
