@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterable, Sequence
+from dataclasses import fields
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from rustragd.delta import Delta
 from rustragd.ids import hash64
 from rustragd.model import (
     CONFIDENCES,
+    ITEM_FIELDS,
     RELATIONS,
     Edge,
     FileExtract,
@@ -32,28 +34,29 @@ SCHEMA_VERSION = 6
 #: Seconds a measure of the store's size on disk stays current.
 DISK_BYTES_TTL_S = 2.0
 
-#: Item columns in :meth:`Item.as_row` order (``qualified_name`` is stored as ``qualname``).
-_ITEM_COLUMNS = (
-    "id",
-    "kind",
-    "name",
-    "qualname",
-    "path",
-    "start_line",
-    "end_line",
-    "signature",
-    "doc",
-    "snippet",
-    "visibility",
-    "attrs",
-    "parent",
-)
+#: Item columns in :data:`ITEM_FIELDS` order (``qualified_name`` is stored as ``qualname``).
+_ITEM_COLUMNS = tuple("qualname" if name == "qualified_name" else name for name in ITEM_FIELDS)
+#: Item columns keying an item row; the others are its values.
+_ITEM_KEY = ("path", "id")
+_ITEM_VALUES = tuple(column for column in _ITEM_COLUMNS if column not in _ITEM_KEY)
+#: Each item column's Cozo type, from its field's annotation.
+_ITEM_TYPES = {
+    column: {"int": "Int", "str": "String"}[str(f.type)]
+    for column, f in zip(_ITEM_COLUMNS, fields(Item), strict=True)
+}
 
-_ITEM_SCHEMA = (
-    "{path: String, id: Int => kind: String, name: String, qualname: String,"
-    " start_line: Int, end_line: Int, signature: String, doc: String, snippet: String,"
-    " visibility: String, attrs: String, parent: Int}"
-)
+
+def _typed(columns: Iterable[str]) -> str:
+    return ", ".join(f"{column}: {_ITEM_TYPES[column]}" for column in columns)
+
+
+_ITEM_SCHEMA = f"{{{_typed(_ITEM_KEY)} => {_typed(_ITEM_VALUES)}}}"
+#: The item columns of a query or of a ``:put``, listed.
+_ITEM_LISTED = ", ".join(_ITEM_COLUMNS)
+_ITEM_PUT = f"{', '.join(_ITEM_KEY)} => {', '.join(_ITEM_VALUES)}"
+#: What :meth:`GraphStore.load_items` reads: doc and snippet stay on disk until a hit needs them.
+_BRIEF_COLUMNS = tuple(column for column in _ITEM_COLUMNS if column not in ("doc", "snippet"))
+_BRIEF_FIELDS = tuple(ITEM_FIELDS[_ITEM_COLUMNS.index(column)] for column in _BRIEF_COLUMNS)
 
 _SCHEMA = (
     ":create meta {key: String => value: String}",
@@ -139,10 +142,9 @@ class GraphStore:
 
         ``relation`` is ``item`` (items of files) or ``derived_item`` (macro-made).
         """
-        columns = [c for c in _ITEM_COLUMNS if c not in ("doc", "snippet")]
-        listed = ", ".join(columns)
+        listed = ", ".join(_BRIEF_COLUMNS)
         rows = self._run(f"?[{listed}] := *{relation}{{{listed}}}")
-        return [_item_from_columns(dict(zip(columns, row, strict=True))) for row in rows]
+        return [Item(**dict(zip(_BRIEF_FIELDS, row, strict=True))) for row in rows]
 
     def load_facts(self) -> dict[str, bytes]:
         """Every file's facts blob, for whole-workspace resolution."""
@@ -200,8 +202,6 @@ class GraphStore:
         """One transaction: drop the ``removed`` edges (None: every edge, and every type),
         put ``edges`` and ``types``, replace the derived items when ``items`` is given or
         apply their delta ``made``."""
-        columns = ", ".join(_ITEM_COLUMNS)
-        value_columns = ", ".join(c for c in _ITEM_COLUMNS if c not in ("path", "id"))
         if removed is None:
             script = (
                 f"{{ ?[{_EDGE_KEY}] := *edge{{{_EDGE_KEY}}} :rm edge {{{_EDGE_KEY}}} }}"
@@ -220,7 +220,7 @@ class GraphStore:
         if items is not None:
             script += (
                 "{ ?[path, id] := *derived_item{path, id} :rm derived_item {path, id} }"
-                f"{{ ?[{columns}] <- $items :put derived_item {{path, id => {value_columns}}} }}"
+                f"{{ ?[{_ITEM_LISTED}] <- $items :put derived_item {{{_ITEM_PUT}}} }}"
             )
         written: list[Item] = []
         if made is not None:
@@ -228,7 +228,7 @@ class GraphStore:
             script += (
                 "{ r[id] <- $gone ?[path, id] := r[id], *derived_item{path, id}"
                 " :rm derived_item {path, id} }"
-                f"{{ ?[{columns}] <- $items :put derived_item {{path, id => {value_columns}}} }}"
+                f"{{ ?[{_ITEM_LISTED}] <- $items :put derived_item {{{_ITEM_PUT}}} }}"
             )
         script += "{ ?[key, value] <- [['graph_stale', '0']] :put meta {key => value} }"
         self._run(
@@ -261,10 +261,11 @@ class GraphStore:
 
     def items_of(self, path: str) -> list[Item]:
         """The stored items of one file, with doc and snippet."""
-        listed = ", ".join(_ITEM_COLUMNS)
         # ``path`` bound before the atom: a key-prefix scan, not a scan of every item.
-        rows = self._run(f"?[{listed}] := path = $path, *item{{{listed}}}", {"path": path})
-        return [_item_from_columns(dict(zip(_ITEM_COLUMNS, r, strict=True))) for r in rows]
+        rows = self._run(
+            f"?[{_ITEM_LISTED}] := path = $path, *item{{{_ITEM_LISTED}}}", {"path": path}
+        )
+        return [Item.from_row(row) for row in rows]
 
     def item_details(self, keys: Iterable[tuple[str, int]]) -> dict[int, tuple[str, str]]:
         """``id -> (doc, snippet)`` for the given ``(path, id)`` keys."""
@@ -289,13 +290,11 @@ class GraphStore:
             [e.path, e.content_hash, e.lines, e.size, e.error_count, e.module] for e in extracts
         ]
         facts_rows = [[e.path, e.facts] for e in extracts]
-        columns = ", ".join(_ITEM_COLUMNS)
-        value_columns = ", ".join(c for c in _ITEM_COLUMNS if c not in ("path", "id"))
         script = (
             "{ p[path] <- $paths ?[path, id] := p[path], *item{path, id} :rm item {path, id} }"
             "{ ?[path] <- $paths :rm file {path} }"
             "{ ?[path] <- $paths :rm facts {path} }"
-            f"{{ ?[{columns}] <- $items :put item {{path, id => {value_columns}}} }}"
+            f"{{ ?[{_ITEM_LISTED}] <- $items :put item {{{_ITEM_PUT}}} }}"
             "{ ?[path, hash, lines, size, errors, module] <- $files"
             " :put file {path => hash, lines, size, errors, module} }"
             "{ ?[path, blob] <- $facts :put facts {path => blob} }"
@@ -307,11 +306,10 @@ class GraphStore:
 
     def full_items(self) -> list[Item]:
         """Every item with doc and snippet (start-up of the retrieval indexes)."""
-        listed = ", ".join(_ITEM_COLUMNS)
         items = []
         for relation in ("item", "derived_item"):
-            rows = self._run(f"?[{listed}] := *{relation}{{{listed}}}")
-            items += [_item_from_columns(dict(zip(_ITEM_COLUMNS, r, strict=True))) for r in rows]
+            rows = self._run(f"?[{_ITEM_LISTED}] := *{relation}{{{_ITEM_LISTED}}}")
+            items += [Item.from_row(row) for row in rows]
         return items
 
     def disk_bytes(self) -> int:
@@ -322,24 +320,6 @@ class GraphStore:
             self._disk_bytes = sum(p.stat().st_size for p in self.path.rglob("*") if p.is_file())
             self._disk_bytes_at = now
         return self._disk_bytes
-
-
-def _item_from_columns(values: dict[str, Any]) -> Item:
-    return Item(
-        id=values["id"],
-        kind=values["kind"],
-        name=values["name"],
-        qualified_name=values["qualname"],
-        path=values["path"],
-        start_line=values["start_line"],
-        end_line=values["end_line"],
-        signature=values["signature"],
-        doc=values.get("doc", ""),
-        snippet=values.get("snippet", ""),
-        visibility=values["visibility"],
-        attrs=values["attrs"],
-        parent=values["parent"],
-    )
 
 
 @lru_cache(maxsize=65536)

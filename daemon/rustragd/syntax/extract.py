@@ -275,11 +275,7 @@ def _assemble(
             start_line=1,
             end_line=max(lines, 1),
             signature=f"crate {module}",
-            doc="",
-            snippet="",
             visibility="pub",
-            attrs="",
-            parent=0,
         )
         state.items.append(crate)
         facts.item(root, crate, source)
@@ -448,23 +444,12 @@ def extract_fragment(
         twin = seen.get(key, 0)
         seen[key] = twin + 1
         ident = ids[item.id] = item_id(rel_path, qualified, item.kind, twin)
-        made.append(
-            Item(
-                ident,
-                item.kind,
-                item.name,
-                qualified,
-                rel_path,
-                line or item.start_line,
-                line or item.end_line,
-                item.signature,
-                item.doc,
-                item.snippet,
-                item.visibility,
-                item.attrs,
-                ids[item.parent],
-            )
-        )
+        # A fresh copy, given its place before it is shared: as fast as building it field
+        # by field, where dataclasses.replace takes five times as long per item.
+        copy = item.at_lines(line or item.start_line, line or item.end_line)
+        copy.id, copy.qualified_name, copy.path = ident, qualified, rel_path
+        copy.parent = ids[item.parent]
+        made.append(copy)
     placed: dict[str, Any] = {"mod": facts["mod"]}
     for name, rows in facts.items():
         if name == "items":
