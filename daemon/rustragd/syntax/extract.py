@@ -7,7 +7,8 @@ that function (``crate::m::f::Inner``), as ctags lists them too.
 Item-position macro invocations whose body mentions an item keyword
 (``cfg_if! { ... }``) are re-parsed as items, their lines shifted to the file's.
 A file is extracted segment by segment (:class:`Segments`), so that after an
-edit only the segments it touched are extracted again.
+edit only the segments it touched are extracted again. What an item's own text
+says (signature, docs, attributes) is read by :mod:`rustragd.syntax.item_text`.
 """
 
 from __future__ import annotations
@@ -28,8 +29,14 @@ from rustragd.syntax.facts import (
     REPARSED,
     STATEMENT,
     FactCollector,
-    named_child,
     remap_lines,
+)
+from rustragd.syntax.item_text import (
+    impl_names,
+    node_text,
+    preamble_of,
+    signature_of,
+    visibility_of,
 )
 from rustragd.syntax.parser import Matches, Node, Tree, error_count, matches, parse
 
@@ -71,23 +78,9 @@ _BLOCKS = frozenset({"impl_item", "trait_item", "mod_item"})
 _PREAMBLE = frozenset({"attribute_item", "line_comment", "block_comment"})
 _T = TypeVar("_T", bound=tuple[Any, Node, Any])
 _LISTS = frozenset({"declaration_list", "field_declaration_list", "enum_variant_list"})
-_BODIES = _LISTS | {"block"}
-_TYPE_WRAPPERS = frozenset({"reference_type", "pointer_type", "generic_type"})
-_PRIMITIVES = frozenset(
-    {"bool", "char", "str", "f32", "f64"}
-    | {f"{sign}{bits}" for sign in "iu" for bits in ("8", "16", "32", "64", "128", "size")}
-)
-_SPACE_INSIDE = re.compile(r"([(\[<&]) ")
-_SPACE_BEFORE = re.compile(r"(?<=\w) (<)|(?<=\S) ([)\]>,;])")
-_SEPARATOR = re.compile(r"([,;]) ?")
-_LEADING_ZEROS = re.compile(r"(?<![\w.])0+(?=\d)")
-_DOC_ATTR = re.compile(r"#\[\s*doc\s*=\s*(.*)\]\Z", re.S)
-_RAW_STRING = re.compile(r'r(#*)"(.*)"\1\Z', re.S)
-_ESCAPE = re.compile(r"\\(u\{[0-9a-fA-F]+\}|x[0-9a-fA-F]{2}|\n\s*|.)")
 _ITEM_KEYWORD = re.compile(
     rb"\b(?:fn|struct|enum|union|trait|impl|type|const|static|mod|macro_rules)\b"
 )
-_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "0": "\0", "\\": "\\", '"': '"', "'": "'"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -571,11 +564,11 @@ class _FileState:
         self, kind: str, node: Node, name_node: Node, src: bytes, scope: _Scope, shift: int
     ) -> Item:
         """Make the item for ``node`` and append it."""
-        name = _text(name_node, src)
+        name = node_text(name_node, src)
         if kind == "function" and scope.owner in ("impl", "trait"):
             kind = "method"
         if kind == "impl":
-            name, qualified = _impl_names(node, name_node, src, scope)
+            name, qualified = impl_names(node, name_node, src, scope.module)
         else:
             qualified = f"{scope.prefix}::{name}" if scope.prefix else name
         key = (qualified, kind)
@@ -586,7 +579,7 @@ class _FileState:
         end_row = end_point.row - (end_point.column == 0 and end_point.row > start_row)
         first, last = start_row + shift + 1, end_row + shift + 1
         start, end = (self.pinned, self.pinned) if self.pinned else (first, last)
-        docs, attrs = _preamble(node, src)
+        docs, attrs = preamble_of(node, src)
         item = Item(
             id=item_id(self.path, qualified, kind, twin),
             kind=kind,
@@ -595,10 +588,10 @@ class _FileState:
             path=self.path,
             start_line=start,
             end_line=end,
-            signature=_signature(node, name_node, src, kind),
+            signature=signature_of(node, name_node, src, kind),
             doc="\n".join(docs),
             snippet=self.snippet(first, last),
-            visibility=_visibility(node, src),
+            visibility=visibility_of(node, src),
             attrs="\n".join(attrs),
             parent=scope.parent,
         )
@@ -674,156 +667,3 @@ def _body_scope(node: Node, root: _Scope, scopes: dict[int, _Scope]) -> _Scope |
             return root
         ancestor = ancestor.parent
     return None
-
-
-def _text(node: Node, src: bytes) -> str:
-    return src[node.start_byte : node.end_byte].decode("utf-8", "replace")
-
-
-def _collapse(text: str) -> str:
-    return " ".join(text.split())
-
-
-def _impl_names(node: Node, type_node: Node, src: bytes, scope: _Scope) -> tuple[str, str]:
-    """An impl's name (its self type's last segment) and qualified name."""
-    inner = type_node
-    while inner.type in _TYPE_WRAPPERS:
-        next_node = inner.child_by_field_name("type")
-        if next_node is None:
-            break
-        inner = next_node
-    written = _text(inner, src)
-    if inner.type == "scoped_type_identifier":
-        last = inner.child_by_field_name("name")
-        name = _text(last, src) if last is not None else written
-    elif inner.type == "type_identifier" or inner.type == "primitive_type":
-        name = written
-    else:
-        name = written = _display_type(_text(type_node, src))
-    self_type = written
-    if inner.type in ("type_identifier", "scoped_type_identifier") and not (
-        written in _PRIMITIVES or written in _type_parameters(node, src)
-    ):
-        crate = scope.module.partition("::")[0]
-        if written.startswith("crate::"):
-            self_type = crate + written[len("crate") :]
-        else:
-            self_type = f"{scope.module}::{written}"
-    trait = node.child_by_field_name("trait")
-    if trait is None:
-        return name, self_type
-    return name, f"<{self_type} as {_collapse(_text(trait, src))}>"
-
-
-def _display_type(text: str) -> str:
-    """A type written any way (macro output spaces every token) as rustfmt would print it:
-    ``( T0 , T1 , )`` -> ``(T0, T1)``, ``[T ; 01]`` -> ``[T; 1]``, ``(T0,)`` kept."""
-    text = _collapse(text)
-    text = _SPACE_INSIDE.sub(r"\1", text)
-    text = _SPACE_BEFORE.sub(lambda m: m.group(1) or m.group(2), text)
-    text = _SEPARATOR.sub(r"\1 ", text).rstrip()
-    text = _LEADING_ZEROS.sub("", text)
-    text = text.replace(" )", ")").replace(" ]", "]").replace(" >", ">")
-    if text.startswith("(") and text.endswith(",)") and text.count(",") > 1:
-        text = text[:-2] + ")"  # a trailing comma only matters in a one-tuple
-    return text
-
-
-def _type_parameters(node: Node, src: bytes) -> set[str]:
-    """Names of an impl's type parameters (``T`` in ``impl<T> Foo for T``)."""
-    params = node.child_by_field_name("type_parameters")
-    names: set[str] = set()
-    if params is None:
-        return names
-    for param in params.named_children:
-        name = param.child_by_field_name("name")
-        if name is not None:
-            names.add(_text(name, src))
-    return names
-
-
-def _signature(node: Node, name_node: Node, src: bytes, kind: str) -> str:
-    """The item's header up to its body or value, whitespace collapsed."""
-    end = node.end_byte
-    if kind == "macro_rules":
-        end = name_node.end_byte
-    else:
-        body = node.child_by_field_name("body")
-        if body is not None and body.type in _BODIES:
-            end = body.start_byte
-        elif kind in ("const", "static"):
-            value = node.child_by_field_name("value")
-            if value is not None:
-                end = value.start_byte
-    return _collapse(src[node.start_byte : end].decode("utf-8", "replace")).rstrip(";=, ")
-
-
-def _visibility(node: Node, src: bytes) -> str:
-    first = named_child(node, 0)
-    if first is not None and first.type == "visibility_modifier":
-        return _collapse(_text(first, src))
-    return ""
-
-
-def _preamble(node: Node, src: bytes) -> tuple[list[str], list[str]]:
-    """The outer doc comments and the other attributes written before an item."""
-    docs: list[str] = []
-    attrs: list[str] = []
-    sibling = node.prev_named_sibling
-    while sibling is not None:
-        kind = sibling.type
-        if kind == "attribute_item":
-            text = _collapse(_text(sibling, src))
-            doc = _DOC_ATTR.match(text)
-            if doc is None:
-                attrs.append(text)
-            else:
-                docs.append(_doc_string(doc.group(1)))
-        elif kind == "line_comment":
-            text = _text(sibling, src)
-            if text.startswith("///") and not text.startswith("////"):
-                line = text[3:].rstrip("\r\n")
-                docs.append(line[1:] if line.startswith(" ") else line)
-        elif kind == "block_comment":
-            text = _text(sibling, src)
-            if text.startswith("/**") and not text.startswith(("/***", "/**/")):
-                docs.append(_block_doc(text[3:-2]))
-        else:
-            break
-        sibling = sibling.prev_named_sibling
-    docs.reverse()
-    attrs.reverse()
-    return docs, attrs
-
-
-def _block_doc(body: str) -> str:
-    """A ``/** */`` comment's text: leading ``*`` columns and blank edges removed."""
-    lines = []
-    for line in body.split("\n"):
-        stripped = line.strip()
-        if stripped.startswith("*"):
-            stripped = stripped[1:]
-            stripped = stripped[1:] if stripped.startswith(" ") else stripped
-        lines.append(stripped)
-    return "\n".join(lines).strip("\n")
-
-
-def _doc_string(literal: str) -> str:
-    """The text of a ``#[doc = ...]`` value; not a string literal (``include_str!``) gives ""."""
-    raw = _RAW_STRING.match(literal)
-    if raw is not None:
-        return raw.group(2)
-    if len(literal) >= 2 and literal[0] == '"' and literal[-1] == '"':
-        return _ESCAPE.sub(_unescape, literal[1:-1])
-    return ""
-
-
-def _unescape(match: re.Match[str]) -> str:
-    code = match.group(1)
-    if code.startswith("u{"):
-        return chr(int(code[2:-1], 16))
-    if code.startswith("x") and len(code) == 3:
-        return chr(int(code[1:], 16))
-    if code.startswith("\n"):
-        return ""
-    return _ESCAPES.get(code, code)
