@@ -23,7 +23,7 @@ from pathlib import Path
 from rustragd.graph.incremental import IncrementalResolver
 from rustragd.graph.resolve import resolve_expanded
 from rustragd.index.pool import GC_THRESHOLDS
-from rustragd.macros import macro_rules
+from rustragd.macros import macro_rules, matcher
 from rustragd.macros.expansion import pack_expansions
 from rustragd.project.crates import discover_crates, module_paths
 from rustragd.project.walker import rust_sources
@@ -87,7 +87,7 @@ def main() -> None:
 
 def _forget_expansions() -> None:
     """Empty the caches of macro expansion, as in a process that has expanded nothing."""
-    macro_rules._load.cache_clear()
+    matcher.load.cache_clear()
     for cache in (macro_rules.expand, macro_rules.expand_nested, extract._fragment):
         cache.cache_clear()
 

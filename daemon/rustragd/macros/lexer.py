@@ -2,7 +2,7 @@
 the other layers of the expander read them with.
 
 Tokens and groups are made here (and, as substituted copies, by the transcriber);
-:class:`_MacroError` is what every layer raises on bad or unsupported input.
+:class:`MacroError` is what every layer raises on bad or unsupported input.
 """
 
 from __future__ import annotations
@@ -13,27 +13,27 @@ from dataclasses import dataclass
 from typing import TypeAlias, TypeGuard
 
 __all__ = [
-    "_OPS",
-    "_OPS2",
-    "_Env",
-    "_Group",
-    "_MacroError",
-    "_Tok",
-    "_Tree",
-    "_glued",
-    "_ident",
-    "_punct",
-    "_tokenize",
-    "_unit",
+    "OPS",
+    "OPS2",
+    "Env",
+    "Group",
+    "MacroError",
+    "Tok",
+    "Tree",
+    "glued_at",
+    "is_ident",
+    "is_punct",
+    "tokenize",
+    "unit_at",
 ]
 
 
-class _MacroError(Exception):
+class MacroError(Exception):
     """Malformed or unsupported input, or an exhausted budget."""
 
 
 @dataclass(slots=True, eq=False)
-class _Tok:
+class Tok:
     """A leaf token; ``src``, ``start``, ``end`` place it in its text (``src`` < 0: made up).
 
     A token that starts (ends) a substituted fragment carries the ``$`` (name)
@@ -49,24 +49,24 @@ class _Tok:
     start: int
     end: int
     line: int
-    before: _Tok | None = None
-    after: _Tok | None = None
+    before: Tok | None = None
+    after: Tok | None = None
 
 
 @dataclass(slots=True, eq=False)
-class _Group:
+class Group:
     """A delimited token tree."""
 
     delim: str  # "(", "[" or "{"
-    trees: tuple[_Tree, ...]
-    open: _Tok
-    close: _Tok
+    trees: tuple[Tree, ...]
+    open: Tok
+    close: Tok
 
 
-_Tree: TypeAlias = "_Tok | _Group"
+Tree: TypeAlias = "Tok | Group"
 # A fragment is a tuple of trees; a repetition a list with one binding per iteration.
-_Binding: TypeAlias = "tuple[_Tree, ...] | list[_Binding]"
-_Env: TypeAlias = "dict[str, _Binding]"
+_Binding: TypeAlias = "tuple[Tree, ...] | list[_Binding]"
+Env: TypeAlias = "dict[str, _Binding]"
 
 # ---------------------------------------------------------------- lexer
 
@@ -96,11 +96,11 @@ _CLOSE = {")": "(", "]": "[", "}": "{"}
 _SOURCES = itertools.count()
 
 
-def _tokenize(text: str) -> list[_Tree]:
+def tokenize(text: str) -> list[Tree]:
     """Token trees of ``text``; comments dropped, doc comments turned into ``#[doc]``."""
     src = next(_SOURCES)
-    stack: list[tuple[_Tok, list[_Tree]]] = []  # open groups, with the trees before them
-    trees: list[_Tree] = []
+    stack: list[tuple[Tok, list[Tree]]] = []  # open groups, with the trees before them
+    trees: list[Tree] = []
     pos, line = 0, 1
     while pos < len(text):
         # The matches are contiguous (`bad` matches anything else); a block
@@ -109,24 +109,24 @@ def _tokenize(text: str) -> list[_Tree]:
             kind = m.lastgroup
             if kind == "ident" or kind == "punct" or kind == "lifetime":
                 start, end = m.span()
-                trees.append(_Tok(kind, text[start:end], src, start, end, line))
+                trees.append(Tok(kind, text[start:end], src, start, end, line))
             elif kind == "space":
                 line += m.group().count("\n")
             elif kind == "open":
                 start, end = m.span()
-                stack.append((_Tok("punct", text[start:end], src, start, end, line), trees))
+                stack.append((Tok("punct", text[start:end], src, start, end, line), trees))
                 trees = []
             elif kind == "close":
                 start, end = m.span()
-                close = _Tok("punct", text[start:end], src, start, end, line)
+                close = Tok("punct", text[start:end], src, start, end, line)
                 if not stack or _CLOSE[close.text] != stack[-1][0].text:
-                    raise _MacroError("unbalanced delimiters")
+                    raise MacroError("unbalanced delimiters")
                 opener, outer = stack.pop()
-                outer.append(_Group(opener.text, tuple(trees), opener, close))
+                outer.append(Group(opener.text, tuple(trees), opener, close))
                 trees = outer
             elif kind == "literal":
                 start, end = m.span()
-                trees.append(_Tok(kind, text[start:end], src, start, end, line))
+                trees.append(Tok(kind, text[start:end], src, start, end, line))
                 line += text.count("\n", start, end)
             elif kind == "doc":
                 trees.extend(_doc_attr(m.group()[3:], m.group()[2] == "!", line))
@@ -139,12 +139,12 @@ def _tokenize(text: str) -> list[_Tree]:
                 line += body.count("\n")
                 break
             elif kind == "bad":
-                raise _MacroError(f"unexpected character {m.group()!r}")
+                raise MacroError(f"unexpected character {m.group()!r}")
             # "comment": dropped
         else:
             break  # all of the text was read
     if stack:
-        raise _MacroError("unclosed delimiter")
+        raise MacroError("unclosed delimiter")
     return trees
 
 
@@ -161,53 +161,53 @@ def _block_comment_end(text: str, pos: int) -> int:
                 return i
         else:
             i += 1
-    raise _MacroError("unterminated block comment")
+    raise MacroError("unterminated block comment")
 
 
-def _doc_attr(doc: str, inner: bool, line: int) -> list[_Tree]:
+def _doc_attr(doc: str, inner: bool, line: int) -> list[Tree]:
     """The ``#[doc = "..."]`` (or ``#![doc = ...]``) tokens of a doc comment."""
 
-    def tok(kind: str, text: str) -> _Tok:
-        return _Tok(kind, text, -1, 0, 0, line)
+    def tok(kind: str, text: str) -> Tok:
+        return Tok(kind, text, -1, 0, 0, line)
 
     quoted = '"' + doc.replace("\\", "\\\\").replace('"', '\\"') + '"'
     body = (tok("ident", "doc"), tok("punct", "="), tok("literal", quoted))
-    attr: list[_Tree] = [tok("punct", "#")]
+    attr: list[Tree] = [tok("punct", "#")]
     if inner:
         attr.append(tok("punct", "!"))
-    attr.append(_Group("[", body, tok("punct", "["), tok("punct", "]")))
+    attr.append(Group("[", body, tok("punct", "["), tok("punct", "]")))
     return attr
 
 
 # ---------------------------------------------------------------- token helpers
 
 _OPS3 = frozenset({"<<=", ">>=", "...", "..="})
-_OPS2 = frozenset(
+OPS2 = frozenset(
     {"==", "!=", "<=", ">=", "&&", "||", "+=", "-=", "*=", "/=", "%=", "^=", "&=", "|="}
     | {"<<", ">>", "..", "::", "->", "=>"}
 )
-_OPS = _OPS2 | _OPS3
+OPS = OPS2 | _OPS3
 _UNITS = frozenset({"..=", "...", "..", "::", "->", "=>"})  # operators scanners see as one
 
 
-def _punct(tree: _Tree | None, chars: str) -> TypeGuard[_Tok]:
+def is_punct(tree: Tree | None, chars: str) -> TypeGuard[Tok]:
     """Whether ``tree`` is a one-character punct among ``chars``."""
-    return isinstance(tree, _Tok) and tree.kind == "punct" and tree.text in chars
+    return isinstance(tree, Tok) and tree.kind == "punct" and tree.text in chars
 
 
-def _ident(tree: _Tree | None, *texts: str) -> TypeGuard[_Tok]:
+def is_ident(tree: Tree | None, *texts: str) -> TypeGuard[Tok]:
     """Whether ``tree`` is an identifier (one of ``texts`` when given)."""
-    return isinstance(tree, _Tok) and tree.kind == "ident" and (not texts or tree.text in texts)
+    return isinstance(tree, Tok) and tree.kind == "ident" and (not texts or tree.text in texts)
 
 
-def _glued(trees: tuple[_Tree, ...] | list[_Tree], i: int, ops: frozenset[str]) -> str:
+def glued_at(trees: tuple[Tree, ...] | list[Tree], i: int, ops: frozenset[str]) -> str:
     """The longest operator of ``ops`` written without spaces at ``i`` (else one char, or "")."""
     first = trees[i] if i < len(trees) else None
-    if type(first) is not _Tok or first.kind != "punct":
+    if type(first) is not Tok or first.kind != "punct":
         return ""
     text, prev = first.text, first
     for nxt in trees[i + 1 : i + 3]:  # operators have up to 3 one-char puncts
-        if not (type(nxt) is _Tok and nxt.kind == "punct" and _adjacent(prev, nxt)):
+        if not (type(nxt) is Tok and nxt.kind == "punct" and _adjacent(prev, nxt)):
             break
         text, prev = text + nxt.text, nxt
     if len(text) == 1:
@@ -217,11 +217,11 @@ def _glued(trees: tuple[_Tree, ...] | list[_Tree], i: int, ops: frozenset[str]) 
     return text[:2] if text[:2] in ops else text[0]
 
 
-def _adjacent(a: _Tok, b: _Tok) -> bool:
+def _adjacent(a: Tok, b: Tok) -> bool:
     """Whether ``b`` directly follows ``a`` in the same source text."""
     return a.src >= 0 and a.src == b.src and a.end == b.start
 
 
-def _unit(trees: tuple[_Tree, ...], i: int) -> str:
+def unit_at(trees: tuple[Tree, ...], i: int) -> str:
     """The scanner unit at ``i``: a multi-char operator of ``_UNITS``, one char, or ""."""
-    return _glued(trees, i, _UNITS)
+    return glued_at(trees, i, _UNITS)

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from rustragd.macros.lexer import _Group, _MacroError, _punct, _Tok, _tokenize, _Tree
-from rustragd.macros.matcher import _load, _Macro
-from rustragd.macros.transcriber import _invocation, _Session
+from rustragd.macros.lexer import Group, MacroError, Tok, Tree, is_punct, tokenize
+from rustragd.macros.matcher import Macro, load
+from rustragd.macros.transcriber import Session, invocation_at
 
 __all__ = ["expand", "expand_nested", "expand_recursive"]
 
@@ -26,10 +26,10 @@ __all__ = ["expand", "expand_nested", "expand_recursive"]
 # ---------------------------------------------------------------- rendering and API
 
 
-def _flatten(trees: list[_Tree] | tuple[_Tree, ...], out: list[_Tok]) -> list[_Tok]:
+def _flatten(trees: list[Tree] | tuple[Tree, ...], out: list[Tok]) -> list[Tok]:
     """``out`` with the leaf tokens of ``trees`` appended, delimiters included."""
     for tree in trees:
-        if isinstance(tree, _Group):
+        if isinstance(tree, Group):
             out.append(tree.open)
             _flatten(tree.trees, out)
             out.append(tree.close)
@@ -38,14 +38,14 @@ def _flatten(trees: list[_Tree] | tuple[_Tree, ...], out: list[_Tok]) -> list[_T
     return out
 
 
-def _render(trees: list[_Tree]) -> str:
+def _render(trees: list[Tree]) -> str:
     """Source text: tokens adjacent in their source stay glued, their line breaks are kept.
 
     A substituted fragment is placed as if written where its metavariable was.
     """
     parts: list[str] = []
     lines: dict[int, int] = {}  # source -> line of its last token written
-    prev: _Tok | None = None
+    prev: Tok | None = None
     for tok in _flatten(trees, []):
         before, after = tok.before, tok.after
         if prev is not None:
@@ -80,13 +80,13 @@ def expand(definition: str, invocation: str) -> str | None:
     The answer depends on the two texts only, so it is cached (helper macros such
     as serde's ``forward_to_deserialize_any_method!`` are invoked alike hundreds of times).
     """
-    macro = _load(definition)
+    macro = load(definition)
     if macro is None:
         return None
     try:
-        out = _Session().apply(macro, tuple(_tokenize(invocation)))
+        out = Session().apply(macro, tuple(tokenize(invocation)))
         return None if out is None else _render(out)
-    except (_MacroError, RecursionError):
+    except (MacroError, RecursionError):
         return None
 
 
@@ -100,24 +100,24 @@ def expand_nested(definitions: tuple[tuple[str, str], ...], text: str, depth: in
     instead of each being rendered, parsed and extracted in turn; an expansion with
     items of its own is extracted, and its invocations expanded one by one.
     """
-    macros = {name: m for name, d in definitions if (m := _load(d)) is not None}
+    macros = {name: m for name, d in definitions if (m := load(d)) is not None}
     try:
-        trees = tuple(_tokenize(text))
+        trees = tuple(tokenize(text))
         if not _only_invocations(trees, macros):
             return None
-        return _render(_Session().expand_items(list(trees), macros, depth))
-    except (_MacroError, RecursionError):
+        return _render(Session().expand_items(list(trees), macros, depth))
+    except (MacroError, RecursionError):
         return None
 
 
-def _only_invocations(trees: tuple[_Tree, ...], macros: dict[str, _Macro]) -> bool:
+def _only_invocations(trees: tuple[Tree, ...], macros: dict[str, Macro]) -> bool:
     """Whether ``trees`` are invocations of ``macros`` (attributes before them allowed)."""
     i = 0
     while i < len(trees):
-        if _punct(trees[i], "#") and i + 1 < len(trees) and isinstance(trees[i + 1], _Group):
+        if is_punct(trees[i], "#") and i + 1 < len(trees) and isinstance(trees[i + 1], Group):
             i += 2
             continue
-        found = _invocation(trees, i)
+        found = invocation_at(trees, i)
         if found is None or found[0] not in macros:
             return False
         i = found[2]
@@ -133,14 +133,14 @@ def expand_recursive(
     invocations are expanded up to ``depth`` levels below the first one, and
     those that cannot be expanded are left as written.
     """
-    macros = {n: m for n, d in definitions.items() if (m := _load(d)) is not None}
+    macros = {n: m for n, d in definitions.items() if (m := load(d)) is not None}
     if name not in macros:
         return None
-    session = _Session()
+    session = Session()
     try:
-        out = session.apply(macros[name], tuple(_tokenize(invocation)))
+        out = session.apply(macros[name], tuple(tokenize(invocation)))
         if out is None:
             return None
         return _render(session.expand_items(out, macros, depth))
-    except (_MacroError, RecursionError):
+    except (MacroError, RecursionError):
         return None
