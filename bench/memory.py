@@ -102,8 +102,11 @@ def group_rss(pid: int) -> tuple[int, int]:
 
 
 def wait_ready(daemon: BenchDaemon, root: Path) -> dict[str, Any]:
+    """The workspace's part of ``status`` once it is indexed, vectors included."""
     while True:
-        found = [w for w in daemon.request("status")["workspaces"] if w["root"] == str(root)]
+        found: list[dict[str, Any]] = [
+            w for w in daemon.request("status")["workspaces"] if w["root"] == str(root)
+        ]
         if found and found[0]["state"] == "ready" and not found[0]["vectors"]["pending"]:
             return found[0]
         time.sleep(0.2)
