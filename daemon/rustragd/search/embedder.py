@@ -125,9 +125,13 @@ class Embedder:
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = self.config.threads
         opts.add_session_config_entry("session.record_ep_graph_assignment_info", "1")
-        self._session = ort.InferenceSession(
-            str(onnx_path), sess_options=opts, providers=_providers(self.config.provider)
-        )
+        providers = _providers(self.config.provider)
+        if providers == ["CPUExecutionProvider"]:
+            # Batches come in many shapes (bucketed by length): a memory pattern planned
+            # per shape keeps its buffers in the CPU arena for good, hundreds of MB after
+            # a cold index, for no measurable speed (bench/embed_throughput.py).
+            opts.enable_mem_pattern = False
+        self._session = ort.InferenceSession(str(onnx_path), sess_options=opts, providers=providers)
         #: The execution provider actually running the model.
         self.provider: str = self._session.get_providers()[0]
         #: Whether batches go through IOBinding slots (by default only on CUDA).
