@@ -82,11 +82,7 @@ async def apply_edit(
         with workspace.writes.held():
             # From the oldest change's write to its batch here: events, debounce, queueing.
             waited = time.time() - oldest - timings["read"] if oldest else 0.0
-            applied = await _apply(workspace, sources, removed, stored, timings)
-            stats.last_wait_ms = round(max(0.0, waited) * 1000, 3)
-            stats.recent.append(
-                {"files": len(applied.files), "wait_ms": stats.last_wait_ms, "ms": stats.last_ms}
-            )
+            applied = await _apply(workspace, sources, removed, stored, timings, waited)
             clock.advance()
             notify(workspace)
             await _resolve(workspace, applied, pool, notify)
@@ -99,8 +95,10 @@ async def _apply(
     removed: list[str],
     stored: dict[str, Segments | None],
     timings: dict[str, float],
+    waited: float,
 ) -> Applied:
-    """Extract the changed files and record them in memory, their store write queued."""
+    """Extract the changed files and record them in memory, their store write queued, and
+    the delta in the live stats (``waited``: seconds from its oldest change to here)."""
     stats = workspace.live
     extracted = await asyncio.to_thread(extract_changed, workspace, sources, stored, timings)
     extracts = [extract for extract, _ in extracted]
@@ -127,6 +125,9 @@ async def _apply(
     stats.batches += 1
     # The resolver adds its stages to the same map (see _resolve).
     stats.last_ms = {stage: round(seconds * 1000, 3) for stage, seconds in timings.items()}
+    stats.last_wait_ms = round(max(0.0, waited) * 1000, 3)
+    files = len(sources) + len(removed)
+    stats.recent.append({"files": files, "wait_ms": stats.last_wait_ms, "ms": stats.last_ms})
     log.debug("applied %d changed and %d removed files", len(sources), len(removed))
     changed = [item.id for _, delta in extracted for item in delta.added + delta.updated]
     facts = [(extract.path, extract.facts) for extract in extracts]
