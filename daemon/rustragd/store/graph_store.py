@@ -57,6 +57,7 @@ _ITEM_PUT = f"{', '.join(_ITEM_KEY)} => {', '.join(_ITEM_VALUES)}"
 #: What :meth:`GraphStore.load_items` reads: doc and snippet stay on disk until a hit needs them.
 _BRIEF_COLUMNS = tuple(column for column in _ITEM_COLUMNS if column not in ("doc", "snippet"))
 _BRIEF_FIELDS = tuple(ITEM_FIELDS[_ITEM_COLUMNS.index(column)] for column in _BRIEF_COLUMNS)
+_BRIEF_LISTED = ", ".join(_BRIEF_COLUMNS)
 
 _SCHEMA = (
     ":create meta {key: String => value: String}",
@@ -142,8 +143,7 @@ class GraphStore:
 
         ``relation`` is ``item`` (items of files) or ``derived_item`` (macro-made).
         """
-        listed = ", ".join(_BRIEF_COLUMNS)
-        rows = self._run(f"?[{listed}] := *{relation}{{{listed}}}")
+        rows = self._run(f"?[{_BRIEF_LISTED}] := *{relation}{{{_BRIEF_LISTED}}}")
         return [Item(**dict(zip(_BRIEF_FIELDS, row, strict=True))) for row in rows]
 
     def load_facts(self) -> dict[str, bytes]:
