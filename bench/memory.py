@@ -18,7 +18,6 @@ Usage: python bench/memory.py [--workspace DIR] [--state DIR] [--reindex 5]
 from __future__ import annotations
 
 import argparse
-import gc
 import os
 import shutil
 import tempfile
@@ -31,6 +30,7 @@ from typing import Any
 
 from ask_latency import build_workspace
 from harness import BenchDaemon
+from rustragd.heap import settle_heap
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
 MB = 1024 * 1024
@@ -74,6 +74,8 @@ class Sampler:
         self.peak_group = 0
         self.peak_daemon = 0
         self.peak_worker = 0
+        self.started = time.perf_counter()
+        self.peak_daemon_at = self.peak_group_at = 0.0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -89,9 +91,12 @@ class Sampler:
         while not self._stop.is_set():
             daemon = rss(self.pid)
             others = [rss(child) for child in descendants(self.pid)]
-            self.peak_daemon = max(self.peak_daemon, daemon)
+            now = time.perf_counter() - self.started
+            if daemon > self.peak_daemon:
+                self.peak_daemon, self.peak_daemon_at = daemon, now
+            if daemon + sum(others) > self.peak_group:
+                self.peak_group, self.peak_group_at = daemon + sum(others), now
             self.peak_worker = max([self.peak_worker, *others])
-            self.peak_group = max(self.peak_group, daemon + sum(others))
             self._stop.wait(self.period)
 
 
@@ -101,19 +106,25 @@ def group_rss(pid: int) -> tuple[int, int]:
     return daemon, daemon + sum(rss(child) for child in descendants(pid))
 
 
-def wait_ready(daemon: BenchDaemon, root: Path) -> dict[str, Any]:
-    """The workspace's part of ``status`` once it is indexed, vectors included."""
+def wait_ready(daemon: BenchDaemon, root: Path) -> tuple[dict[str, Any], float]:
+    """The workspace's part of ``status`` once it is indexed, vectors included, and the
+    seconds until its graph was ready (before the vectors)."""
+    started = time.perf_counter()
+    graph_ready = 0.0
     while True:
         found: list[dict[str, Any]] = [
             w for w in daemon.request("status")["workspaces"] if w["root"] == str(root)
         ]
-        if found and found[0]["state"] == "ready" and not found[0]["vectors"]["pending"]:
-            return found[0]
+        if found and found[0]["state"] == "ready":
+            graph_ready = graph_ready or time.perf_counter() - started
+            if not found[0]["vectors"]["pending"]:
+                return found[0], graph_ready
         time.sleep(0.2)
 
 
-def settled(pid: int, seconds: float = 3.0) -> tuple[int, int]:
-    """The RSS after ``seconds`` of quiet (the daemon's deferred work done)."""
+def settled(pid: int, seconds: float = 12.0) -> tuple[int, int]:
+    """The RSS after ``seconds`` of quiet (the daemon's deferred work done, its idle
+    workers gone: rustragd.index.pool.IDLE_S)."""
     time.sleep(seconds)
     return group_rss(pid)
 
@@ -127,10 +138,11 @@ def daemon_figures(root: Path, state: Path, reindexes: int) -> Path:
         with Sampler(pid) as sampler:
             started = time.perf_counter()
             daemon.request("index", {"path": str(root), "wait": False})
-            workspace = wait_ready(daemon, root)
+            workspace, graph_ready = wait_ready(daemon, root)
             took = time.perf_counter() - started
         lines = workspace["lines"]
-        after = settled(pid)
+        soon = settled(pid, 3.0)
+        after = settled(pid, 9.0)
         print(
             f"workspace {root}: {workspace['files']} files, {lines} lines, "
             f"{workspace['items']} items, {workspace['edges']} edges, "
@@ -145,13 +157,19 @@ def daemon_figures(root: Path, state: Path, reindexes: int) -> Path:
             f"process {sampler.peak_worker / MB:.1f} MB, group {sampler.peak_group / MB:.1f} MB"
         )
         print(
-            f"  settled              daemon {after[0] / MB:8.1f} MB, group {after[1] / MB:.1f} MB"
+            f"    at {sampler.peak_daemon_at:.1f} s (daemon), {sampler.peak_group_at:.1f} s"
+            " (group);"
+            f" graph ready at {graph_ready:.1f} s, vectors done at {took:.1f} s"
+        )
+        print(f"  3 s after            daemon {soon[0] / MB:8.1f} MB, group {soon[1] / MB:.1f} MB")
+        print(
+            f"  settled (12 s)       daemon {after[0] / MB:8.1f} MB, group {after[1] / MB:.1f} MB"
             f" ({after[1] / max(lines, 1) / 1024:.1f} KB per line)"
         )
         for n in range(1, reindexes + 1):
             with Sampler(pid) as sampler:
                 daemon.request("reindex", {"path": str(root), "wait": True}, root=str(root))
-            now = settled(pid, 1.0)
+            now = settled(pid)
             print(
                 f"  after reindex {n}      daemon {now[0] / MB:8.1f} MB, group {now[1] / MB:.1f} MB"
                 f" (peak group {sampler.peak_group / MB:.1f} MB)"
@@ -167,7 +185,7 @@ class Ledger:
 
     def __init__(self) -> None:
         self.kept: list[object] = []
-        gc.collect()
+        settle_heap()
         self.rss = rss()
         self.traced = tracemalloc.get_traced_memory()[0]
         print(f"  {'structure':<44} {'python':>10} {'rss':>10}")
@@ -177,7 +195,7 @@ class Ledger:
         value = load()
         took = time.perf_counter() - started
         self.kept.append(value)
-        gc.collect()
+        settle_heap()  # as the daemon does after a load: what stays is what is held
         rss_now, traced_now = rss(), tracemalloc.get_traced_memory()[0]
         print(
             f"  {name:<44} {(traced_now - self.traced) / MB:8.1f} MB "

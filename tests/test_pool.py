@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 from pathlib import Path
 
+import pytest
+from rustragd.index import pool as pool_module
 from rustragd.index.machine import Node
 from rustragd.index.pool import ExtractorPool, Job
 from rustragd.model import FileExtract
@@ -95,3 +98,45 @@ def test_shutdown_cancels_calls_still_waiting(tmp_path: Path) -> None:
         assert all(isinstance(o, list | asyncio.CancelledError) for o in outcomes[:2])
 
     asyncio.run(scenario())
+
+
+def _worker_pids(pool: ExtractorPool) -> set[int]:
+    return {pid for node_pool in pool._pools or [] for pid in node_pool.executor._processes}
+
+
+def test_idle_workers_exit_and_start_again_on_the_next_call(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pool_module, "IDLE_S", 0.2)
+    jobs = _crate(tmp_path, 2)
+
+    async def scenario() -> tuple[set[int], list[str]]:
+        pool = _one_worker()
+        try:
+            await pool.run(tmp_path, jobs)
+            started = _worker_pids(pool)
+            assert started and pool.describe()
+            await asyncio.sleep(0.1)  # not idle long enough yet
+            assert _worker_pids(pool) == started
+            await asyncio.sleep(0.4)
+            assert pool.describe() == []
+            again = await pool.run(tmp_path, jobs)
+            assert pool.starts == 2 and _worker_pids(pool).isdisjoint(started)
+            return started, [e.path for e in again if isinstance(e, FileExtract)]
+        finally:
+            pool.shutdown()
+
+    started, paths = asyncio.run(scenario())
+    assert paths == ["src/m0.rs", "src/m1.rs"]
+    deadline = time.monotonic() + 10
+    while any(_alive(pid) for pid in started) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(_alive(pid) for pid in started)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False

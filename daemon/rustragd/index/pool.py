@@ -42,6 +42,9 @@ T = TypeVar("T")
 _UNCHANGED, _UNREADABLE, _EXTRACTED = 0, 1, 2
 #: Turn ranks of pool calls: lower goes first.
 _RESOLVE, _EXTRACT = 0, 1
+#: Seconds without work after which the workers exit (started again on the next call):
+#: an idle daemon holds no worker memory, and a cold index's workers return theirs.
+IDLE_S = 10.0
 #: Calls handed to a pool's executor beyond one per worker: a worker that finishes takes
 #: the next at once instead of waiting for the event loop to hand it one.
 _QUEUED = 1
@@ -252,13 +255,18 @@ class _NodePool:
 
 
 class ExtractorPool:
-    """Process pools, one per NUMA node, started on first use."""
+    """Process pools, one per NUMA node, started on first use and stopped when idle
+    for :data:`IDLE_S` seconds."""
 
     def __init__(self, workers: int = 0, nodes: list[Node] | None = None) -> None:
         self.nodes = nodes or numa_nodes()
         available = sum(len(node.cpus) for node in self.nodes)
         self.workers = workers or available
         self._pools: list[_NodePool] | None = None
+        self._in_flight = 0
+        self._idle: asyncio.TimerHandle | None = None
+        #: Times the workers were started (the first use, and after each idle stop).
+        self.starts = 0
 
     def _ensure(self) -> list[_NodePool]:
         if self._pools is None:
@@ -268,10 +276,11 @@ class ExtractorPool:
                 _NodePool(node, max(1, round(self.workers * len(node.cpus) / total)))
                 for node in self.nodes
             ]
+            self.starts += 1
         return self._pools
 
     def describe(self) -> list[dict[str, Any]]:
-        """The pools for ``status``."""
+        """The pools for ``status`` (none while the workers are stopped)."""
         return [
             {"node": p.node.index, "cpus": sorted(p.node.cpus), "workers": p.workers}
             for p in self._pools or []
@@ -279,8 +288,26 @@ class ExtractorPool:
 
     async def call(self, rank: int, function: Callable[..., T], *args: Any) -> T:
         """Run ``function(*args)`` in the least busy pool, when its turn (``rank``) comes."""
-        pool = min(self._ensure(), key=lambda p: p.in_flight / p.workers)
-        return await pool.call(rank, function, *args)
+        if self._idle is not None:
+            self._idle.cancel()
+            self._idle = None
+        self._in_flight += 1
+        try:
+            pool = min(self._ensure(), key=lambda p: p.in_flight / p.workers)
+            return await pool.call(rank, function, *args)
+        finally:
+            self._in_flight -= 1
+            if not self._in_flight and self._pools is not None:
+                self._idle = asyncio.get_running_loop().call_later(IDLE_S, self._stop_idle)
+
+    def _stop_idle(self) -> None:
+        """Let the workers of pools with nothing to do exit (without waiting for them)."""
+        self._idle = None
+        if self._in_flight:
+            return
+        for pool in self._pools or []:
+            pool.executor.shutdown(wait=False)
+        self._pools = None
 
     async def run(self, root: Path, jobs: list[Job]) -> list[Outcome]:
         """Extract one batch in a worker process."""

@@ -105,6 +105,21 @@ def _providers(choice: str) -> list[str]:
     return ["CPUExecutionProvider"]
 
 
+_SHRINK = ort.RunOptions()
+_SHRINK.add_run_config_entry("memory.enable_memory_arena_shrinkage", "cpu:0")
+
+
+def _disabled_optimizers(providers: list[str]) -> list[str]:
+    """Graph rewrites left out on the CPU: constant folding.
+
+    A weight-quantised model (the default) keeps its weights as int8 and turns them
+    into float32 in the graph (Cast, Mul). Folding that ahead of time holds a float32
+    copy of every weight in the session: 160 MB instead of 35 for the default model,
+    for no measurable speed (bench/embed_throughput.py), and the same vectors.
+    """
+    return ["ConstantFolding"] if providers == ["CPUExecutionProvider"] else []
+
+
 class Embedder:
     """Turns texts into unit-length float32 vectors with one ONNX model.
 
@@ -131,7 +146,12 @@ class Embedder:
             # per shape keeps its buffers in the CPU arena for good, hundreds of MB after
             # a cold index, for no measurable speed (bench/embed_throughput.py).
             opts.enable_mem_pattern = False
-        self._session = ort.InferenceSession(str(onnx_path), sess_options=opts, providers=providers)
+        self._session = ort.InferenceSession(
+            str(onnx_path),
+            sess_options=opts,
+            providers=providers,
+            disabled_optimizers=_disabled_optimizers(providers),
+        )
         #: The execution provider actually running the model.
         self.provider: str = self._session.get_providers()[0]
         #: Whether batches go through IOBinding slots (by default only on CUDA).
@@ -217,7 +237,7 @@ class Embedder:
             pending = (
                 self._pool.submit(self._prepare, batches[i + 1]) if i + 1 < len(batches) else None
             )
-            yield self._run(current)
+            yield self._run(current, last=pending is None)
 
     def _pipeline_bound(self, batches: list[list[str]]) -> Iterator[Vectors]:
         """IOBinding with two slots alternating: the worker fills slot i+1's input buffers
@@ -275,9 +295,12 @@ class Embedder:
             mask[row, : len(e.ids)] = 1
         return {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
 
-    def _run(self, batch: _Batch) -> Vectors:
+    def _run(self, batch: _Batch, last: bool = True) -> Vectors:
+        """One batch's vectors; after the ``last`` of a call the CPU arena gives its free
+        memory back (a cold index's largest batch would otherwise stay held for good)."""
         feed = {k: v for k, v in batch.items() if k in self._inputs}
-        hidden = self._session.run([self._output], feed)[0]
+        options = _SHRINK if last and self.provider == "CPUExecutionProvider" else None
+        hidden = self._session.run([self._output], feed, options)[0]
         return self._pool_and_normalise(np.asarray(hidden), batch["attention_mask"])
 
     def _pool_and_normalise(self, hidden: npt.NDArray[Any], mask: npt.NDArray[np.int64]) -> Vectors:
