@@ -81,6 +81,21 @@ def test_lru_bound_and_forget() -> None:
     assert "b.rs" not in cache
 
 
+def test_source_bytes_bound_keeps_the_latest_file() -> None:
+    cache = TreeCache(max_bytes=100)
+    cache.reparse("a.rs", b"fn a() {}\n" * 4)  # 40 bytes
+    cache.reparse("b.rs", b"fn b() {}\n" * 5)  # 50: 90 in all, both stay
+    assert "a.rs" in cache and "b.rs" in cache
+    cache.reparse("a.rs", b"fn a() {}\n" * 6)  # 60 + 50: b, the least recent, goes
+    assert "a.rs" in cache and "b.rs" not in cache
+    cache.reparse("big.rs", b"fn big() {}\n" * 50)  # alone over the bound: it stays alone
+    assert len(cache) == 1 and "big.rs" in cache
+    cache.forget("big.rs")
+    cache.reparse("c.rs", b"fn c() {}\n" * 9)
+    cache.reparse("d.rs", b"fn d() {}\n")
+    assert len(cache) == 2  # forgetting gave back the big file's bytes
+
+
 @pytest.mark.skipif(
     not Path("/tmp/rustrag-practice/regex-syntax/src/ast/parse.rs").exists(),
     reason="practice corpus absent",

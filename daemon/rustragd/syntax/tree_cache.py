@@ -30,12 +30,20 @@ class Reparsed(NamedTuple):
     previous: tuple[Segments, Edit] | None
 
 
-class TreeCache:
-    """A bounded LRU of ``path -> (source, tree, segments)``."""
+#: Source bytes whose trees the cache holds at most (the latest file always stays): a
+#: tree takes about 40 times its source, so some 20 MB, some 25 files of 20 KB.
+MAX_SOURCE_BYTES = 512 << 10
 
-    def __init__(self, capacity: int = 128) -> None:
+
+class TreeCache:
+    """An LRU of ``path -> (source, tree, segments)``, bounded in files and source bytes."""
+
+    def __init__(self, capacity: int = 128, max_bytes: int = MAX_SOURCE_BYTES) -> None:
         self.capacity = capacity
+        self.max_bytes = max_bytes
         self._entries: OrderedDict[str, tuple[bytes, Tree, Segments | None]] = OrderedDict()
+        self._bytes = 0
+        """Source bytes of the entries."""
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -46,10 +54,13 @@ class TreeCache:
     def put(self, path: str, source: bytes, tree: Tree) -> None:
         """Remember ``tree`` as the parse of ``source`` (its extraction comes with
         :meth:`keep_segments`), evicting the least recent entry."""
+        self.forget(path)
         self._entries[path] = (source, tree, None)
-        self._entries.move_to_end(path)
-        while len(self._entries) > self.capacity:
-            self._entries.popitem(last=False)
+        self._bytes += len(source)
+        while len(self._entries) > 1 and (
+            len(self._entries) > self.capacity or self._bytes > self.max_bytes
+        ):
+            self._bytes -= len(self._entries.popitem(last=False)[1][0])
 
     def segments(self, path: str) -> Segments | None:
         """The extraction attached to the cached source of ``path``, if any."""
@@ -63,7 +74,9 @@ class TreeCache:
 
     def forget(self, path: str) -> None:
         """Drop ``path`` (deleted or renamed files)."""
-        self._entries.pop(path, None)
+        entry = self._entries.pop(path, None)
+        if entry is not None:
+            self._bytes -= len(entry[0])
 
     def reparse(self, path: str, source: bytes) -> Reparsed:
         """The tree of ``source``: incremental against the cached tree of ``path`` when held."""
