@@ -272,7 +272,7 @@ def breakdown(root: Path, state_dir: Path) -> None:
             cache.reparse(path, (root / path).read_bytes())
         return cache
 
-    ledger.step("tree cache (full: 128 files' trees)", trees)
+    ledger.step("tree cache (filled to its bounds)", trees)
     print(
         f"  {'total':<44} {tracemalloc.get_traced_memory()[0] / MB:8.1f} MB"
         f" {rss() / MB:8.1f} MB (the whole process)"
