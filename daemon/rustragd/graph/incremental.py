@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import itertools
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -120,9 +121,11 @@ class IncrementalResolver:
         edited_rules = set[str]().union(
             *(_edited_rules(sig, self._sigs.get(path)) for path, sig in sigs.items())
         )
-        full = bool(gone) or any(
+        reshaped = any(
             not _same_but_rule_bodies(sig, self._sigs.get(path)) for path, sig in sigs.items()
         )
+        full = bool(gone) or reshaped
+        items = self._items()
         before = set(self._facts)
         old = {path: self._facts[path] for path in unpacked if path in self._facts}
         for path in gone:
@@ -130,6 +133,11 @@ class IncrementalResolver:
         self._blobs.update(fresh)
         self._facts.update(unpacked)
         self._resolution = None
+        if reshaped and not gone and not edited_rules:
+            structural = self._structural(unpacked, old, sigs)
+            if structural is not None:
+                self._sigs.update(sigs)
+                return structural
         if not full and edited_rules:
             # A `macro_rules!` body changed: its invocations are expanded again, and
             # the workspace is re-resolved only if that changes the items they make.
@@ -146,7 +154,6 @@ class IncrementalResolver:
             if fast is not None:
                 self._sigs.update(sigs)
                 return fast
-        items = self._items()
         self._full()
         return Update(
             paths=before | set(self._facts),
@@ -188,15 +195,31 @@ class IncrementalResolver:
             path: signature(facts, self._makers) for path, facts in loaded
         }
         resolver = graph.r
+        resolver.files = []  # kept per file here; the resolver's list would hold old facts
         self._defs: dict[str, list[int]] = {path: [] for path in self._facts}
         for ident, found_def in resolver.defs.items():
             self._defs[found_def.path].append(ident)
-        self._methods: dict[str, list[tuple[int, int, int]]] = {path: [] for path in self._facts}
-        for owner, table in resolver.assoc.items():
-            for methods in table.values():
-                for method, via in methods:
-                    self._methods[resolver.defs[method].path].append((owner, method, via))
+        self._methods: dict[str, list[tuple[int, int, int]]] = {}
+        self._index_methods(set(self._facts))
+        self._words: dict[str, frozenset[str]] = {
+            path: _file_words(self._parts(path)) for path in self._facts
+        }
         self._resolution = None
+
+    def _parts(self, path: str) -> list[Facts]:
+        """A file's facts and those of the items its macros make."""
+        return [self._facts[path], *self._extra.get(path, ())]
+
+    def _index_methods(self, paths: set[str]) -> None:
+        """Set the registered methods (their ``has_method`` edges) written in ``paths``."""
+        defs = self._graph.r.defs
+        for path in paths:
+            self._methods[path] = []
+        for entries in self._graph.registered.values():
+            for owner, _name, (method, via) in entries:
+                found = defs.get(method)
+                if isinstance(owner, int) and found is not None and found.path in paths:
+                    self._methods[found.path].append((owner, method, via))
 
     def _refresh(
         self, files: dict[str, Facts], old: dict[str, Facts], expand_all: bool = False
@@ -232,20 +255,15 @@ class IncrementalResolver:
                     found = defs.get(row[0])
                     if found is not None:
                         found.line = row[5]
-            graph.edges, graph.types = [], types
-            for part in parts:
-                graph.impl_edges(path, part)
-            for owner, method, via in self._methods[path]:
-                graph.has_method(owner, method, via)
-            for ident in self._defs[path]:
-                graph.contains(ident)
-            self._own[path] = graph.edges
-            out.extend(graph.edges)
+            graph.types = types
+            self._own_edges(path)
+            out.extend(self._own[path])
             rows = self._rows[path] = [
                 self._align(path, new, was, edges)
                 for new, was, edges in zip(parts, before, self._rows[path], strict=True)
             ]
             out.extend(edge for part in rows for found in part for edge in found)
+            self._words[path] = _file_words(parts)
         records = types.records()
         self._types.update((record.fingerprint, record) for record in records)
         return Update(
@@ -256,27 +274,251 @@ class IncrementalResolver:
             full=False,
         )
 
+    def _structural(
+        self, files: dict[str, Facts], old: dict[str, Facts], sigs: dict[str, list[Any]]
+    ) -> Update | None:
+        """Apply files whose items or imports changed without resolving everything again
+        (None: the change cannot be bounded, and the workspace must be re-resolved).
+
+        The resolver takes the files' new facts in place of the old; then everything a
+        changed name can reach is resolved again, in the order a full resolution uses:
+        the impls whose header names one (or whose trait or items changed), and every
+        reference row that writes one or sits inside an item that changed or whose
+        meaning of ``Self`` or bounds did. A name is changed when an item of that name was
+        added, removed or altered (with everything inside it), when an import binding it
+        changed, and, transitively, when an import or a declared type (a return or field
+        type) names a changed name. A glob import whose path names one, a glob import
+        added or removed, a file's module or ``macro_rules!`` changed, and macros making
+        other items are not bounded.
+        """
+        graph = self._graph
+        r = graph.r
+        before: dict[str, list[Facts]] = {}
+        after: dict[str, list[Facts]] = {}
+        made: dict[str, tuple[list[Item], list[Facts]]] = {}
+        for path, facts in files.items():
+            was = old.get(path)
+            if not _bounded_shape(sigs[path], self._sigs.get(path), facts, r.crates):
+                return None
+            expanded = self._expanded(path, facts, was)
+            if expanded is None:
+                return None
+            made[path] = expanded
+            before[path] = [was, *self._extra.get(path, ())] if was is not None else []
+            after[path] = [facts, *expanded[1]]
+        change = _Change()
+        for path in files:
+            if not change.read(before[path], after[path]):
+                return None
+        names, owners = change.names, change.owners
+        module_items = {q: r.module_items.get(q) for q in change.modules}
+        for path in files:
+            r.reload(path, before[path], after[path])
+        if not _close(r, names):
+            return None
+        items_changed = any(items != self._made.get(path, []) for path, (items, _) in made.items())
+        for path, (items, fragments) in made.items():
+            self._made[path], self._extra[path] = items, fragments
+        for q in change.modules:
+            first = self._first_module(q)
+            if first is None:
+                r.module_items.pop(q, None)
+            else:
+                r.module_items[q] = first
+        whole = {
+            path
+            for q in change.modules
+            if r.module_items.get(q) != module_items[q]
+            for path, facts in self._facts.items()
+            if facts["mod"] == q or facts["mod"].startswith(q + "::")
+        }
+        owners.update(ident for ident, bounds in r.bounds.items() if _names_any(bounds, names))
+        r.forget(names, change.scopes)
+        methods, own = self._register_again(set(files), change, names, owners)
+        for ident in list(owners):
+            owners.update(_descendants(r, ident))
+        changed = names | methods
+        again: set[str] = set()  # files whose reference edges changed
+        out_paths: set[str] = set(files) | own | whole
+        owner_paths = {r.defs[i].path for i in owners if i in r.defs}
+        types = TypeTable()
+        graph.types = types
+        stale = _Stale(changed, owners)
+        for path in self._facts:
+            if path in files:
+                self._rows[path] = [
+                    self._align(path, new, was, edges, stale)
+                    for new, was, edges in itertools.zip_longest(
+                        after[path], before[path], self._rows.get(path, [])
+                    )
+                ]
+                self._words[path] = _file_words(after[path])
+            elif (
+                path in whole or path in owner_paths or not changed.isdisjoint(self._words[path])
+            ) and self._again(path, None if path in whole else stale):
+                again.add(path)
+                out_paths.add(path)
+        self._defs.update(
+            (path, list(dict.fromkeys(row[0] for part in after[path] for row in part["items"])))
+            for path in files
+        )
+        self._index_methods(out_paths)
+        for path in list(out_paths):
+            was_own = self._own.get(path)
+            self._own_edges(path)
+            if path not in files and path not in again and _same_edges(self._own[path], was_own):
+                out_paths.discard(path)
+        records = types.records()
+        self._types.update((record.fingerprint, record) for record in records)
+        return Update(
+            paths=out_paths,
+            edges=[edge for path in out_paths for edge in self._file_edges(path)],
+            types=records,
+            items=self._items() if items_changed else None,
+            full=False,
+        )
+
+    def _expanded(
+        self, path: str, facts: Facts, was: Facts | None
+    ) -> tuple[list[Item], list[Facts]] | None:
+        """A changed file's macro-made items and their facts (None: other items are made)."""
+        made, fragments = self._made.get(path, []), self._extra.get(path, [])
+        if was is not None and _macro_lines(facts) == _macro_lines(was):
+            return made, fragments
+        moved = None if was is None else _moved_expansions(was, facts)
+        if moved is not None:  # the invocations only moved: so do their expansions
+            return _move_lines(made, fragments, moved)
+        items, parts = expand_file(path, facts, self._rules, expand)
+        if list(map(_key, items)) != list(map(_key, made)) or len(parts) != len(fragments):
+            return None
+        return items, parts
+
+    def _first_module(self, qualified: str) -> int | None:
+        """The ``mod`` item that names module ``qualified``: the first loaded, as in
+        :meth:`Resolver._load` (every file's facts in order, then the fragments)."""
+        kind, name = ItemColumn.KIND, ItemColumn.QUALIFIED_NAME
+        parts = itertools.chain(
+            self._facts.values(), itertools.chain.from_iterable(self._extra.values())
+        )
+        for facts in parts:
+            for row in facts["items"]:
+                if row[kind] == "mod" and row[name] == qualified:
+                    return int(row[ItemColumn.ID])
+        return None
+
+    def _register_again(
+        self, files: set[str], change: _Change, names: set[str], owners: set[int]
+    ) -> tuple[set[str], set[str]]:
+        """Register again the methods of the impls a change can reach: those of the changed
+        files, those whose header names a changed name, those of a changed trait.
+
+        Returns the names of methods whose registration changed and the files whose own
+        edges (impl headers, ``has_method``) must be made again; adds to ``owners`` the
+        impls whose self type or trait changed (what ``Self`` and ``self`` mean inside).
+        """
+        graph = self._graph
+        r = graph.r
+        picked: list[tuple[str, str, list[Any]]] = []
+        for path, facts in self._facts.items():
+            picked.extend((path, facts["mod"], row) for row in facts["impls"])
+        for path in self._facts:
+            for fragment in self._extra.get(path, ()):
+                picked.extend((path, fragment["mod"], row) for row in fragment["impls"])
+        picked = [
+            (path, module, row)
+            for path, module, row in picked
+            if path in files
+            or _names_path(row[3], names)
+            or _names_path(row[4], names)
+            or not change.traits.isdisjoint(r.impl_trait.get(row[0], ()))
+        ]
+        again = change.impls | {row[0] for _path, _module, row in picked}
+        was = {
+            impl: (r.impl_self.get(impl), r.impl_trait.get(impl), graph.unregister(impl))
+            for impl in again
+        }
+        edges, graph.edges = graph.edges, []
+        for path, module, row in picked:
+            graph._impl(path, module, row)
+        graph.edges = edges
+        methods: set[str] = set()
+        own = {path for path, _module, _row in picked}
+        for impl, (selves, traits, entries) in was.items():
+            now = graph.registered.get(impl, [])
+            if (selves, traits) != (r.impl_self.get(impl), r.impl_trait.get(impl)):
+                owners.add(impl)
+            if Counter(now) != Counter(entries):
+                for _owner, name, (method, _via) in set(now) ^ set(entries):
+                    methods.add(name)
+                    found = r.defs.get(method)
+                    if found is not None:
+                        own.add(found.path)
+        return methods, own
+
+    def _again(self, path: str, stale: _Stale | None) -> bool:
+        """Resolve again the rows of one file that ``stale`` picks (every row: None);
+        whether any of their edges changed."""
+        graph = self._graph
+        changed = False
+        for part, edges in zip(self._parts(path), self._rows[path], strict=True):
+            module = part["mod"]
+            for index, (section, row) in enumerate(_flat(part)):
+                if stale is None or stale(row):
+                    graph.edges = []
+                    graph.row(path, module, section, row)
+                    changed = changed or not _same_edges(graph.edges, edges[index])
+                    edges[index] = graph.edges
+        return changed
+
+    def _own_edges(self, path: str) -> None:
+        """Make again a file's impl header, ``has_method`` and ``contains`` edges."""
+        graph = self._graph
+        graph.edges = []
+        for part in self._parts(path):
+            graph.impl_edges(path, part)
+        for owner, method, via in self._methods[path]:
+            graph.has_method(owner, method, via)
+        for ident in self._defs[path]:
+            graph.contains(ident)
+        self._own[path] = graph.edges
+
+    def _file_edges(self, path: str) -> list[Edge]:
+        rows = (edge for part in self._rows[path] for found in part for edge in found)
+        return [*self._own[path], *rows]
+
     def _align(
-        self, path: str, new: Facts, old: Facts, edges: list[list[Edge]]
+        self,
+        path: str,
+        new: Facts,
+        old: Facts | None,
+        edges: list[list[Edge]] | None,
+        stale: _Stale | None = None,
     ) -> list[list[Edge]]:
-        """Per-row edges of ``new``: kept from ``old`` where rows match, else resolved."""
-        if new is old:
-            return edges
-        fresh, was = _flat(new), _flat(old)
+        """Per-row edges of ``new``: kept from ``old`` where rows match (and ``stale`` does
+        not pick them), else resolved."""
+        fresh = _flat(new)
+        was = _flat(old) if old is not None else []
         n, m = len(fresh), len(was)
-        head = 0
-        while head < min(n, m) and _same(fresh[head], was[head]):
-            head += 1
-        tail = 0
-        while tail < min(n, m) - head and _same(fresh[n - 1 - tail], was[m - 1 - tail]):
-            tail += 1
+        head = tail = 0
+        if old is not None and new is not old:
+            while head < min(n, m) and _same(fresh[head], was[head]):
+                head += 1
+            while tail < min(n, m) - head and _same(fresh[n - 1 - tail], was[m - 1 - tail]):
+                tail += 1
+        elif new is old:
+            if stale is None and edges is not None:
+                return edges
+            head = n
         graph, module = self._graph, new["mod"]
-        out = [_moved(edges[i], fresh[i][1][1]) for i in range(head)]
-        for section, row in fresh[head : n - tail]:
-            graph.edges = []
-            graph.row(path, module, section, row)
-            out.append(graph.edges)
-        out.extend(_moved(edges[m - n + i], fresh[i][1][1]) for i in range(n - tail, n))
+        kept = {i: i for i in range(head)} | {i: m - n + i for i in range(n - tail, n)}
+        out: list[list[Edge]] = []
+        for index, (section, row) in enumerate(fresh):
+            if index in kept and edges is not None and (stale is None or not stale(row)):
+                out.append(_moved(edges[kept[index]], row[1]))
+            else:
+                graph.edges = []
+                graph.row(path, module, section, row)
+                out.append(graph.edges)
         return out
 
     def _items(self) -> list[Item]:
@@ -331,8 +573,9 @@ def signature(facts: Facts, makers: set[str]) -> list[Any]:
     ]
 
 
-#: Where :func:`signature` puts a file's ``macro_rules!`` rows.
-_RULES = 6
+#: Where :func:`signature` puts a file's ``macro_rules!`` rows, and its item-making
+#: macro invocations.
+_RULES, _MAKERS = 6, 7
 
 
 def _same_but_rule_bodies(new: list[Any], old: list[Any] | None) -> bool:
@@ -350,6 +593,166 @@ def _edited_rules(new: list[Any], old: list[Any] | None) -> set[str]:
         return set()
     before = {ident: text for ident, _name, text in old[_RULES]}
     return {name for ident, name, text in new[_RULES] if before.get(ident, text) != text}
+
+
+def _bounded_shape(sig: list[Any], was: list[Any] | None, facts: Facts, crates: set[str]) -> bool:
+    """Whether a file's new signature keeps what :meth:`IncrementalResolver._structural`
+    cannot bound: its module, its ``macro_rules!`` and its item-making invocations."""
+    if was is None:  # a new file, of a known crate, making no items by macros
+        crate: str = facts["mod"].partition("::")[0]
+        return crate in crates and not sig[_RULES] and not sig[_MAKERS]
+    return sig[0] == was[0] and sig[_RULES] == was[_RULES] and sig[_MAKERS] == was[_MAKERS]
+
+
+class _Change:
+    """What changed in a set of files' items and imports (see ``_structural``)."""
+
+    def __init__(self) -> None:
+        self.names: set[str] = set()
+        """Names bound differently: of items added, removed or changed, of imports."""
+        self.owners: set[int] = set()
+        """Items added, removed or changed (anything inside a changed item changes)."""
+        self.modules: set[str] = set()
+        """Qualified names of ``mod`` items added, removed or changed."""
+        self.scopes: set[str] = set()
+        """Keys of scopes that changed beyond their names (bodies, inline modules)."""
+        self.traits: set[int] = set()
+        """Traits changed or with items changed (their impls register methods again)."""
+        self.impls: set[int] = set()
+        """Impls of the changed files, before and after."""
+
+    def read(self, before: list[Facts], after: list[Facts]) -> bool:
+        """Add one file's change (False: a glob import was added or removed)."""
+        old, new = _items(before), _items(after)
+        old_gen, new_gen = _gens(before), _gens(after)
+        changed = {
+            ident
+            for ident in old.keys() | new.keys()
+            if _but_line(old.get(ident)) != _but_line(new.get(ident))
+            or old_gen.get(ident) != new_gen.get(ident)
+        }
+        inside: dict[int, list[int]] = {}
+        for table in (old, new):
+            for ident, row in table.items():
+                inside.setdefault(row[ItemColumn.PARENT], []).append(ident)
+        stack = list(changed)
+        while stack:
+            for child in inside.get(stack.pop(), ()):
+                if child not in changed:
+                    changed.add(child)
+                    stack.append(child)
+        for table in (old, new):
+            self.impls.update(i for i, row in table.items() if row[ItemColumn.KIND] == "impl")
+            for ident in changed & table.keys():
+                row = table[ident]
+                kind, parent = row[ItemColumn.KIND], row[ItemColumn.PARENT]
+                self.names.add(row[ItemColumn.NAME])
+                if kind == "mod":
+                    self.modules.add(row[ItemColumn.QUALIFIED_NAME])
+                    self.scopes.add(row[ItemColumn.QUALIFIED_NAME])
+                elif kind in ("function", "method"):
+                    self.scopes.add(str(ident))
+                elif kind == "trait":
+                    self.traits.add(ident)
+                if parent in table and table[parent][ItemColumn.KIND] == "trait":
+                    self.traits.add(parent)
+        self.owners |= changed
+        uses_before, uses_after = _uses(before), _uses(after)
+        for _owner, segs, alias in (uses_before - uses_after) + (uses_after - uses_before):
+            if alias == "*":
+                return False
+            if segs and alias != "_":
+                self.names.add(alias or segs[-1])
+        return True
+
+
+def _items(parts: list[Facts]) -> dict[int, list[Any]]:
+    return {row[ItemColumn.ID]: row for part in parts for row in part["items"]}
+
+
+def _gens(parts: list[Facts]) -> dict[int, list[Any]]:
+    return {row[0]: row for part in parts for row in part["gen"]}
+
+
+def _but_line(row: list[Any] | None) -> list[Any] | None:
+    return None if row is None else row[: ItemColumn.LINE] + row[ItemColumn.LINE + 1 :]
+
+
+def _uses(parts: list[Facts]) -> Counter[tuple[int, tuple[str, ...], str]]:
+    return Counter(
+        (owner, tuple(segs), alias)
+        for part in parts
+        for owner, _line, _vis, segs, alias in part["uses"]
+    )
+
+
+def _close(r: Resolver, names: set[str]) -> bool:
+    """Add to ``names`` those bound through them: imports whose path names one, items
+    whose declared type does (False: a glob import's path names one)."""
+    grown = True
+    while grown:
+        grown = False
+        for scope in r.scopes.values():
+            for segs in scope.globs:
+                if _names_path(segs, names):
+                    return False
+            for alias, paths in scope.imports.items():
+                if alias not in names and any(_names_path(segs, names) for segs in paths):
+                    names.add(alias)
+                    grown = True
+        for found in r.defs.values():
+            if found.returns and found.name not in names and _names_path(found.returns, names):
+                names.add(found.name)
+                grown = True
+    return True
+
+
+def _names_path(segs: list[str] | None, names: set[str]) -> bool:
+    return segs is not None and not names.isdisjoint(segs)
+
+
+def _names_any(bounds: dict[str, list[list[str]]], names: set[str]) -> bool:
+    return any(_names_path(segs, names) for paths in bounds.values() for segs in paths)
+
+
+def _descendants(r: Resolver, ident: int) -> Iterator[int]:
+    stack = list(r.children.get(ident, ()))
+    while stack:
+        child = stack.pop()
+        yield child
+        stack.extend(r.children.get(child, ()))
+
+
+class _Stale:
+    """Picks the reference rows a structural change can reach."""
+
+    def __init__(self, names: set[str], owners: set[int]) -> None:
+        self.names, self.owners = names, owners
+
+    def __call__(self, row: list[Any]) -> bool:
+        if row[0] in self.owners:
+            return True
+        words: set[str] = set()
+        _strings(row[2:], words)
+        return not self.names.isdisjoint(words)
+
+
+def _file_words(parts: list[Facts]) -> frozenset[str]:
+    """Every name a file's reference rows write (see ``_Stale``)."""
+    words: set[str] = set()
+    for part in parts:
+        for section in SECTIONS:
+            for row in part[section]:
+                _strings(row[2:], words)
+    return frozenset(words)
+
+
+def _strings(value: Any, out: set[str]) -> None:
+    for part in value:
+        if isinstance(part, str):
+            out.add(part)
+        elif isinstance(part, list):
+            _strings(part, out)
 
 
 def _key(item: Item) -> tuple[int, str, str, str, int]:
@@ -418,6 +821,11 @@ def _move_lines(
         else fragment  # the same object: its edges are kept as they are (see _align)
         for fragment in fragments
     ]
+
+
+def _same_edges(a: list[Edge], b: list[Edge] | None) -> bool:
+    """Whether two lists hold the same edges, in any order."""
+    return b is not None and (a == b or Counter(a) == Counter(b))
 
 
 def _flat(facts: Facts) -> list[tuple[str, list[Any]]]:

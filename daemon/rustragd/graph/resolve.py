@@ -18,7 +18,7 @@ from rustragd.macros.expansion import Expansions, expand_files
 from rustragd.model import Edge, Resolution
 from rustragd.syntax.facts import unpack_facts
 
-__all__ = ["SECTIONS", "EdgeBuilder", "resolve_expanded", "resolve_workspace"]
+__all__ = ["SECTIONS", "EdgeBuilder", "Registered", "resolve_expanded", "resolve_workspace"]
 
 _TYPES = frozenset({"struct", "enum", "union", "type_alias"})
 _CALLABLE = frozenset({"function", "method"})
@@ -39,6 +39,9 @@ SECTIONS = ("derives", "uses", "calls", "types", "macros")
 #: like ``x.to_native()`` in a crate with 300 such methods tells nothing by listing them,
 #: and listing them made 9.7M edges of 1,318 lines of the ``rend`` crate.
 MAX_CANDIDATES = 16
+#: One method an impl registered (see :meth:`Resolver.method_table`): the owner (a local
+#: type's id, or a foreign type's name), the method's name, and the entry (method, via).
+Registered = tuple[Target, str, tuple[int, int]]
 _PRIMITIVE = frozenset(
     {"bool", "char", "str", "f32", "f64", "Self"}
     | {f"{sign}{bits}" for sign in "iu" for bits in ("8", "16", "32", "64", "128", "size")}
@@ -70,6 +73,8 @@ class EdgeBuilder:
         self.r = resolver
         self.edges: list[Edge] = []
         self.types = TypeTable()
+        self.registered: dict[int, list[Registered]] = {}
+        """Per impl, the methods it put in the resolver's ``assoc``/``external_assoc``."""
 
     def build(self, marks: list[list[int]] | None = None) -> None:
         """Every relation, impls first (``Self`` and methods of types depend on them).
@@ -174,15 +179,30 @@ class EdgeBuilder:
                 found = r.defs[child]
                 if found.kind == "method" and not found.bodiless and found.name not in methods:
                     methods[found.name] = child
-        tables = [r.assoc[t] for t in r.impl_self[impl]]
-        if not tables and self_head is not None:
-            foreign = _ANY_TYPE if r.generic(impl, self_head[0]) else self_head[-1]
-            tables = [r.external_assoc[foreign]]
-        for table in tables:
+        owners: list[Target] = list(r.impl_self[impl])
+        if not owners and self_head is not None:
+            owners = [_ANY_TYPE if r.generic(impl, self_head[0]) else self_head[-1]]
+        entries = self.registered[impl] = []
+        for owner in owners:
+            table = r.method_table(owner)
             for name, method in methods.items():
-                table.setdefault(name, []).append(
-                    (method, (via or impl) if trait is not None else 0)
-                )
+                entry = (method, (via or impl) if trait is not None else 0)
+                table.setdefault(name, []).append(entry)
+                entries.append((owner, name, entry))
+
+    def unregister(self, impl: int) -> list[Registered]:
+        """Take an impl's methods out of the resolver's tables (see :attr:`registered`)."""
+        r = self.r
+        entries = self.registered.pop(impl, [])
+        for owner, name, entry in entries:
+            table = r.method_table(owner)
+            methods = table[name]
+            methods.remove(entry)
+            if not methods:
+                del table[name]
+        r.impl_self.pop(impl, None)
+        r.impl_trait.pop(impl, None)
+        return entries
 
     def _has_method(self) -> None:
         for owner, table in self.r.assoc.items():

@@ -122,30 +122,96 @@ class Resolver:
 
     def link(self) -> None:
         """Place every item and ``use`` in its scope, once all files are loaded."""
-        for ident, found in self.defs.items():
-            ns = _NAMESPACE.get(found.kind)
-            if found.kind in _SCOPE_KINDS:
-                scope = self.scopes[str(ident)]
-                outer = self.scope_of(found.parent, found.module)
-                scope.lexical, scope.module = outer.key, outer.module
-            if found.kind == "method":
-                self.methods_by_name[found.name].append(ident)
-            if ns is None:
-                continue
-            home = self.home_scope(found)
-            if home is not None:
-                home.items.setdefault((ns, found.name), []).append(ident)
-            if found.kind == "macro_rules":
-                self.macros[found.name].append(ident)
+        for ident in self.defs:
+            self._place(ident)
         for _path, facts in self.files:
+            self._place_uses(facts)
+
+    def _place(self, ident: int) -> None:
+        """Put one loaded item in its scope and the name indexes."""
+        found = self.defs[ident]
+        ns = _NAMESPACE.get(found.kind)
+        if found.kind in _SCOPE_KINDS:
+            scope = self.scopes[str(ident)]
+            outer = self.scope_of(found.parent, found.module)
+            scope.lexical, scope.module = outer.key, outer.module
+        if found.kind == "method":
+            self.methods_by_name[found.name].append(ident)
+        if ns is None:
+            return
+        home = self.home_scope(found)
+        if home is not None:
+            home.items.setdefault((ns, found.name), []).append(ident)
+        if found.kind == "macro_rules":
+            self.macros[found.name].append(ident)
+
+    def _place_uses(self, facts: dict[str, Any]) -> None:
+        for owner, _line, _vis, segs, alias in facts["uses"]:
+            if not segs:
+                continue  # `use *;` (2015 edition: the crate root) is not followed
+            scope = self.scope_of(owner, facts["mod"])
+            if alias == "*":
+                scope.globs.append(segs)
+            elif alias != "_":
+                scope.imports.setdefault(alias or segs[-1], []).append(segs)
+
+    def reload(self, path: str, old: list[dict[str, Any]], new: list[dict[str, Any]]) -> None:
+        """Replace one file's facts (``old``, as loaded and linked, by ``new``: the file's
+        facts and its macro-made fragments), as if the workspace had been loaded again.
+
+        Lists of candidates may come out in another order; ``module_items`` of the file's
+        modules must be set again by the caller (the first in file order wins).
+        """
+        for facts in old:  # imports first: their scopes are found through the items
             for owner, _line, _vis, segs, alias in facts["uses"]:
+                if not segs or alias == "_":
+                    continue
                 scope = self.scope_of(owner, facts["mod"])
-                if not segs:
-                    continue  # `use *;` (2015 edition: the crate root) is not followed
                 if alias == "*":
-                    scope.globs.append(segs)
-                elif alias != "_":
-                    scope.imports.setdefault(alias or segs[-1], []).append(segs)
+                    scope.globs.remove(segs)
+                else:
+                    _drop(scope.imports, alias or segs[-1], segs)
+        rows = [row for facts in old for row in facts["items"]]
+        for row in rows:
+            if row[3]:
+                _drop(self.children, row[3], row[0])
+        idents = list(dict.fromkeys(row[0] for row in rows))
+        for ident in idents:
+            found = self.defs[ident]
+            ns = _NAMESPACE.get(found.kind)
+            home = self.home_scope(found) if ns is not None else None
+            if home is not None:
+                _drop(home.items, (ns, found.name), ident)
+            if found.kind == "method":
+                _drop(self.methods_by_name, found.name, ident)
+            if found.kind == "macro_rules":
+                _drop(self.macros, found.name, ident)
+        for ident in idents:
+            found = self.defs.pop(ident)
+            self.generics.pop(ident, None)
+            self.bounds.pop(ident, None)
+            self.children.pop(ident, None)
+            if found.kind in _SCOPE_KINDS:
+                del self.scopes[str(ident)]
+            if found.kind == "mod" and self.module_items.get(found.qualified_name) == ident:
+                del self.module_items[found.qualified_name]
+        for facts in new:
+            self._load(path, facts)
+        for ident in dict.fromkeys(row[0] for facts in new for row in facts["items"]):
+            self._place(ident)
+        for facts in new:
+            self._place_uses(facts)
+
+    def forget(self, names: set[str], scopes: set[str]) -> None:
+        """Drop remembered lookups of ``names``, and every lookup in ``scopes``."""
+        stale = [key for key in self._memo if key[1] in names or key[0] in scopes]
+        for key in stale:
+            del self._memo[key]
+
+    def method_table(self, owner: Target) -> dict[str, list[tuple[int, int]]]:
+        """The methods (with the trait they come through) of a local type by id, or of a
+        foreign type (or of any type) by name."""
+        return self.external_assoc[owner] if isinstance(owner, str) else self.assoc[owner]
 
     def home_scope(self, found: Def) -> Scope | None:
         """The scope an item's name is defined in (None: an associated item)."""
@@ -346,6 +412,14 @@ def path_text(segs: list[str]) -> str:
     if segs and segs[0] == "::":
         return "::" + "::".join(segs[1:])
     return "::".join(segs)
+
+
+def _drop(table: dict[Any, list[Any]], key: Any, value: Any) -> None:
+    """Remove one ``value`` from the list at ``key``, and the key once its list is empty."""
+    values = table[key]
+    values.remove(value)
+    if not values:
+        del table[key]
 
 
 def _parent(module: str) -> str:
