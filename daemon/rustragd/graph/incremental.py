@@ -1,14 +1,16 @@
-"""A workspace's resolution kept between edits, so that a body edit re-resolves one file.
+"""A workspace's resolution kept between edits, so that an edit re-resolves what it reaches.
 
 :class:`IncrementalResolver` holds the scopes (:class:`rustragd.graph.scopes.Resolver`),
-the edges grouped by the file they are written in, and each file's definition
-:func:`signature`: its facts less call sites, type uses and lines. An edit that
-keeps a file's signature keeps every scope of the workspace, so only that file's
-edges are made again (its references, its impl headers, and the ``has_method``
-and ``contains`` edges of its items, whose lines may have moved). Any other edit
-(an item added, removed or renamed, a ``use``, impl header, generic parameter or
-``macro_rules!`` changed, a file added or removed) re-resolves the whole
-workspace, as :func:`rustragd.graph.resolve.resolve_workspace` does.
+the edges grouped by the file they are written in and by fact row, and each file's
+definition :func:`signature`: its facts less call sites, type uses and lines. An edit
+that keeps a file's signature keeps every scope of the workspace, so only that file's
+edges are made again (its references, its impl headers, and the ``has_method`` and
+``contains`` edges of its items, whose lines may have moved). An edit that adds,
+renames or removes items, impls or imports reloads the file into the scopes and
+re-resolves only what the changed names can reach (``_structural``). A glob import
+added or removed, a changed module or ``macro_rules!``, other macro-made items or a
+removed file re-resolve the whole workspace, as
+:func:`rustragd.graph.resolve.resolve_workspace` does.
 """
 
 from __future__ import annotations
@@ -312,13 +314,15 @@ class IncrementalResolver:
                 return None
         names, owners = change.names, change.owners
         module_items = {q: r.module_items.get(q) for q in change.modules}
-        for path in files:
-            r.reload(path, before[path], after[path])
-        if not _close(r, names):
-            return None
+        scopes = {key for key in change.scopes if key in r.scopes}  # new ones have no lookups
         items_changed = any(items != self._made.get(path, []) for path, (items, _) in made.items())
         for path, (items, fragments) in made.items():
             self._made[path], self._extra[path] = items, fragments
+            self._words[path] = _file_words(after[path])
+            r.reload(path, before[path], after[path])
+        if not self._close(names):
+            return None
+        mentioning = {path for path in self._facts if not names.isdisjoint(self._words[path])}
         for q in change.modules:
             first = self._first_module(q)
             if first is None:
@@ -332,9 +336,15 @@ class IncrementalResolver:
             for path, facts in self._facts.items()
             if facts["mod"] == q or facts["mod"].startswith(q + "::")
         }
-        owners.update(ident for ident, bounds in r.bounds.items() if _names_any(bounds, names))
-        r.forget(names, change.scopes)
-        methods, own = self._register_again(set(files), change, names, owners)
+        owners.update(
+            ident
+            for path in mentioning
+            for part in self._parts(path)
+            for ident, _params, bounds in part["gen"]
+            if any(not names.isdisjoint(segs) for _name, segs in bounds)
+        )
+        r.forget(names, scopes)
+        methods, own = self._register_again(set(files), mentioning, change, names, owners)
         for ident in list(owners):
             owners.update(_descendants(r, ident))
         changed = names | methods
@@ -352,7 +362,6 @@ class IncrementalResolver:
                         after[path], before[path], self._rows.get(path, [])
                     )
                 ]
-                self._words[path] = _file_words(after[path])
             elif (
                 path in whole or path in owner_paths or not changed.isdisjoint(self._words[path])
             ) and self._again(path, None if path in whole else stale):
@@ -362,7 +371,6 @@ class IncrementalResolver:
             (path, list(dict.fromkeys(row[0] for part in after[path] for row in part["items"])))
             for path in files
         )
-        self._index_methods(out_paths)
         for path in list(out_paths):
             was_own = self._own.get(path)
             self._own_edges(path)
@@ -407,7 +415,12 @@ class IncrementalResolver:
         return None
 
     def _register_again(
-        self, files: set[str], change: _Change, names: set[str], owners: set[int]
+        self,
+        files: set[str],
+        mentioning: set[str],
+        change: _Change,
+        names: set[str],
+        owners: set[int],
     ) -> tuple[set[str], set[str]]:
         """Register again the methods of the impls a change can reach: those of the changed
         files, those whose header names a changed name, those of a changed trait.
@@ -418,19 +431,17 @@ class IncrementalResolver:
         """
         graph = self._graph
         r = graph.r
-        picked: list[tuple[str, str, list[Any]]] = []
-        for path, facts in self._facts.items():
-            picked.extend((path, facts["mod"], row) for row in facts["impls"])
-        for path in self._facts:
-            for fragment in self._extra.get(path, ()):
-                picked.extend((path, fragment["mod"], row) for row in fragment["impls"])
+        of_traits = {
+            impl for impl, traits in r.impl_trait.items() if not change.traits.isdisjoint(traits)
+        }
+        paths = files | mentioning | {r.defs[impl].path for impl in of_traits if impl in r.defs}
         picked = [
             (path, module, row)
-            for path, module, row in picked
+            for path, module, row in self._impl_rows(paths)
             if path in files
+            or row[0] in of_traits
             or _names_path(row[3], names)
             or _names_path(row[4], names)
-            or not change.traits.isdisjoint(r.impl_trait.get(row[0], ()))
         ]
         again = change.impls | {row[0] for _path, _module, row in picked}
         was = {
@@ -447,13 +458,66 @@ class IncrementalResolver:
             now = graph.registered.get(impl, [])
             if (selves, traits) != (r.impl_self.get(impl), r.impl_trait.get(impl)):
                 owners.add(impl)
-            if Counter(now) != Counter(entries):
-                for _owner, name, (method, _via) in set(now) ^ set(entries):
-                    methods.add(name)
-                    found = r.defs.get(method)
-                    if found is not None:
-                        own.add(found.path)
+            if now == entries:
+                continue
+            for owner, name, (method, via) in Counter(entries) - Counter(now):
+                methods.add(name)
+                if isinstance(owner, int):
+                    own.add(self._unindex_method(owner, method, via, files))
+            for owner, name, (method, via) in Counter(now) - Counter(entries):
+                methods.add(name)
+                path = r.defs[method].path
+                own.add(path)
+                if isinstance(owner, int):
+                    self._methods.setdefault(path, []).append((owner, method, via))
         return methods, own
+
+    def _unindex_method(self, owner: int, method: int, via: int, files: set[str]) -> str:
+        """Forget one registered method's ``has_method`` edge; the file it was written in."""
+        found = self._graph.r.defs.get(method)
+        entry = (owner, method, via)
+        for path in [found.path] if found is not None else files:
+            listed = self._methods.get(path, [])
+            if entry in listed:
+                listed.remove(entry)
+                return path
+        raise AssertionError(f"method {method} was not indexed")
+
+    def _impl_rows(self, paths: set[str]) -> Iterator[tuple[str, str, list[Any]]]:
+        """The impl rows of ``paths``, in the order a full resolution registers them."""
+        for path, facts in self._facts.items():
+            if path in paths:
+                yield from ((path, facts["mod"], row) for row in facts["impls"])
+        for path in self._facts:
+            if path in paths:
+                for fragment in self._extra.get(path, ()):
+                    yield from ((path, fragment["mod"], row) for row in fragment["impls"])
+
+    def _close(self, names: set[str]) -> bool:
+        """Add to ``names`` those bound through them: imports whose path names one, items
+        whose declared type does (False: a glob import's path names one)."""
+        grown = True
+        while grown:
+            grown = False
+            for path, words in self._words.items():
+                if names.isdisjoint(words):
+                    continue
+                for part in self._parts(path):
+                    for _owner, _line, _vis, segs, alias in part["uses"]:
+                        if not segs or alias == "_" or names.isdisjoint(segs):
+                            continue
+                        if alias == "*":
+                            return False
+                        if (alias or segs[-1]) not in names:
+                            names.add(alias or segs[-1])
+                            grown = True
+                    for row in part["items"]:
+                        declared = row[ItemColumn.TYPE_HEAD]
+                        name = row[ItemColumn.NAME]
+                        if declared and name not in names and not names.isdisjoint(declared):
+                            names.add(name)
+                            grown = True
+        return True
 
     def _again(self, path: str, stale: _Stale | None) -> bool:
         """Resolve again the rows of one file that ``stale`` picks (every row: None);
@@ -476,7 +540,7 @@ class IncrementalResolver:
         graph.edges = []
         for part in self._parts(path):
             graph.impl_edges(path, part)
-        for owner, method, via in self._methods[path]:
+        for owner, method, via in self._methods.get(path, ()):
             graph.has_method(owner, method, via)
         for ident in self._defs[path]:
             graph.contains(ident)
@@ -601,7 +665,7 @@ def _bounded_shape(sig: list[Any], was: list[Any] | None, facts: Facts, crates: 
     if was is None:  # a new file, of a known crate, making no items by macros
         crate: str = facts["mod"].partition("::")[0]
         return crate in crates and not sig[_RULES] and not sig[_MAKERS]
-    return sig[0] == was[0] and sig[_RULES] == was[_RULES] and sig[_MAKERS] == was[_MAKERS]
+    return all(sig[part] == was[part] for part in (0, _RULES, _MAKERS))
 
 
 class _Change:
@@ -686,33 +750,8 @@ def _uses(parts: list[Facts]) -> Counter[tuple[int, tuple[str, ...], str]]:
     )
 
 
-def _close(r: Resolver, names: set[str]) -> bool:
-    """Add to ``names`` those bound through them: imports whose path names one, items
-    whose declared type does (False: a glob import's path names one)."""
-    grown = True
-    while grown:
-        grown = False
-        for scope in r.scopes.values():
-            for segs in scope.globs:
-                if _names_path(segs, names):
-                    return False
-            for alias, paths in scope.imports.items():
-                if alias not in names and any(_names_path(segs, names) for segs in paths):
-                    names.add(alias)
-                    grown = True
-        for found in r.defs.values():
-            if found.returns and found.name not in names and _names_path(found.returns, names):
-                names.add(found.name)
-                grown = True
-    return True
-
-
 def _names_path(segs: list[str] | None, names: set[str]) -> bool:
     return segs is not None and not names.isdisjoint(segs)
-
-
-def _names_any(bounds: dict[str, list[list[str]]], names: set[str]) -> bool:
-    return any(_names_path(segs, names) for paths in bounds.values() for segs in paths)
 
 
 def _descendants(r: Resolver, ident: int) -> Iterator[int]:
@@ -738,12 +777,21 @@ class _Stale:
 
 
 def _file_words(parts: list[Facts]) -> frozenset[str]:
-    """Every name a file's reference rows write (see ``_Stale``)."""
+    """Every name a file's reference rows, declared types, bounds and impl headers write:
+    the files a changed name can reach (see ``_structural``)."""
     words: set[str] = set()
     for part in parts:
         for section in SECTIONS:
             for row in part[section]:
                 _strings(row[2:], words)
+        for row in part["items"]:
+            words.update(row[ItemColumn.TYPE_HEAD] or ())
+        for _ident, _params, bounds in part["gen"]:
+            for _name, segs in bounds:
+                words.update(segs)
+        for row in part["impls"]:
+            words.update(row[3] or ())
+            words.update(row[4] or ())
     return frozenset(words)
 
 

@@ -204,7 +204,10 @@ class Resolver:
 
     def forget(self, names: set[str], scopes: set[str]) -> None:
         """Drop remembered lookups of ``names``, and every lookup in ``scopes``."""
-        stale = [key for key in self._memo if key[1] in names or key[0] in scopes]
+        if scopes:
+            stale = [key for key in self._memo if key[1] in names or key[0] in scopes]
+        else:
+            stale = [key for key in self._memo if key[1] in names]
         for key in stale:
             del self._memo[key]
 
