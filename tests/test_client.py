@@ -10,7 +10,11 @@ import sys
 import time
 from pathlib import Path
 
+import msgpack
+import pytest
+from cargo_workspace import write_workspace
 from conftest import DaemonEnv
+from rustrag_protocol import encode_frame, make_request
 
 HEAVY = [
     "asyncio",
@@ -25,6 +29,10 @@ HEAVY = [
     "blake3",
     "yaml",
 ]
+
+
+#: What a shell prompt runs on every line.
+PROMPT = ("status", "--brief", "--no-start")
 
 
 def test_client_imports_nothing_heavy(daemon: DaemonEnv) -> None:
@@ -101,3 +109,118 @@ def test_the_fast_parser_knows_every_command() -> None:
     assert cli._command_in(["--root", "status", "symbols", "--kind", "trait"]) == "symbols"
     options = cli._parser("symbols").parse_args(["--root", "/x", "symbols", "--kind", "trait"])
     assert (options.command, options.kind, options.root) == ("symbols", "trait", "/x")
+
+
+def _prompt_both_ways(
+    denv: DaemonEnv, *extra: str, cwd: Path
+) -> tuple[subprocess.CompletedProcess[str], subprocess.CompletedProcess[str]]:
+    """``status --brief --no-start`` by the shell-prompt path, and by argparse's."""
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        argv = [sys.executable, "-m", "rustrag_client", *args]
+        return subprocess.run(argv, env=denv.env, cwd=cwd, capture_output=True, text=True)
+
+    fast = run("--socket", str(denv.socket), *PROMPT, *extra)
+    general = run(f"--socket={denv.socket}", *PROMPT, *extra)  # not the prompt path's shape
+    return fast, general
+
+
+def _same(
+    fast: subprocess.CompletedProcess[str], general: subprocess.CompletedProcess[str]
+) -> tuple[int, str, str]:
+    assert (fast.returncode, fast.stdout, fast.stderr) == (
+        general.returncode,
+        general.stdout,
+        general.stderr,
+    )
+    return fast.returncode, fast.stdout, fast.stderr
+
+
+def test_prompt_status_answers_as_the_general_path(daemon: DaemonEnv, tmp_path: Path) -> None:
+    root = write_workspace(tmp_path / "ws")
+    daemon.client_json("index", str(root), "--wait")
+    assert _same(*_prompt_both_ways(daemon, cwd=root / "core")) == (0, "rustrag:fresh\n", "")
+    assert _same(*_prompt_both_ways(daemon, "--root", str(root), cwd=Path("/"))) == (
+        0,
+        "rustrag:fresh\n",
+        "",
+    )
+    assert _same(*_prompt_both_ways(daemon, cwd=tmp_path)) == (0, "", "")
+
+
+def test_prompt_status_fails_as_the_general_path(daemon_env: DaemonEnv, tmp_path: Path) -> None:
+    code, _, stderr = _same(*_prompt_both_ways(daemon_env, cwd=tmp_path))
+    assert code == 3 and "no daemon answers" in stderr
+    daemon_env.socket.parent.mkdir(parents=True)
+    silent = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    silent.bind(str(daemon_env.socket))
+    silent.listen(2)  # accepts, never answers
+    try:
+        code, _, stderr = _same(*_prompt_both_ways(daemon_env, "--timeout", "0.3", cwd=tmp_path))
+    finally:
+        silent.close()
+    assert code == 4 and "no answer to 'status' in time" in stderr
+
+
+@pytest.mark.parametrize("running", [True, False])
+def test_prompt_status_imports_no_argparse_msgpack_or_socket(
+    daemon_env: DaemonEnv, tmp_path: Path, running: bool
+) -> None:
+    if running:
+        daemon_env.start()
+    script = (
+        "import json, sys\n"
+        "from rustrag_client.cli import main\n"
+        f"code = main(['--socket', {str(daemon_env.socket)!r}, *{PROMPT!r}])\n"
+        "print(json.dumps([m for m in ('argparse', 'msgpack', 'socket') if m in sys.modules]))\n"
+        "sys.exit(code)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        env=daemon_env.env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == (0 if running else 3), done.stderr
+    assert json.loads(done.stdout) == []
+    if running:
+        daemon_env.stop()
+
+
+@pytest.mark.parametrize("root", ["/w", "/" + "x" * 40, "/" + "y" * 300, "/é/" + "z" * 70_000])
+def test_prompt_request_is_the_general_one(root: str) -> None:
+    from rustrag_client import prompt
+
+    assert prompt.status_frame(root) == encode_frame(dict(make_request(1, "status", {}, root)))
+
+
+def test_prompt_reader_decodes_what_msgpack_packs() -> None:
+    from rustrag_client import prompt
+
+    ints = [0, 127, 128, 255, 256, 65_535, 65_536, 2**32, 2**64 - 1, -1, -32, -33, -129, -(2**63)]
+    value = {
+        "ints": ints,
+        "floats": [0.5, -1e300, float("inf")],
+        "texts": ["", "a" * 31, "b" * 32, "c" * 256, "d" * 65_536, "ünïcode"],
+        "bytes": [b"", b"x" * 256, b"y" * 65_536],
+        "constants": [None, True, False],
+        "nested": {"list": [[]] * 16, "map": {str(i): i for i in range(16)}},
+        "long": list(range(70_000)),
+        b"raw key": {},
+    }
+    body = msgpack.packb(value, use_bin_type=True)
+    assert prompt.read(body) == msgpack.unpackb(body, raw=False, strict_map_key=True)
+    single = msgpack.packb({"f": 0.1}, use_single_float=True)
+    assert prompt.read(single) == msgpack.unpackb(single)
+    for unreadable in (
+        msgpack.packb({"t": msgpack.ExtType(1, b"x")}),
+        msgpack.packb([1]),  # not a map
+        msgpack.packb({1: 2}),  # not a string key
+        msgpack.packb({"a": 1}) + b"\x00",  # trailing bytes
+        msgpack.packb({"a": "long text"})[:-1],  # truncated
+        b"\x81\xa1a\xa1\xff",  # not UTF-8
+    ):
+        with pytest.raises(prompt.Unreadable):
+            prompt.read(unreadable)

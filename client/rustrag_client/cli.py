@@ -6,19 +6,10 @@ reachable, 4 timeout.
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 
-from rustrag_protocol import default_socket_path
-
 from rustrag_client import __version__
-from rustrag_client.connection import (
-    Connection,
-    DaemonUnreachable,
-    RequestTimeout,
-    connect,
-)
 from rustrag_client.output import (
     context_pack,
     edges_table,
@@ -33,7 +24,10 @@ from rustrag_client.output import (
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 if TYPE_CHECKING:
+    import argparse
     from typing import Any
+
+    from rustrag_client.connection import Connection
 
 EXIT_OK, EXIT_EMPTY, EXIT_ERROR, EXIT_UNREACHABLE, EXIT_TIMEOUT = 0, 1, 2, 3, 4
 
@@ -78,6 +72,8 @@ _OPS = {"watch": "subscribe"}
 
 
 def _common_options() -> argparse.ArgumentParser:
+    import argparse
+
     common = argparse.ArgumentParser(add_help=False)
     s = argparse.SUPPRESS
     common.add_argument("--json", action="store_true", default=s, help="print one JSON document")
@@ -93,14 +89,14 @@ def _common_options() -> argparse.ArgumentParser:
     return common
 
 
-class _Ignored(argparse.ArgumentParser):
+class _Ignored:
     """Stands in for the subparsers of commands that are not being run."""
 
-    def add_argument(self, *args: Any, **kwargs: Any) -> Any:
+    def add_argument(self, *args: Any, **kwargs: Any) -> None:
         return None
 
 
-_IGNORED = _Ignored(add_help=False)
+_IGNORED = _Ignored()
 
 
 def _command_in(argv: list[str]) -> str | None:
@@ -121,9 +117,10 @@ def _command_in(argv: list[str]) -> str | None:
 def _parser(only: str | None = None) -> argparse.ArgumentParser:
     """The parser; with ``only``, the other commands are listed but get no arguments.
 
-    Building every subparser costs about as much as the rest of a run, and a
-    shell prompt runs ``status`` on every line.
+    Building every subparser costs about as much as the rest of a run.
     """
+    import argparse  # not at the top: the shell-prompt path runs without it
+
     common = _common_options()
     parser = argparse.ArgumentParser(
         prog="rustrag-client",
@@ -135,7 +132,7 @@ def _parser(only: str | None = None) -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"rustrag-client {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+    def command(name: str, help_text: str) -> argparse.ArgumentParser | _Ignored:
         if only is not None and name != only:
             return _IGNORED  # listed in no help: only one command is being parsed
         return commands.add_parser(name, parents=[common], help=help_text, description=help_text)
@@ -321,9 +318,98 @@ def _follow(connection: Connection, as_json: bool) -> int:
             print(event_line(event), flush=True)
 
 
+def _unreachable(socket_path: str, reason: object) -> int:
+    print(
+        f"rustrag-client: no daemon answers on {socket_path} ({reason}); "
+        "start one with `rustragd` or `systemctl --user start rustragd.socket`",
+        file=sys.stderr,
+    )
+    return EXIT_UNREACHABLE
+
+
+def _prompt_options(words: list[str]) -> dict[str, str] | None:
+    """The value options of ``words`` if they ask for exactly ``status --brief``.
+
+    ``--no-start`` may be there (``status`` never starts a daemon), and
+    ``--root``, ``--socket`` and ``--timeout`` followed by their value. Any
+    other shape (``--json``, ``--timeout=1``, ``-h``) is left to argparse.
+    """
+    values: dict[str, str] = {}
+    rest: list[str] = []
+    taking: str | None = None
+    for word in words:
+        if taking is not None:
+            if word.startswith("-"):
+                return None
+            values[taking], taking = word, None
+        elif word in _VALUE_OPTIONS:
+            taking = word
+        elif word != "--no-start":
+            rest.append(word)
+    return values if taking is None and rest == ["status", "--brief"] else None
+
+
+def _brief_status(values: dict[str, str]) -> int | None:
+    """``status --brief`` for shell prompts without argparse, msgpack or :mod:`socket`.
+
+    Prints what the general path would print and returns its exit code; None
+    leaves the command to the general path, which then reports the problem as
+    it always has (an error response, a frame :mod:`rustrag_client.prompt` does
+    not read, an unusual failure to connect).
+    """
+    from rustrag_protocol.paths import default_socket_path
+
+    from rustrag_client import prompt
+
+    socket_path = values.get("--socket") or default_socket_path()
+    try:
+        timeout = float(values.get("--timeout", _DEFAULT_TIMEOUT))
+        root = _absolute(values.get("--root") or os.getcwd())
+    except (ValueError, OSError):  # not a number, no current directory
+        return None
+    try:
+        sock = prompt.connect(socket_path, timeout)
+    except (FileNotFoundError, ConnectionRefusedError, NotADirectoryError) as exc:
+        return _unreachable(socket_path, exc)
+    except TimeoutError:
+        print(f"rustrag-client: connecting to {socket_path} timed out", file=sys.stderr)
+        return EXIT_TIMEOUT
+    except (OSError, ValueError, OverflowError):  # a timeout out of range, a path too long
+        return None
+    try:
+        response = prompt.status(sock, root)
+    except prompt.Unreadable:
+        return None
+    except TimeoutError:
+        print("rustrag-client: no answer to 'status' in time", file=sys.stderr)
+        return EXIT_TIMEOUT
+    except KeyboardInterrupt:
+        return EXIT_OK
+    except OSError as exc:  # ConnectionError included
+        print(f"rustrag-client: connection lost: {exc}", file=sys.stderr)
+        return EXIT_UNREACHABLE
+    finally:
+        sock.close()
+    if not response.get("ok"):
+        return None
+    text = status_text(response["result"], True)
+    if text:
+        print(text)
+    return EXIT_OK
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``rustrag-client`` script."""
     words = sys.argv[1:] if argv is None else argv
+    prompt_options = _prompt_options(words)
+    if prompt_options is not None:
+        code = _brief_status(prompt_options)
+        if code is not None:
+            return code
+    from rustrag_protocol.paths import default_socket_path
+
+    from rustrag_client.connection import DaemonUnreachable, RequestTimeout, connect
+
     options = _parser(_command_in(words)).parse_args(words)
     command: str = options.command
     if command == "hooks":
@@ -347,12 +433,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         connection: Connection = connect(socket_path, timeout, start)
     except DaemonUnreachable as exc:
-        print(
-            f"rustrag-client: no daemon answers on {socket_path} ({exc}); "
-            "start one with `rustragd` or `systemctl --user start rustragd.socket`",
-            file=sys.stderr,
-        )
-        return EXIT_UNREACHABLE
+        return _unreachable(socket_path, exc)
     except RequestTimeout as exc:
         print(f"rustrag-client: {exc}", file=sys.stderr)
         return EXIT_TIMEOUT
