@@ -637,9 +637,8 @@ def signature(facts: Facts, makers: set[str]) -> list[Any]:
     ]
 
 
-#: Where :func:`signature` puts a file's ``macro_rules!`` rows, and its item-making
-#: macro invocations.
-_RULES, _MAKERS = 6, 7
+#: Where :func:`signature` puts a file's ``macro_rules!`` rows.
+_RULES = 6
 
 
 def _same_but_rule_bodies(new: list[Any], old: list[Any] | None) -> bool:
@@ -661,11 +660,12 @@ def _edited_rules(new: list[Any], old: list[Any] | None) -> set[str]:
 
 def _bounded_shape(sig: list[Any], was: list[Any] | None, facts: Facts, crates: set[str]) -> bool:
     """Whether a file's new signature keeps what :meth:`IncrementalResolver._structural`
-    cannot bound: its module, its ``macro_rules!`` and its item-making invocations."""
-    if was is None:  # a new file, of a known crate, making no items by macros
+    cannot bound: its module and its ``macro_rules!`` (the items macros make are compared
+    once expanded)."""
+    if was is None:  # a new file, of a known crate
         crate: str = facts["mod"].partition("::")[0]
-        return crate in crates and not sig[_RULES] and not sig[_MAKERS]
-    return all(sig[part] == was[part] for part in (0, _RULES, _MAKERS))
+        return crate in crates and not sig[_RULES]
+    return all(sig[part] == was[part] for part in (0, _RULES))
 
 
 class _Change:
