@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from rustragd.index import pool as pool_module
 from rustragd.index.machine import Node
-from rustragd.index.pool import ExtractorPool, Job
-from rustragd.model import FileExtract
+from rustragd.index.pool import ExtractorPool, Job, decode_resolution, encode_resolution
+from rustragd.model import Edge, FileExtract, Resolution
 
 _SOURCE = "pub struct S{n};\nimpl S{n} {{ pub fn get(&self) -> u32 {{ {n} }} }}\n"
 
@@ -140,3 +140,39 @@ def _alive(pid: int) -> bool:
             return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
     except OSError:
         return False
+
+
+def test_workers_exit_once_a_resolution_ends_the_job(tmp_path: Path) -> None:
+    """A resolution is an index job's last call: the workers exit at once after it."""
+    jobs = _crate(tmp_path, 2)
+
+    async def scenario() -> tuple[set[int], int]:
+        pool = _one_worker()
+        try:
+            extracts = [e for e in await pool.run(tmp_path, jobs) if isinstance(e, FileExtract)]
+            started = _worker_pids(pool)
+            resolution = await pool.resolve([(e.path, e.facts) for e in extracts])
+            assert pool.describe() == [] and pool.starts == 1
+            return started, len(resolution.edges)
+        finally:
+            pool.shutdown()
+
+    started, edges = asyncio.run(scenario())
+    assert started and edges > 0
+    deadline = time.monotonic() + 10
+    while any(_alive(pid) for pid in started) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(_alive(pid) for pid in started)
+
+
+def test_decoded_edges_hold_each_string_once() -> None:
+    """A resolution's edges come back equal, their repeated strings one object each."""
+    edges = [
+        Edge(n, "calls", n + 1, "exact", n, "src/lib.rs", "krate::callee", 0, "")
+        for n in range(1, 4)
+    ]
+    blob = encode_resolution(Resolution(edges=edges, types=[], items=[]))
+    decoded = decode_resolution(blob).edges
+    assert decoded == edges
+    for field in ("rel", "confidence", "path", "target"):
+        assert len({id(getattr(edge, field)) for edge in decoded}) == 1

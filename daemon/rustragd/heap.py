@@ -9,7 +9,7 @@ import gc
 from collections.abc import Callable
 from functools import cache
 
-__all__ = ["GC_THRESHOLDS", "settle_heap"]
+__all__ = ["GC_THRESHOLDS", "release_heap", "settle_heap"]
 
 #: Collect young objects every 50k allocations instead of 700: extraction and
 #: resolution build hundreds of thousands of acyclic rows, and the default
@@ -29,6 +29,12 @@ def settle_heap() -> None:
     keeps freed memory mapped unless asked (on 70k edges, 97 of the 156 MB a load adds)."""
     gc.collect()
     gc.freeze()
+    release_heap()
+
+
+def release_heap() -> None:
+    """Hand the C heap's free memory back to the system (glibc keeps it mapped unless
+    asked): what a worker does once a job's objects are gone."""
     trim = _malloc_trim()
     if trim is not None:
         trim(0)

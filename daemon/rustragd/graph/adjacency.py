@@ -30,6 +30,16 @@ class Adjacency:
                 incoming[edge.dst].setdefault(path, []).append(edge)
             self.count += 1
 
+    def share(self, edges: Iterable[Edge]) -> None:
+        """Hold the objects of ``edges`` in place of equal ones held here, so that an
+        edge held both here and by the incremental resolver is in memory once."""
+        canonical = {edge: edge for edge in edges}
+        lists = [*self.by_path.values()]
+        for index in (self._outgoing, self._incoming):
+            lists.extend(found for by_path in index.values() for found in by_path.values())
+        for found in lists:
+            found[:] = [canonical.get(edge, edge) for edge in found]
+
     @property
     def edges(self) -> list[Edge]:
         """Every edge."""

@@ -95,6 +95,11 @@ class IncrementalResolver:
             )
         return self._resolution
 
+    def edges(self) -> Iterator[Edge]:
+        """Every edge of the current result (:attr:`resolution` without building it)."""
+        for path in self._facts:
+            yield from self._file_edges(path)
+
     def update(self, changed: list[tuple[str, bytes]], removed: list[str]) -> Update:
         """Apply new facts of ``changed`` files and drop ``removed`` ones.
 
@@ -589,14 +594,7 @@ class IncrementalResolver:
         return [item for path in self._facts for item in self._made.get(path, [])]
 
     def _all_edges(self) -> list[Edge]:
-        return [
-            edge
-            for path in self._facts
-            for edge in itertools.chain(
-                self._own[path],
-                (e for part in self._rows[path] for found in part for e in found),
-            )
-        ]
+        return list(self.edges())
 
 
 def facts_digest(files: list[tuple[str, bytes]]) -> bytes:

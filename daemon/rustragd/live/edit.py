@@ -192,6 +192,8 @@ async def load_resolver(workspace: Workspace) -> None:
         (time.perf_counter() - started) * 1000,
         "from the index job's expansions" if expanded else "expanding every file",
     )
+    if not workspace.graph_stale:  # the same edges: keep one copy of each
+        await asyncio.to_thread(workspace.graph.share, workspace.resolver.edges())
     settle_heap()
     if workspace.graph_stale:  # an earlier run stopped before resolving
         resolution = workspace.resolver.resolution

@@ -165,6 +165,8 @@ class GraphStore:
         """Every stored edge."""
         paths = dict(self._run("?[file, path] := *edge_file{file, path}"))
         rows = self._run(f"?[{_EDGE_COLUMNS}] := *edge{{{_EDGE_COLUMNS}}}")
+        strings: dict[str, str] = {}  # a callee's name or a type's fingerprint, held once
+        one = strings.setdefault
         return [
             Edge(
                 src,
@@ -173,9 +175,9 @@ class GraphStore:
                 CONFIDENCES[confidence],
                 line,
                 paths[file],
-                target,
+                one(target, target),
                 via,
-                extra,
+                one(extra, extra),
             )
             for file, src, rel, dst, line, target, confidence, via, extra in rows
         ]
