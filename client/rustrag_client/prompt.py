@@ -16,6 +16,7 @@ import _socket
 import sys
 
 from rustrag_protocol.messages import make_request
+from rustrag_protocol.stream import recv_exact
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 if TYPE_CHECKING:
@@ -70,10 +71,10 @@ def connect(path: str, timeout: float) -> _socket.socket:
 def status(sock: _socket.socket, root: str) -> dict[str, Any]:
     """Send request 1, ``status`` of ``root``, and return the response frame."""
     sock.sendall(status_frame(root))
-    length = int.from_bytes(_recv_exact(sock, 4), "big")
+    length = int.from_bytes(recv_exact(sock, 4), "big")
     if length > MAX_RESPONSE_FRAME:
         raise Unreadable(f"frame of {length} bytes")
-    return read(_recv_exact(sock, length))
+    return read(recv_exact(sock, length))
 
 
 def status_frame(root: str) -> bytes:
@@ -176,13 +177,3 @@ def _map(data: bytes, pos: int, count: int) -> tuple[dict[Any, Any], int]:
             raise Unreadable(f"map key of type {type(key).__name__}")
         result[key], pos = _decode(data, pos)
     return result, pos
-
-
-def _recv_exact(sock: _socket.socket, size: int) -> bytes:
-    chunks = bytearray()
-    while len(chunks) < size:
-        chunk = sock.recv(size - len(chunks))
-        if not chunk:
-            raise ConnectionError("connection closed in the middle of a frame")
-        chunks += chunk
-    return bytes(chunks)

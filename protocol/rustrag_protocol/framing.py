@@ -8,6 +8,7 @@ import struct
 import msgpack
 
 from rustrag_protocol.errors import ErrorCode, ProtocolError
+from rustrag_protocol.stream import recv_exact
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 if TYPE_CHECKING:
@@ -50,18 +51,8 @@ def check_length(length: int, max_frame: int) -> None:
         raise FrameTooLarge(f"frame of {length} bytes exceeds the limit of {max_frame} bytes")
 
 
-def _recv_exact(sock: socket.socket, size: int) -> bytes:
-    chunks = bytearray()
-    while len(chunks) < size:
-        chunk = sock.recv(size - len(chunks))
-        if not chunk:
-            raise ConnectionError("connection closed in the middle of a frame")
-        chunks += chunk
-    return bytes(chunks)
-
-
 def recv_frame(sock: socket.socket, max_frame: int = DEFAULT_MAX_FRAME) -> dict[str, Any]:
     """Read one frame from a blocking socket."""
-    (length,) = HEADER.unpack(_recv_exact(sock, HEADER.size))
+    (length,) = HEADER.unpack(recv_exact(sock, HEADER.size))
     check_length(length, max_frame)
-    return decode_body(_recv_exact(sock, length))
+    return decode_body(recv_exact(sock, length))
