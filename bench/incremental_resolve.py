@@ -4,7 +4,9 @@
 
 Each edit adds one statement to the body of a different function (round robin over
 the workspace's top-level ``fn`` bodies whose file keeps its definition signature),
-re-extracts the file and times the update alone (extraction is not counted).
+re-extracts the file and times the update alone (extraction is not counted). Then
+structural edits (a function added at the end of a file, renamed, removed), timed the
+same way.
 
 Also times building the resolver as the daemon does after an index job, in a process
 that has expanded nothing yet (the expansion caches emptied): expanding every file
@@ -69,6 +71,22 @@ def main() -> None:
         times.append(time.perf_counter() - started)
         slow += update.full
         resolver.update([(path, blobs[path])], [])  # back to the original
+    # Structural edits: a function added at the end of a file, renamed, removed.
+    structural: list[float] = []
+    structural_full = 0
+    for n in range(args.edits // 3):
+        path = files[(n * 7919) % len(files)]
+        added = f"\npub fn rustrag_added_{n}() -> u32 {{\n    0\n}}\n".encode()
+        for edited in (
+            sources[path] + added,
+            sources[path] + added.replace(b"_added_", b"_renamed_"),
+            sources[path],
+        ):
+            blob = extract_file(path, edited, modules[path]).facts
+            started = time.perf_counter()
+            update = resolver.update([(path, blob)], [])
+            structural.append(time.perf_counter() - started)
+            structural_full += update.full
     times.sort()
     p99 = times[min(len(times) - 1, round(0.99 * (len(times) - 1)))]
     print(f"{root.name}: {len(files)} files, {len(resolver.resolution.edges)} edges")
@@ -82,6 +100,14 @@ def main() -> None:
         f"update, {len(times)} body edits ({slow} full): "
         f"p50 {statistics.median(times) * 1000:.2f} ms, p99 {p99 * 1000:.2f} ms, "
         f"max {times[-1] * 1000:.2f} ms"
+    )
+    structural.sort()
+    print(
+        f"update, {len(structural)} structural edits ({structural_full} full): "
+        f"p50 {statistics.median(structural) * 1000:.2f} ms, "
+        f"p90 {structural[round(0.9 * (len(structural) - 1))] * 1000:.2f} ms, "
+        f"max {structural[-1] * 1000:.2f} ms; full resolve_workspace "
+        f"{full / statistics.median(structural):.0f}x the median"
     )
 
 
