@@ -15,6 +15,7 @@ definition mentions an item keyword.
 from __future__ import annotations
 
 import re
+import sys
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import replace
@@ -25,7 +26,7 @@ import msgpack
 from rustragd.macros.macro_rules import expand, expand_nested
 from rustragd.model import Item
 from rustragd.syntax.extract import extract_fragment
-from rustragd.syntax.facts import REPARSED, STATEMENT, ItemColumn
+from rustragd.syntax.facts import REPARSED, STATEMENT, ItemColumn, shared
 
 __all__ = [
     "Expansions",
@@ -61,7 +62,10 @@ def pack_expansions(expansions: Expansions) -> bytes:
 
 def unpack_expansions(blob: bytes) -> Expansions:
     """Inverse of :func:`pack_expansions`."""
-    rows = msgpack.unpackb(blob, raw=False)
+    rows = msgpack.unpackb(blob, raw=False, list_hook=shared)
+    for _items, fragments in rows.values():
+        for fragment in fragments:
+            fragment["mod"] = sys.intern(fragment["mod"])
     return {path: ([Item.from_row(r) for r in items], f) for path, (items, f) in rows.items()}
 
 
