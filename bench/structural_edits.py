@@ -1,12 +1,13 @@
 """Latency of structural edits (an item added, renamed, removed) until `wait` returns.
 
-On the workspace bench/ask_latency.py builds (>= 100k lines), in ``--files`` different
-files: appends a function that calls one of the file's own (added), renames it
-(renamed), deletes it (removed), each saved and followed by the real
-`rustrag-client wait` process. Then, as the baseline in the same daemon, the same
-number of body edits (a statement added to a function, then reverted). Prints, per
-kind and for all structural edits, edit -> `wait` returned p50/p90/p99, the daemon's
-per-stage times, and how many edits the daemon resolved in full.
+On the workspace bench/ask_latency.py builds (>= 100k lines), once its cold index and
+its embeddings are done, in ``--files`` different files: appends a function that calls
+one of the file's own (added), renames it (renamed), deletes it (removed), each saved
+and followed by the real `rustrag-client wait` process. Then, as the baseline in the
+same daemon, the same number of body edits (a statement added to a function, then
+reverted). Prints, per kind and for all structural edits, edit -> `wait` returned
+p50/p90/p99, the daemon's per-stage times, and how many edits the daemon resolved in
+full.
 
 Usage: python bench/structural_edits.py [--files 10] [--state DIR] [--workspace DIR]
 """
@@ -46,6 +47,11 @@ def live(daemon: BenchDaemon, root: Path) -> dict:
     return dict(w["live"])
 
 
+def vectors_pending(daemon: BenchDaemon, root: Path) -> int:
+    w = next(w for w in daemon.request("status")["workspaces"] if w["root"] == str(root))
+    return int(w["vectors"]["pending"])
+
+
 def timed_save(daemon: BenchDaemon, root: Path, path: Path, text: str) -> tuple[float, dict]:
     """Save ``text`` and run `rustrag-client wait`: seconds until it returned, live stats."""
     env = dict(daemon.env)
@@ -75,7 +81,8 @@ def main() -> None:
     originals = {path: path.read_text() for path in files}
     try:
         daemon.request("index", {"path": str(root), "wait": True})
-        daemon.request("wait", {}, root=str(root))
+        while vectors_pending(daemon, root):  # edits in the steady state, not beside a cold
+            time.sleep(0.5)  # index's embeddings
         before = live(daemon, root)
         print(f"workspace {root}: {len(files)} files edited, 3 structural edits each")
         times: dict[str, list[float]] = {"added": [], "renamed": [], "removed": [], "body": []}

@@ -112,16 +112,16 @@ def test_the_fast_parser_knows_every_command() -> None:
 
 
 def _prompt_both_ways(
-    denv: DaemonEnv, *extra: str, cwd: Path
+    denv: DaemonEnv, *extra: str, cwd: Path, command: tuple[str, ...] = PROMPT
 ) -> tuple[subprocess.CompletedProcess[str], subprocess.CompletedProcess[str]]:
-    """``status --brief --no-start`` by the shell-prompt path, and by argparse's."""
+    """``status --brief --no-start`` (or ``command``) by the quick path, and by argparse's."""
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
         argv = [sys.executable, "-m", "rustrag_client", *args]
         return subprocess.run(argv, env=denv.env, cwd=cwd, capture_output=True, text=True)
 
-    fast = run("--socket", str(denv.socket), *PROMPT, *extra)
-    general = run(f"--socket={denv.socket}", *PROMPT, *extra)  # not the prompt path's shape
+    fast = run("--socket", str(denv.socket), *command, *extra)
+    general = run(f"--socket={denv.socket}", *command, *extra)  # not the quick path's shape
     return fast, general
 
 
@@ -162,6 +162,27 @@ def test_prompt_status_fails_as_the_general_path(daemon_env: DaemonEnv, tmp_path
     assert code == 4 and "no answer to 'status' in time" in stderr
 
 
+def test_quick_wait_answers_as_the_general_path(daemon: DaemonEnv, tmp_path: Path) -> None:
+    """``wait`` after a save (what editors and git hooks run) takes the quick path too."""
+    root = write_workspace(tmp_path / "ws")
+    daemon.client_json("index", str(root), "--wait")
+    (root / "core" / "src" / "lib.rs").write_text("pub fn saved() -> u32 {\n    1\n}\n")
+    code, out, err = _same(*_prompt_both_ways(daemon, cwd=root, command=("wait",)))
+    assert code == 0 and out and not err
+    assert daemon.client_json("search", "saved", "--root", str(root))["results"]
+    code, out, _ = _same(*_prompt_both_ways(daemon, "--no-start", cwd=root, command=("wait",)))
+    assert code == 0 and out
+
+
+def test_quick_wait_without_a_daemon(daemon_env: DaemonEnv, tmp_path: Path) -> None:
+    """``wait --no-start`` with no daemon exits 3 as the general path does; without
+    ``--no-start`` the general path starts the daemon."""
+    code, _, stderr = _same(
+        *_prompt_both_ways(daemon_env, "--no-start", cwd=tmp_path, command=("wait",))
+    )
+    assert code == 3 and "no daemon answers" in stderr
+
+
 @pytest.mark.parametrize("running", [True, False])
 def test_prompt_status_imports_no_argparse_msgpack_or_socket(
     daemon_env: DaemonEnv, tmp_path: Path, running: bool
@@ -193,7 +214,9 @@ def test_prompt_status_imports_no_argparse_msgpack_or_socket(
 def test_prompt_request_is_the_general_one(root: str) -> None:
     from rustrag_client import prompt
 
-    assert prompt.status_frame(root) == encode_frame(dict(make_request(1, "status", {}, root)))
+    for op in ("status", "wait"):
+        frame = encode_frame(dict(make_request(1, op, {}, root)))
+        assert prompt.request_frame(op, root) == frame
 
 
 def test_prompt_reader_decodes_what_msgpack_packs() -> None:

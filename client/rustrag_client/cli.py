@@ -327,12 +327,13 @@ def _unreachable(socket_path: str, reason: object) -> int:
     return EXIT_UNREACHABLE
 
 
-def _prompt_options(words: list[str]) -> dict[str, str] | None:
-    """The value options of ``words`` if they ask for exactly ``status --brief``.
+def _quick_command(words: list[str]) -> tuple[str, dict[str, str]] | None:
+    """The command and value options of ``words`` if they ask for exactly
+    ``status --brief`` or ``wait``, which :func:`_quick` answers.
 
-    ``--no-start`` may be there (``status`` never starts a daemon), and
-    ``--root``, ``--socket`` and ``--timeout`` followed by their value. Any
-    other shape (``--json``, ``--timeout=1``, ``-h``) is left to argparse.
+    ``--no-start`` may be there, and ``--root``, ``--socket`` and ``--timeout``
+    (not for ``wait``) followed by their value. Any other shape (``--json``,
+    ``--timeout=1``, ``-h``) is left to argparse.
     """
     values: dict[str, str] = {}
     rest: list[str] = []
@@ -346,16 +347,23 @@ def _prompt_options(words: list[str]) -> dict[str, str] | None:
             taking = word
         elif word != "--no-start":
             rest.append(word)
-    return values if taking is None and rest == ["status", "--brief"] else None
+    if taking is not None:
+        return None
+    if rest == ["status", "--brief"]:
+        return "status", values
+    if rest == ["wait"] and "--timeout" not in values:
+        return "wait", values
+    return None
 
 
-def _brief_status(values: dict[str, str]) -> int | None:
-    """``status --brief`` for shell prompts without argparse, msgpack or :mod:`socket`.
+def _quick(command: str, values: dict[str, str], start: bool) -> int | None:
+    """``status --brief`` (for shell prompts) or ``wait`` (after each save) without
+    argparse, msgpack or :mod:`socket`.
 
     Prints what the general path would print and returns its exit code; None
     leaves the command to the general path, which then reports the problem as
     it always has (an error response, a frame :mod:`rustrag_client.prompt` does
-    not read, an unusual failure to connect).
+    not read, an unusual failure to connect, a daemon to start for ``wait``).
     """
     from rustrag_protocol.paths import default_socket_path
 
@@ -363,25 +371,27 @@ def _brief_status(values: dict[str, str]) -> int | None:
 
     socket_path = values.get("--socket") or default_socket_path()
     try:
-        timeout = float(values.get("--timeout", _DEFAULT_TIMEOUT))
+        timeout = float(values["--timeout"]) if "--timeout" in values else None
         root = _absolute(values.get("--root") or os.getcwd())
     except (ValueError, OSError):  # not a number, no current directory
         return None
+    if timeout is None and command not in _WAITING:
+        timeout = _DEFAULT_TIMEOUT
     try:
         sock = prompt.connect(socket_path, timeout)
     except (FileNotFoundError, ConnectionRefusedError, NotADirectoryError) as exc:
-        return _unreachable(socket_path, exc)
+        return None if start and command not in _NO_AUTOSTART else _unreachable(socket_path, exc)
     except TimeoutError:
         print(f"rustrag-client: connecting to {socket_path} timed out", file=sys.stderr)
         return EXIT_TIMEOUT
     except (OSError, ValueError, OverflowError):  # a timeout out of range, a path too long
         return None
     try:
-        response = prompt.status(sock, root)
+        response = prompt.request(sock, command, root)
     except prompt.Unreadable:
         return None
     except TimeoutError:
-        print("rustrag-client: no answer to 'status' in time", file=sys.stderr)
+        print(f"rustrag-client: no answer to {command!r} in time", file=sys.stderr)
         return EXIT_TIMEOUT
     except KeyboardInterrupt:
         return EXIT_OK
@@ -392,7 +402,8 @@ def _brief_status(values: dict[str, str]) -> int | None:
         sock.close()
     if not response.get("ok"):
         return None
-    text = status_text(response["result"], True)
+    result = response["result"]
+    text = status_text(result, True) if command == "status" else generic_text(result)
     if text:
         print(text)
     return EXIT_OK
@@ -401,9 +412,9 @@ def _brief_status(values: dict[str, str]) -> int | None:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``rustrag-client`` script."""
     words = sys.argv[1:] if argv is None else argv
-    prompt_options = _prompt_options(words)
-    if prompt_options is not None:
-        code = _brief_status(prompt_options)
+    quick = _quick_command(words)
+    if quick is not None:
+        code = _quick(*quick, start="--no-start" not in words)
         if code is not None:
             return code
     from rustrag_protocol.paths import default_socket_path

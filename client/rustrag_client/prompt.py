@@ -1,7 +1,8 @@
-"""The shell-prompt path: ``status --brief`` on built-in modules only.
+"""The quick path: ``status --brief`` and ``wait`` on built-in modules only.
 
 A shell prompt runs ``rustrag-client status --brief --no-start`` on every
-line, so that whole process must stay close to a bare ``python -c pass``.
+line, and editors and git hooks run ``wait`` after each save, so those
+processes must stay close to a bare ``python -c pass``.
 :mod:`socket` (enum, selectors) and msgpack (datetime, for its Timestamp)
 would each cost a large share of that margin, so this path talks over
 :mod:`_socket`, packs its one request with the few msgpack types a request
@@ -56,7 +57,7 @@ class Unreadable(Exception):
     """A message this module does not pack or read; the general path handles it."""
 
 
-def connect(path: str, timeout: float) -> _socket.socket:
+def connect(path: str, timeout: float | None) -> _socket.socket:
     """A connected socket; raises what :class:`socket.socket` raises."""
     sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
     try:
@@ -68,18 +69,18 @@ def connect(path: str, timeout: float) -> _socket.socket:
     return sock
 
 
-def status(sock: _socket.socket, root: str) -> dict[str, Any]:
-    """Send request 1, ``status`` of ``root``, and return the response frame."""
-    sock.sendall(status_frame(root))
+def request(sock: _socket.socket, op: str, root: str) -> dict[str, Any]:
+    """Send request 1, ``op`` (without arguments) of ``root``, and return the response."""
+    sock.sendall(request_frame(op, root))
     length = int.from_bytes(recv_exact(sock, 4), "big")
     if length > MAX_RESPONSE_FRAME:
         raise Unreadable(f"frame of {length} bytes")
     return read(recv_exact(sock, length))
 
 
-def status_frame(root: str) -> bytes:
-    """The frame of request 1, ``status`` of ``root``, as :func:`encode_frame` makes it."""
-    body = _pack(dict(make_request(1, "status", {}, root)))
+def request_frame(op: str, root: str) -> bytes:
+    """The frame of request 1, ``op`` of ``root``, as :func:`encode_frame` makes it."""
+    body = _pack(dict(make_request(1, op, {}, root)))
     return len(body).to_bytes(4, "big") + body
 
 
