@@ -227,8 +227,6 @@ def _request_args(options: argparse.Namespace) -> dict[str, Any]:
         return {"name": options.name, "path": options.path}
     if command == "neighbors":
         return {"id": options.id}
-    if command == "watch":
-        return {"all": options.all}
     if command == "ask":
         return {
             "query": options.query,
