@@ -53,10 +53,10 @@ def _inputs(session: ort.InferenceSession) -> set[str]:
 
 def test_cpu_model_is_made_once_and_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    made = embedder._cpu_model(MODEL)
+    made = embedder._cpu_model(MODEL, "0123")
     assert made.parent == tmp_path / "rustrag" / "models" and made.is_file()
     stamp = made.stat().st_mtime_ns
-    assert embedder._cpu_model(MODEL) == made and made.stat().st_mtime_ns == stamp
+    assert embedder._cpu_model(MODEL, "0123") == made and made.stat().st_mtime_ns == stamp
     assert not [p for p in made.parent.iterdir() if p != made]  # no partial file left
 
 
@@ -65,5 +65,5 @@ def test_cpu_model_falls_back_to_the_model(tmp_path: Path, monkeypatch: pytest.M
     (tmp_path / "cache").write_text("a file where the directory should be")
     broken = tmp_path / "model.onnx"
     broken.write_bytes(b"not a model")
-    assert embedder._cpu_model(broken) == broken
+    assert embedder._cpu_model(broken, "4567") == broken
     assert os.path.isfile(tmp_path / "cache")

@@ -153,13 +153,12 @@ def _disabled_optimizers(providers: list[str]) -> list[str]:
     return ["ConstantFolding"] if providers == ["CPUExecutionProvider"] else []
 
 
-def _cpu_model(onnx_path: Path) -> Path:
+def _cpu_model(onnx_path: Path, digest: str) -> Path:
     """The model to run on the CPU: its int8 tables gathered before they are dequantised
     (:mod:`rustragd.search.model_rewrite`: the same vectors, a one-text run about 4x
-    faster), kept in the user's cache directory by the model's digest. It is made once,
-    by a child process (importing onnx would hold 31 MB of this one); when that fails,
-    the model itself."""
-    digest = blake3.blake3(onnx_path.read_bytes()).hexdigest(length=16)
+    faster), kept in the user's cache directory by the model file's ``digest``. It is made
+    once, by a child process (importing onnx would hold 31 MB of this one); when that
+    fails, the model itself."""
     cached = _cache_dir() / f"{digest}-cpu.onnx"
     if cached.is_file():
         return cached
@@ -211,7 +210,11 @@ class Embedder:
             # per shape keeps its buffers in the CPU arena for good, hundreds of MB after
             # a cold index, for no measurable speed (bench/embed_throughput.py).
             opts.enable_mem_pattern = False
-        model = _cpu_model(onnx_path) if providers == ["CPUExecutionProvider"] else onnx_path
+        digest = blake3.blake3()
+        digest.update_mmap(str(onnx_path))
+        model = onnx_path
+        if providers == ["CPUExecutionProvider"]:
+            model = _cpu_model(onnx_path, digest.copy().hexdigest(length=16))
         self._session = ort.InferenceSession(
             str(model),
             sess_options=opts,
@@ -238,9 +241,7 @@ class Embedder:
         self._inputs = {i.name for i in self._session.get_inputs()}
         self._output = self._session.get_outputs()[0].name
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rustrag-tokenize")
-        digest = blake3.blake3()
-        for p in (onnx_path, tok_path):
-            digest.update_mmap(str(p))
+        digest.update_mmap(str(tok_path))  # after the model file's bytes
         c = self.config
         digest.update(f"\0{c.pooling}\0{c.max_tokens}\0{c.document_prefix}".encode())
         #: Names the model and every setting that changes a document vector.
