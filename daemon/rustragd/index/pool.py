@@ -29,7 +29,7 @@ from typing import Any, TypeVar
 
 import msgpack
 
-from rustragd.heap import GC_THRESHOLDS, release_heap
+from rustragd.heap import GC_THRESHOLDS, release_heap, shared
 from rustragd.ids import content_hash
 from rustragd.index.machine import Node, numa_nodes
 from rustragd.model import Edge, FileExtract, Item, Resolution, TypeRecord
@@ -122,36 +122,16 @@ def encode_resolution(resolution: Resolution) -> bytes:
 
 
 def decode_resolution(blob: bytes) -> Resolution:
-    """Inverse of :func:`encode_resolution`."""
-    edges, types, items, expansions = msgpack.unpackb(blob, raw=False, use_list=True)
+    """Inverse of :func:`encode_resolution`, each repeated string held once."""
+    edges, types, items, expansions = msgpack.unpackb(
+        blob, raw=False, use_list=True, list_hook=shared
+    )
     return Resolution(
-        edges=decode_edges(edges),
+        edges=[Edge(*row) for row in edges],
         types=[TypeRecord(*row) for row in types],
         items=[Item.from_row(row) for row in items],
         expansions=expansions,
     )
-
-
-def decode_edges(rows: list[list[Any]]) -> list[Edge]:
-    """Edges from their rows, each distinct string held once: msgpack makes a new string
-    for every occurrence, and a relation, a path or a callee's name repeats thousands of
-    times (a third of the memory of 78k edges)."""
-    strings: dict[str, str] = {}
-    one = strings.setdefault
-    return [
-        Edge(
-            src,
-            one(rel, rel),
-            dst,
-            one(how, how),
-            line,
-            one(path, path),
-            one(to, to),
-            via,
-            one(x, x),
-        )
-        for src, rel, dst, how, line, path, to, via, x in rows
-    ]
 
 
 def resolve_files(files: list[tuple[str, bytes]]) -> bytes:

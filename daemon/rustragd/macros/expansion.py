@@ -23,10 +23,11 @@ from typing import Any, cast
 
 import msgpack
 
+from rustragd.heap import shared
 from rustragd.macros.macro_rules import expand, expand_nested
 from rustragd.model import Item
 from rustragd.syntax.extract import extract_fragment
-from rustragd.syntax.facts import REPARSED, STATEMENT, ItemColumn, shared
+from rustragd.syntax.facts import REPARSED, STATEMENT, ItemColumn
 
 __all__ = [
     "Expansions",

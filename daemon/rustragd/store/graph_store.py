@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from collections.abc import Iterable, Sequence
@@ -165,9 +166,7 @@ class GraphStore:
         """Every stored edge."""
         paths = dict(self._run("?[file, path] := *edge_file{file, path}"))
         rows = self._run(f"?[{_EDGE_COLUMNS}] := *edge{{{_EDGE_COLUMNS}}}")
-        strings: dict[str, str] = {}  # a callee's name or a type's fingerprint, held once
-        one = strings.setdefault
-        return [
+        return [  # a callee's name or a type's fingerprint, held once (interned)
             Edge(
                 src,
                 RELATIONS[rel],
@@ -175,9 +174,9 @@ class GraphStore:
                 CONFIDENCES[confidence],
                 line,
                 paths[file],
-                one(target, target),
+                sys.intern(target),
                 via,
-                one(extra, extra),
+                sys.intern(extra),
             )
             for file, src, rel, dst, line, target, confidence, via, extra in rows
         ]

@@ -47,6 +47,7 @@ from typing import Any, cast
 
 import msgpack
 
+from rustragd.heap import shared
 from rustragd.model import Item
 from rustragd.syntax.parser import Fact, Node
 
@@ -61,7 +62,6 @@ __all__ = [
     "fact_lines",
     "named_child",
     "remap_lines",
-    "shared",
     "unpack_facts",
 ]
 
@@ -423,20 +423,10 @@ def fact_lines(facts: dict[str, Any]) -> Iterator[int]:
 
 
 def unpack_facts(blob: bytes) -> dict[str, Any]:
-    """Inverse of :meth:`FactCollector.pack`, each string interned (see :func:`shared`)."""
+    """Inverse of :meth:`FactCollector.pack`, strings interned (:func:`rustragd.heap.shared`)."""
     facts: dict[str, Any] = msgpack.unpackb(blob, raw=False, strict_map_key=False, list_hook=shared)
     facts["mod"] = sys.intern(facts["mod"])
     return facts
-
-
-def shared(values: list[Any]) -> list[Any]:
-    """``values`` with each string replaced by its interned copy, in place: msgpack makes
-    a new string for every occurrence, and a workspace's facts write the same names,
-    kinds and paths thousands of times (held by the resolver, they took 8 of 9.6 MB)."""
-    for index, value in enumerate(values):
-        if type(value) is str:
-            values[index] = sys.intern(value)
-    return values
 
 
 def _text(node: Node, src: bytes) -> str:
