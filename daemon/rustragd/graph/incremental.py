@@ -206,8 +206,7 @@ class IncrementalResolver:
         self._defs: dict[str, list[int]] = {path: [] for path in self._facts}
         for ident, found_def in resolver.defs.items():
             self._defs[found_def.path].append(ident)
-        self._methods: dict[str, list[tuple[int, int, int]]] = {}
-        self._index_methods(set(self._facts))
+        self._methods = self._index_methods()
         self._words: dict[str, frozenset[str]] = {
             path: _file_words(self._parts(path)) for path in self._facts
         }
@@ -217,16 +216,16 @@ class IncrementalResolver:
         """A file's facts and those of the items its macros make."""
         return [self._facts[path], *self._extra.get(path, ())]
 
-    def _index_methods(self, paths: set[str]) -> None:
-        """Set the registered methods (their ``has_method`` edges) written in ``paths``."""
+    def _index_methods(self) -> dict[str, list[tuple[int, int, int]]]:
+        """Per file, the registered methods written there: their ``has_method`` edges
+        (patched by ``_register_again`` after a structural edit)."""
         defs = self._graph.r.defs
-        for path in paths:
-            self._methods[path] = []
+        methods: dict[str, list[tuple[int, int, int]]] = {path: [] for path in self._facts}
         for entries in self._graph.registered.values():
             for owner, _name, (method, via) in entries:
-                found = defs.get(method)
-                if isinstance(owner, int) and found is not None and found.path in paths:
-                    self._methods[found.path].append((owner, method, via))
+                if isinstance(owner, int):
+                    methods[defs[method].path].append((owner, method, via))
+        return methods
 
     def _refresh(
         self, files: dict[str, Facts], old: dict[str, Facts], expand_all: bool = False
