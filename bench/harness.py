@@ -78,6 +78,13 @@ class BenchDaemon:
             raise RuntimeError(response["error"])
         return response["result"]
 
+    def workspace(self, root: Path) -> dict[str, Any]:
+        """The ``status`` entry of the workspace at ``root``."""
+        found: dict[str, Any] = next(
+            w for w in self.request("status")["workspaces"] if w["root"] == str(root)
+        )
+        return found
+
     def close(self) -> None:
         self.request("shutdown")
         self.process.wait(timeout=60)

@@ -45,7 +45,7 @@ def edit_sites(root: Path, count: int) -> list[tuple[Path, int]]:
 
 
 def status(daemon: BenchDaemon, root: Path) -> dict:
-    return next(w for w in daemon.request("status")["workspaces"] if w["root"] == str(root))
+    return daemon.workspace(root)
 
 
 def main() -> None:

@@ -22,6 +22,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from harness import BenchDaemon, describe, percentile
 
@@ -42,17 +43,13 @@ def pick_files(root: Path, count: int) -> list[Path]:
     return found[:count]
 
 
-def live(daemon: BenchDaemon, root: Path) -> dict:
-    w = next(w for w in daemon.request("status")["workspaces"] if w["root"] == str(root))
-    return dict(w["live"])
+def live(daemon: BenchDaemon, root: Path) -> dict[str, Any]:
+    return dict(daemon.workspace(root)["live"])
 
 
-def vectors_pending(daemon: BenchDaemon, root: Path) -> int:
-    w = next(w for w in daemon.request("status")["workspaces"] if w["root"] == str(root))
-    return int(w["vectors"]["pending"])
-
-
-def timed_save(daemon: BenchDaemon, root: Path, path: Path, text: str) -> tuple[float, dict]:
+def timed_save(
+    daemon: BenchDaemon, root: Path, path: Path, text: str
+) -> tuple[float, dict[str, Any]]:
     """Save ``text`` and run `rustrag-client wait`: seconds until it returned, live stats."""
     env = dict(daemon.env)
     started = time.perf_counter()
@@ -81,7 +78,9 @@ def main() -> None:
     originals = {path: path.read_text() for path in files}
     try:
         daemon.request("index", {"path": str(root), "wait": True})
-        while vectors_pending(daemon, root):  # edits in the steady state, not beside a cold
+        while daemon.workspace(root)["vectors"][
+            "pending"
+        ]:  # edits in the steady state, not beside a cold
             time.sleep(0.5)  # index's embeddings
         before = live(daemon, root)
         print(f"workspace {root}: {len(files)} files edited, 3 structural edits each")
