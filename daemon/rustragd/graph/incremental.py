@@ -26,7 +26,8 @@ from blake3 import blake3
 
 from rustragd.delta import Delta, diff_items
 from rustragd.graph.fingerprints import TypeTable
-from rustragd.graph.resolve import SECTIONS, EdgeBuilder
+from rustragd.graph.library import LibraryBlobs
+from rustragd.graph.resolve import SECTIONS, EdgeBuilder, workspace_resolver
 from rustragd.graph.scopes import Resolver
 from rustragd.macros.expansion import (
     Expansions,
@@ -76,9 +77,16 @@ class Update:
 class IncrementalResolver:
     """Keeps a workspace's resolver state between edits."""
 
-    def __init__(self, files: list[tuple[str, bytes]], expansions: bytes = b"") -> None:
+    def __init__(
+        self,
+        files: list[tuple[str, bytes]],
+        expansions: bytes = b"",
+        libraries: LibraryBlobs | None = None,
+    ) -> None:
         """``expansions``: what a resolution of exactly these ``files`` expanded
-        (:attr:`Resolution.expansions`), taken instead of expanding them again."""
+        (:attr:`Resolution.expansions`), taken instead of expanding them again;
+        ``libraries``: what the workspace depends on (they never change here)."""
+        self._libraries = libraries
         self._blobs: dict[str, bytes] = dict(files)
         self._facts: dict[str, Facts] = {path: unpack_facts(blob) for path, blob in files}
         self._resolution: Resolution | None = None
@@ -186,7 +194,8 @@ class IncrementalResolver:
         extra = [
             (path, fragment) for path, fragments in self._extra.items() for fragment in fragments
         ]
-        graph = EdgeBuilder(Resolver(loaded + extra))
+        libraries = self._libraries.unpack() if self._libraries is not None else None
+        graph = EdgeBuilder(workspace_resolver(loaded + extra, libraries))
         marks: list[list[int]] = []
         graph.build(marks)
         self._graph = graph
@@ -203,9 +212,11 @@ class IncrementalResolver:
         }
         resolver = graph.r
         resolver.files = []  # kept per file here; the resolver's list would hold old facts
+        resolver.library_files = []  # linked: unpacked again for a full resolution
         self._defs: dict[str, list[int]] = {path: [] for path in self._facts}
         for ident, found_def in resolver.defs.items():
-            self._defs[found_def.path].append(ident)
+            if ident not in resolver.library_ids:
+                self._defs[found_def.path].append(ident)
         self._methods = self._index_methods()
         self._words: dict[str, frozenset[str]] = {
             path: _file_words(self._parts(path)) for path in self._facts
@@ -221,9 +232,10 @@ class IncrementalResolver:
         (patched by ``_register_again`` after a structural edit)."""
         defs = self._graph.r.defs
         methods: dict[str, list[tuple[int, int, int]]] = {path: [] for path in self._facts}
+        library = self._graph.r.library_ids
         for entries in self._graph.registered.values():
             for owner, _name, (method, via) in entries:
-                if isinstance(owner, int):
+                if isinstance(owner, int) and method not in library:
                     methods[defs[method].path].append((owner, method, via))
         return methods
 
@@ -466,10 +478,12 @@ class IncrementalResolver:
                 continue
             for owner, name, (method, via) in Counter(entries) - Counter(now):
                 methods.add(name)
-                if isinstance(owner, int):
+                if isinstance(owner, int) and method not in r.library_ids:
                     own.add(self._unindex_method(owner, method, via, files))
             for owner, name, (method, via) in Counter(now) - Counter(entries):
                 methods.add(name)
+                if method in r.library_ids:
+                    continue  # a library trait's provided method: no edge is made of it
                 path = r.defs[method].path
                 own.add(path)
                 if isinstance(owner, int):

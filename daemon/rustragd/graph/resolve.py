@@ -13,12 +13,20 @@ from collections.abc import Sequence
 from typing import Any
 
 from rustragd.graph.fingerprints import TypeTable
+from rustragd.graph.library import Libraries
 from rustragd.graph.scopes import MACROS, TYPES, VALUES, Resolver, Scope, Target, path_text
 from rustragd.macros.expansion import Expansions, expand_files
 from rustragd.model import Edge, Resolution
 from rustragd.syntax.facts import unpack_facts
 
-__all__ = ["SECTIONS", "EdgeBuilder", "Registered", "resolve_expanded", "resolve_workspace"]
+__all__ = [
+    "SECTIONS",
+    "EdgeBuilder",
+    "Registered",
+    "resolve_expanded",
+    "resolve_workspace",
+    "workspace_resolver",
+]
 
 _TYPES = frozenset({"struct", "enum", "union", "type_alias"})
 _CALLABLE = frozenset({"function", "method"})
@@ -48,21 +56,35 @@ _PRIMITIVE = frozenset(
 )
 
 
-def resolve_workspace(files: list[tuple[str, bytes]]) -> Resolution:
-    """Resolve every file's facts of one workspace into edges, types and macro-made items."""
-    return resolve_expanded(files)[0]
+def resolve_workspace(
+    files: list[tuple[str, bytes]], libraries: Libraries | None = None
+) -> Resolution:
+    """Resolve every file's facts of one workspace into edges, types and macro-made items
+    (names of ``libraries`` resolving into them)."""
+    return resolve_expanded(files, libraries)[0]
 
 
-def resolve_expanded(files: list[tuple[str, bytes]]) -> tuple[Resolution, Expansions]:
+def resolve_expanded(
+    files: list[tuple[str, bytes]], libraries: Libraries | None = None
+) -> tuple[Resolution, Expansions]:
     """:func:`resolve_workspace`, and the expansions it made on the way (per file)."""
     loaded = [(path, unpack_facts(blob)) for path, blob in files]
     expansions = expand_files(loaded)
     made = [item for items, _ in expansions.values() for item in items]
     extra = [(path, f) for path, (_, fragments) in expansions.items() for f in fragments]
-    graph = EdgeBuilder(Resolver(loaded + extra))
+    graph = EdgeBuilder(workspace_resolver(loaded + extra, libraries))
     graph.build()
     resolution = Resolution(edges=graph.edges, types=graph.types.records(), items=made)
     return resolution, expansions
+
+
+def workspace_resolver(
+    files: list[tuple[str, dict[str, Any]]], libraries: Libraries | None
+) -> Resolver:
+    """The scopes of a workspace's ``files`` and of its ``libraries``."""
+    if libraries is None:
+        return Resolver(files)
+    return Resolver(files, libraries.files(), libraries.all_links())
 
 
 class EdgeBuilder:
@@ -84,6 +106,9 @@ class EdgeBuilder:
         """
         r = self.r
         r.link()
+        for path, facts in r.library_files:
+            for row in facts["impls"]:
+                self._impl(path, facts["mod"], row, emit=False)
         for path, facts in r.files:
             for row in facts["impls"]:
                 self._impl(path, facts["mod"], row)
@@ -147,7 +172,11 @@ class EdgeBuilder:
 
     # -- impls and methods -------------------------------------------------
 
-    def _impl(self, path: str, module: str, row: list[Any], register: bool = True) -> None:
+    def _impl(
+        self, path: str, module: str, row: list[Any], register: bool = True, emit: bool = True
+    ) -> None:
+        """One impl header: its ``impl_for`` and ``implements`` edges (unless not ``emit``:
+        a library's impl), and its methods registered for its self type (if ``register``)."""
         impl, line, _template, self_head, trait = row
         r = self.r
         scope = r.scope_of(impl, module)
@@ -159,8 +188,9 @@ class EdgeBuilder:
                 if isinstance(t, int) and r.defs[t].kind in _TYPES
             ]
         r.impl_self[impl] = [t for t in selves if isinstance(t, int)]
-        written_self = r.written(scope, self_head) if self_head else "?"
-        self.edge(impl, "impl_for", selves, line, path, written_self)
+        if emit:
+            written_self = r.written(scope, self_head) if self_head else "?"
+            self.edge(impl, "impl_for", selves, line, path, written_self)
         traits: list[Target] = []
         if trait is not None:
             traits = [
@@ -169,7 +199,8 @@ class EdgeBuilder:
                 if isinstance(t, int) and r.defs[t].kind == "trait"
             ]
             r.impl_trait[impl] = [t for t in traits if isinstance(t, int)]
-            self.edge(impl, "implements", traits, line, path, r.written(scope, trait))
+            if emit:
+                self.edge(impl, "implements", traits, line, path, r.written(scope, trait))
         if not register:
             return
         via = r.impl_trait.get(impl, [0])[0] if len(r.impl_trait.get(impl, [])) == 1 else 0
@@ -205,10 +236,12 @@ class EdgeBuilder:
         return entries
 
     def _has_method(self) -> None:
+        library = self.r.library_ids
         for owner, table in self.r.assoc.items():
             for methods in table.values():
                 for method, via in methods:
-                    self.has_method(owner, method, via)
+                    if method not in library:
+                        self.has_method(owner, method, via)
 
     def has_method(self, owner: int, method: int, via: int) -> None:
         """The ``has_method`` edge of one registered method (written where the method is)."""
@@ -227,8 +260,10 @@ class EdgeBuilder:
         )
 
     def _contains(self) -> None:
+        library = self.r.library_ids
         for ident in self.r.defs:
-            self.contains(ident)
+            if ident not in library:
+                self.contains(ident)
 
     def contains(self, ident: int) -> None:
         """The ``contains`` edge into one item from its parent or module, if any."""

@@ -4,7 +4,12 @@ Modules (file, inline ``mod``) and function bodies are scopes holding items,
 ``use`` imports and glob imports; :meth:`Resolver.resolve` resolves a path from
 a scope the way rustc does as far as syntax allows: ``crate``/``self``/
 ``super``/``Self``, extern crate names of workspace members, generic
-parameters (never resolved), imports before globs, then enclosing scopes.
+parameters (never resolved), imports before globs, then enclosing scopes, the
+crate's extern names (:class:`Links`) and its prelude.
+
+Library crates (dependencies, std) are loaded beside the workspace's files from their
+interfaces (:mod:`rustragd.graph.library`): their names resolve like the workspace's,
+but no edge is made of them.
 """
 
 from __future__ import annotations
@@ -13,7 +18,17 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["MACROS", "TYPES", "VALUES", "Def", "Resolver", "Scope", "Target", "path_text"]
+__all__ = [
+    "MACROS",
+    "TYPES",
+    "VALUES",
+    "Def",
+    "Links",
+    "Resolver",
+    "Scope",
+    "Target",
+    "path_text",
+]
 
 TYPES, VALUES, MACROS = 0, 1, 2
 _NAMESPACE = {
@@ -53,6 +68,17 @@ class Def:
     cfg: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class Links:
+    """What a crate sees beyond itself: its extern names (the name written -> the crate
+    key of the dependency) and the module of its prelude ("" none)."""
+
+    externs: dict[str, str]
+    prelude: str = ""
+    #: A library crate sees only its own externs; a workspace crate also every member.
+    library: bool = False
+
+
 @dataclass(slots=True)
 class Scope:
     """A module or a function body: names defined and imported there."""
@@ -69,11 +95,22 @@ class Scope:
 class Resolver:
     """The workspace's definitions and scopes, and the lookups over them."""
 
-    def __init__(self, files: list[tuple[str, dict[str, Any]]]) -> None:
+    def __init__(
+        self,
+        files: list[tuple[str, dict[str, Any]]],
+        library_files: list[tuple[str, dict[str, Any]]] | None = None,
+        links: dict[str, Links] | None = None,
+    ) -> None:
+        """``files``: the workspace's (made into edges); ``library_files``: the interfaces of
+        its libraries (looked up only); ``links``: each crate's :class:`Links` (a workspace
+        crate without one sees every member by its name, as before dependencies)."""
         self.files = files
+        self.library_files = library_files or []
+        self.links = links or {}
         self.defs: dict[int, Def] = {}
         self.children: dict[int, list[int]] = defaultdict(list)
         self.scopes: dict[str, Scope] = {}
+        #: Crate keys of the workspace's files (every member sees every other).
         self.crates: set[str] = set()
         self.generics: dict[int, list[str]] = {}
         self.bounds: dict[int, dict[str, list[list[str]]]] = {}
@@ -86,13 +123,18 @@ class Resolver:
         self.macros: dict[str, list[int]] = defaultdict(list)
         self._memo: dict[tuple[str, str, int], list[Target]] = {}
         self._busy: set[tuple[str, str, int]] = set()
+        for path, facts in self.library_files:
+            self._load(path, facts, library=True)
+        #: Ids of the libraries' items (no edge is made of them).
+        self.library_ids = frozenset(self.defs)
         for path, facts in files:
             self._load(path, facts)
 
-    def _load(self, path: str, facts: dict[str, Any]) -> None:
+    def _load(self, path: str, facts: dict[str, Any], library: bool = False) -> None:
         module = facts["mod"]
         crate = module.partition("::")[0]
-        self.crates.add(crate)
+        if not library:
+            self.crates.add(crate)
         self._module_scope(module)
         for row in facts["items"]:
             ident, kind, name, parent, qualified, line, _vis, bodiless, returns, cfg = row
@@ -124,6 +166,8 @@ class Resolver:
         """Place every item and ``use`` in its scope, once all files are loaded."""
         for ident in self.defs:
             self._place(ident)
+        for _path, facts in self.library_files:
+            self._place_uses(facts)
         for _path, facts in self.files:
             self._place_uses(facts)
 
@@ -290,12 +334,32 @@ class Resolver:
                     found.extend(self.member(module, name, ns))
         if not found and lexical and scope.lexical is not None:
             found = self.lookup(self.scopes[scope.lexical], name, ns)
-        if not found and lexical and ns == TYPES and name in self.crates:
-            found = [name]
+        if not found and lexical and scope.lexical is None:
+            found = self._beyond(scope.crate, name, ns)
         self._busy.discard(key)
         found = list(dict.fromkeys(found))
         self._memo[key] = found
         return found
+
+    def _beyond(self, crate: str, name: str, ns: int) -> list[Target]:
+        """``name`` from outside a crate's modules: an extern crate, else its prelude."""
+        if ns == TYPES:
+            extern = self.extern_crate(crate, name)
+            if extern is not None:
+                return [extern]
+        links = self.links.get(crate)
+        if links is not None and links.prelude:
+            return self.member(links.prelude, name, ns)
+        return []
+
+    def extern_crate(self, crate: str, name: str) -> str | None:
+        """The crate key ``name`` names as an extern crate in ``crate``, if any."""
+        links = self.links.get(crate)
+        if links is not None:
+            found = links.externs.get(name)
+            if found is not None or links.library:
+                return found
+        return name if name in self.crates else None
 
     def resolve_use(self, scope: Scope, segs: list[str], ns: int) -> list[Target]:
         """Where a ``use`` path leads (2018 paths, with a crate-relative fallback for 2015)."""
@@ -343,9 +407,10 @@ class Resolver:
         first, rest = segs[0], segs[1:]
         current: list[Target]
         if first == "::":
-            if not rest or rest[0] not in self.crates:
+            extern = self.extern_crate(scope.crate, rest[0]) if rest else None
+            if extern is None:
                 return []
-            current, rest = [rest[0]], rest[1:]
+            current, rest = [extern], rest[1:]
         elif first == "crate":
             current = [scope.crate]
         elif first in ("self", "super"):

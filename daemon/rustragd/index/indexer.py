@@ -4,13 +4,24 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 from collections.abc import Callable
 from functools import partial
+from pathlib import Path
 
 from rustragd.clock import Clock
+from rustragd.graph.library import LibraryBlobs
+from rustragd.index.libraries import (
+    LibrarySource,
+    WorkspaceLinks,
+    build_library,
+    cache_path,
+    library_sources,
+)
 from rustragd.index.pool import ExtractorPool, Job, Unchanged, Unreadable
 from rustragd.model import FileExtract, Item
+from rustragd.project.cargo_sources import dependency_graph
 from rustragd.project.crates import discover_crates, module_paths
 from rustragd.project.walker import rust_sources
 from rustragd.workspace.state import Workspace
@@ -30,9 +41,10 @@ async def resolve_graph(workspace: Workspace, pool: ExtractorPool, notify: Notif
     """Re-resolve the whole workspace's relations from the stored facts."""
     started = time.perf_counter()
     await workspace.writes.flushed()
+    libraries = await load_libraries(workspace, pool)
     facts = await asyncio.to_thread(workspace.store.load_facts)
     files = sorted(facts.items())
-    resolution = await pool.resolve(files)
+    resolution = await pool.resolve(files, libraries)
     workspace.keep_expansions(files, resolution.expansions)
     await _apply_while_storing(
         workspace,
@@ -42,6 +54,65 @@ async def resolve_graph(workspace: Workspace, pool: ExtractorPool, notify: Notif
     )
     notify(workspace)
     workspace.last_resolve_ms = round((time.perf_counter() - started) * 1000, 1)
+
+
+async def load_libraries(workspace: Workspace, pool: ExtractorPool | None) -> LibraryBlobs | None:
+    """The interfaces of the workspace's dependencies and std, from the shared cache,
+    those not there yet built first (in ``pool``'s workers, else in a thread); None
+    when the workspace resolves no names beyond itself."""
+    cache = workspace.library_cache
+    if cache is None:
+        return None
+    started = time.perf_counter()
+    found = await asyncio.to_thread(_workspace_links, workspace.root)
+    paths = await asyncio.to_thread(lambda: [cache_path(cache, s) for s in found.sources])
+    todo = [(s, p) for s, p in zip(found.sources, paths, strict=True) if not p.exists()]
+    failed: list[str] = []
+    for (source, path), built in zip(
+        todo,
+        await asyncio.gather(
+            *(_build(pool, source) for source, _path in todo), return_exceptions=True
+        ),
+        strict=True,
+    ):
+        if isinstance(built, BaseException):
+            log.warning("library %s not built: %s", source.label, built)
+            failed.append(f"{source.label} ({built})")
+        else:
+            await asyncio.to_thread(_write_atomically, path, built)
+    blobs = await asyncio.to_thread(lambda: tuple(p.read_bytes() for p in paths if p.exists()))
+    libraries = LibraryBlobs(blobs, found.links)
+    workspace.set_libraries(
+        libraries,
+        {
+            "crates": len(blobs),
+            "built": len(todo) - len(failed),
+            "failed": failed,
+            "std": found.std_missing or "found",
+            "missing": found.missing,
+            "bytes": sum(len(b) for b in blobs),
+            "took_ms": round((time.perf_counter() - started) * 1000, 1),
+        },
+    )
+    return libraries
+
+
+def _workspace_links(root: Path) -> WorkspaceLinks:
+    return library_sources(dependency_graph(root))
+
+
+async def _build(pool: ExtractorPool | None, source: LibrarySource) -> bytes:
+    if pool is None:
+        return await asyncio.to_thread(build_library, source)
+    return await pool.build_library(source)
+
+
+def _write_atomically(path: Path, blob: bytes) -> None:
+    """Write ``blob`` to ``path`` so that a reader never sees half of it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial_path = path.with_suffix(f".{os.getpid()}.tmp")
+    partial_path.write_bytes(blob)
+    partial_path.replace(path)
 
 
 async def _store(

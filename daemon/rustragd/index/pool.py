@@ -29,8 +29,10 @@ from typing import Any, TypeVar
 
 import msgpack
 
+from rustragd.graph.library import LibraryBlobs
 from rustragd.heap import GC_THRESHOLDS, release_heap, shared
 from rustragd.ids import content_hash
+from rustragd.index.libraries import LibrarySource, build_library
 from rustragd.index.machine import Node, numa_nodes
 from rustragd.model import Edge, FileExtract, Item, Resolution, TypeRecord
 
@@ -134,15 +136,18 @@ def decode_resolution(blob: bytes) -> Resolution:
     )
 
 
-def resolve_files(files: list[tuple[str, bytes]]) -> bytes:
+def resolve_files(files: list[tuple[str, bytes]], libraries: LibraryBlobs | None = None) -> bytes:
     """Run in a worker: resolve a whole workspace from its files' facts (with the
-    expansions made on the way, for the daemon's incremental resolver)."""
+    expansions made on the way, for the daemon's incremental resolver), its names
+    resolving into ``libraries``."""
     from rustragd.graph.resolve import resolve_expanded
     from rustragd.macros.expansion import pack_expansions  # imported in the worker only
 
     gc.disable()
     try:
-        resolution, expansions = resolve_expanded(files)
+        unpacked = libraries.unpack() if libraries is not None else None
+        resolution, expansions = resolve_expanded(files, unpacked)
+        del unpacked
         resolution.expansions = pack_expansions(expansions)
         blob = encode_resolution(resolution)
     finally:
@@ -324,13 +329,19 @@ class ExtractorPool:
         """Extract one batch in a worker process."""
         return decode_outcomes(await self.call(_EXTRACT, extract_batch, str(root), jobs))
 
-    async def resolve(self, files: list[tuple[str, bytes]]) -> Resolution:
+    async def build_library(self, source: LibrarySource) -> bytes:
+        """Build one library's interface in a worker process (see :func:`build_library`)."""
+        return await self.call(_RESOLVE, build_library, source)
+
+    async def resolve(
+        self, files: list[tuple[str, bytes]], libraries: LibraryBlobs | None = None
+    ) -> Resolution:
         """Resolve a workspace's facts in a worker process, before waiting batches.
 
         A resolution ends an index job: unless other work came meanwhile, the workers
         exit at once (not after :data:`IDLE_S`), before the daemon takes the result in
         and writes it, so that the two do not hold their peaks at the same time."""
-        blob = await self.call(_RESOLVE, resolve_files, files)
+        blob = await self.call(_RESOLVE, resolve_files, files, libraries)
         if self._idle is not None:  # nothing else in flight
             self._idle.cancel()
             self._stop_idle()

@@ -22,7 +22,7 @@ from rustragd.clock import Clock
 from rustragd.graph.adjacency import store_delta
 from rustragd.graph.incremental import IncrementalResolver, Update
 from rustragd.heap import settle_heap
-from rustragd.index.indexer import Notify, resolve_graph
+from rustragd.index.indexer import Notify, load_libraries, resolve_graph
 from rustragd.index.pool import ExtractorPool
 from rustragd.live.batch import extract_changed, last_extraction, read_changed
 from rustragd.live.watcher import ChangeBatch
@@ -181,11 +181,14 @@ async def load_resolver(workspace: Workspace) -> None:
     if workspace.resolver is not None:
         return
     await workspace.writes.flushed()
+    libraries = workspace.libraries
+    if libraries is None:
+        libraries = await load_libraries(workspace, None)
     facts = await asyncio.to_thread(workspace.store.load_facts)
     files = sorted(facts.items())
     expanded = await asyncio.to_thread(workspace.take_expansions, files)
     started = time.perf_counter()
-    workspace.resolver = await asyncio.to_thread(IncrementalResolver, files, expanded)
+    workspace.resolver = await asyncio.to_thread(IncrementalResolver, files, expanded, libraries)
     log.info(
         "%s: resolver for edits ready in %.0f ms (%s)",
         workspace.root,

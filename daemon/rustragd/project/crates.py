@@ -18,7 +18,7 @@ from pathlib import Path, PurePosixPath
 
 from rustragd.project.mods import ModDecl, mod_declarations
 
-__all__ = ["Crate", "discover_crates", "module_path_for", "module_paths"]
+__all__ = ["Crate", "discover_crates", "library_modules", "module_path_for", "module_paths"]
 
 _SKIP_DIRS = frozenset({"target", ".git"})
 _TARGET_DIRS = frozenset({"tests", "benches", "examples"})
@@ -97,9 +97,25 @@ def module_paths(root: Path, crates: list[Crate], files: list[str]) -> dict[str,
     rustc gives them; the others fall back to :func:`module_path_for`.
     """
     known = set(files)
+    found = _reached(root, _roots(crates, known), known)
+    for rel in files:
+        if rel not in found:
+            found[rel] = module_path_for(crates, rel)
+    return found
+
+
+def library_modules(root: Path, name: str, lib_path: str, files: list[str]) -> dict[str, list[str]]:
+    """Module path of each of ``files`` (relative to the package directory ``root``) that
+    the library root ``lib_path`` of crate ``name`` reaches; the others are not compiled."""
+    known = set(files)
+    return _reached(root, [(posixpath.normpath(lib_path), name)], known)
+
+
+def _reached(root: Path, roots: list[tuple[str, str]], known: set[str]) -> dict[str, list[str]]:
+    """Module paths of the files of ``known`` that ``roots`` reach through ``mod``."""
     found: dict[str, list[str]] = {}
     queue: deque[tuple[str, list[str], bool]] = deque(
-        (rel, [name], True) for rel, name in _roots(crates, known) if rel in known
+        (rel, [name], True) for rel, name in roots if rel in known
     )
     while queue:
         rel, module, mod_rs = queue.popleft()
@@ -115,9 +131,6 @@ def module_paths(root: Path, crates: list[Crate], files: list[str]) -> dict[str,
             if child is not None and child[0] not in found:
                 names = [name for name, _ in decl.inline]
                 queue.append((child[0], [*module, *names, decl.name], child[1]))
-    for rel in files:
-        if rel not in found:
-            found[rel] = module_path_for(crates, rel)
     return found
 
 

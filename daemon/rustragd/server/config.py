@@ -51,6 +51,21 @@ class Config:
     embed_query_prefix: str = ""
     embed_document_prefix: str = ""
     embed_recipe: str = "header_doc"
+    dependencies: bool = True
+    """Resolve names into the workspace's dependencies and std (their interfaces are
+    built once per crate version into ``library_cache``); off, names stop at the
+    workspace."""
+    library_cache: Path | None = None
+    """Where library interfaces are kept; None: ``$XDG_CACHE_HOME/rustrag/libraries``."""
+
+    def libraries_dir(self) -> Path | None:
+        """The library cache in use, or None when dependencies are off."""
+        if not self.dependencies:
+            return None
+        if self.library_cache is not None:
+            return self.library_cache
+        base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+        return Path(base) / "rustrag" / "libraries"
 
     @classmethod
     def load(
@@ -68,6 +83,7 @@ class Config:
             "workers": os.environ.get("RUSTRAG_WORKERS"),
             "embeddings": os.environ.get("RUSTRAG_EMBEDDINGS"),
             "watch": os.environ.get("RUSTRAG_WATCH"),
+            "dependencies": os.environ.get("RUSTRAG_DEPENDENCIES"),
         }
         config = config.merged({k: v for k, v in env.items() if v}, source="environment")
         return config.merged({k: v for k, v in (overrides or {}).items() if v is not None}, "flags")
@@ -98,9 +114,9 @@ def _read_yaml(path: Path) -> dict[str, Any]:
 
 def _convert(name: str, value: Any, source: str) -> Any:
     try:
-        if name in ("socket_path", "state_dir", "embed_model_dir"):
+        if name in ("socket_path", "state_dir", "embed_model_dir", "library_cache"):
             return Path(os.path.expanduser(str(value)))
-        if name in ("embeddings", "watch"):
+        if name in ("embeddings", "watch", "dependencies"):
             if isinstance(value, bool):
                 return value
             text = str(value).lower()

@@ -95,6 +95,7 @@ class Daemon:
 
     def _open(self, root: Path) -> Workspace:
         workspace = Workspace(root, self.config.state_dir, self.model)
+        workspace.library_cache = self.config.libraries_dir()
         self.workspaces[root] = workspace
         self.semantic_changed(workspace)
         if self.config.watch:

@@ -8,11 +8,13 @@ import shutil
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 import blake3
 
 from rustragd.graph.adjacency import Adjacency
 from rustragd.graph.incremental import IncrementalResolver, Update, facts_digest
+from rustragd.graph.library import LibraryBlobs, LibraryItem, library_items
 from rustragd.model import FileExtract, Item, Resolution
 from rustragd.search.semantic import EmbeddingModel, SemanticIndex
 from rustragd.search.symbol_table import DERIVED, SymbolTable
@@ -92,6 +94,13 @@ class Workspace:
         """Trees of recently edited files, for incremental re-parsing."""
         self.resolver: IncrementalResolver | None = None
         """Resolver state kept between edits; None until built (see :attr:`warmup`)."""
+        self.library_cache: Path | None = None
+        """Where the shared library interfaces are kept; None: names stop at the workspace."""
+        self.libraries: LibraryBlobs | None = None
+        """The libraries the last resolution resolved into (set by the index job)."""
+        self.library_status: dict[str, Any] = {}
+        """What ``status`` says of them (crates, std, missing dependencies, build time)."""
+        self._library_items: dict[int, LibraryItem] | None = None
         self._load()
         self.semantic = SemanticIndex(self.store, self.state_dir / "vectors.hnsw", model)
         self.semantic.load()
@@ -121,6 +130,19 @@ class Workspace:
             return sorted(before - {item.id for item in update.items})
         self.table.patch_group(DERIVED, made.added + made.updated + made.moved, made.removed)
         return sorted(made.removed)
+
+    def set_libraries(self, libraries: LibraryBlobs, status: dict[str, Any]) -> None:
+        """Take the libraries a resolution is made with (and forget their items' table)."""
+        self.libraries, self.library_status = libraries, status
+        self._library_items = None
+
+    def library_item(self, ident: int) -> LibraryItem | None:
+        """An item of a library by id (their table is made on first use)."""
+        if self.libraries is None:
+            return None
+        if self._library_items is None:
+            self._library_items = library_items(self.libraries)
+        return self._library_items.get(ident)
 
     def keep_expansions(self, files: list[tuple[str, bytes]], expansions: bytes) -> None:
         """Keep what a resolution of ``files`` expanded, for the incremental resolver."""
@@ -191,6 +213,8 @@ class Workspace:
             "last_index_ms": self.last_index_ms,
             "last_resolve_ms": self.last_resolve_ms,
             "last_error": self.last_error,
+            "libraries": self.library_status
+            or ({"off": True} if self.library_cache is None else {"loaded": False}),
             "vectors": self.semantic.progress(),
             "watching": watching,
             "live": {

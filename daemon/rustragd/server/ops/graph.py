@@ -9,6 +9,7 @@ from typing import Any
 
 from rustrag_protocol import ErrorCode, ProtocolError
 
+from rustragd.graph.library import LibraryItem
 from rustragd.graph.structure import impls_of, methods_of
 from rustragd.model import Edge, Item
 from rustragd.server.ops import args as a
@@ -46,6 +47,32 @@ def _unresolved_hit(edge: Edge) -> dict[str, Any]:
     }
 
 
+def _library_hit(ident: int, item: LibraryItem) -> dict[str, Any]:
+    """A hit on an item of a dependency or of std (its path absolute)."""
+    return {
+        "id": ident,
+        "kind": item.kind,
+        "name": item.name,
+        "qualified_name": item.qualified_name,
+        "path": item.path,
+        "start_line": item.line,
+        "end_line": item.line,
+        "signature": "",
+        "doc": "",
+        "snippet": "",
+        "visibility": "pub",
+        "score": 0.0,
+        "origin": item.origin,
+        "crate": item.label,
+    }
+
+
+def _far_end(workspace: Workspace, edge: Edge, ident: int) -> dict[str, Any]:
+    """The hit of an edge's far end outside the workspace's items."""
+    found = workspace.library_item(ident) if ident else None
+    return _library_hit(ident, found) if found is not None else _unresolved_hit(edge)
+
+
 def _edge_hits(
     workspace: Workspace, found: list[tuple[Edge, int]], forward: bool
 ) -> list[dict[str, Any]]:
@@ -54,7 +81,8 @@ def _edge_hits(
     hits = iter(to_hits(workspace, [item for item in ends if item is not None]))
     results = []
     for (edge, depth), end in zip(found, ends, strict=True):
-        hit = next(hits) if end is not None else _unresolved_hit(edge)
+        far = edge.dst if forward else edge.src
+        hit = next(hits) if end is not None else _far_end(workspace, edge, far)
         hit.update(
             confidence=edge.confidence,
             depth=depth,
