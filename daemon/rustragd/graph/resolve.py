@@ -29,7 +29,8 @@ __all__ = [
 ]
 
 _TYPES = frozenset({"struct", "enum", "union", "type_alias"})
-_CALLABLE = frozenset({"function", "method"})
+#: What a path call can call: ``f(..)``, ``T::f(..)`` and the tuple variants ``Some(..)``.
+_CALLABLE = frozenset({"function", "method", "variant"})
 _CONTAINERS = frozenset({"impl", "trait"})
 #: Marker traits the built-in derives implement too (as rustc expands them):
 #: ``derive(PartialEq)`` adds ``StructuralPartialEq``, ``derive(Clone, Copy)`` ``TrivialClone``.

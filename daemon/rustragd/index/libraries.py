@@ -73,7 +73,8 @@ def library_sources(graph: DependencyGraph) -> WorkspaceLinks:
     std_names: dict[str, str] = {}
     if std_dir is not None:
         for name, externs, prelude in _STD:
-            links = Links({e: e for e in externs}, prelude, library=True)
+            seen = _aliased({e: e for e in externs}, std_dir / name / "src/lib.rs")
+            links = Links(seen, prelude, library=True)
             sources.append(
                 LibrarySource(name, name, "std", str(std_dir / name), "src/lib.rs", (), links)
             )
@@ -119,15 +120,24 @@ def _links(package: Package, keys: dict[str, str], std: dict[str, str], library:
     (and ``extern crate x as y`` aliases of its root), std, and its prelude."""
     externs = dict(std)
     externs.update((name, keys[dep]) for name, dep in package.deps if dep in keys)
-    root = b""
+    root = Path(package.root) / package.lib_path
+    text = b""
     with contextlib.suppress(OSError):
-        root = (Path(package.root) / package.lib_path).read_bytes()
-    for name, alias in _EXTERN_ALIAS.findall(root):
+        text = root.read_bytes()
+    no_std = _NO_STD.search(text) is not None
+    return Links(_aliased(externs, root), _prelude(std, package.edition, no_std), library)
+
+
+def _aliased(externs: dict[str, str], root: Path) -> dict[str, str]:
+    """``externs`` and the ``extern crate x as y;`` aliases the crate root ``root`` adds."""
+    text = b""
+    with contextlib.suppress(OSError):
+        text = root.read_bytes()
+    for name, alias in _EXTERN_ALIAS.findall(text):
         target = externs.get(name.decode())
         if target is not None:
             externs[alias.decode()] = target
-    no_std = _NO_STD.search(root) is not None
-    return Links(externs, _prelude(std, package.edition, no_std), library)
+    return externs
 
 
 def _prelude(std: dict[str, str], edition: str, no_std: bool = False) -> str:
