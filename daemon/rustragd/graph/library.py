@@ -180,7 +180,7 @@ def pack_library(library: Library) -> bytes:
         library.crate,
         library.label,
         library.origin,
-        [links.externs, links.prelude, links.library],
+        [links.externs, links.prelude, links.library, list(links.features)],
         library.files,
     ]
     return cast(bytes, msgpack.packb(row, use_bin_type=True))
@@ -188,9 +188,8 @@ def pack_library(library: Library) -> bytes:
 
 def unpack_library(blob: bytes) -> Library:
     """Inverse of :func:`pack_library` (repeated strings held once)."""
-    crate, label, origin, (externs, prelude, library), files = msgpack.unpackb(
+    crate, label, origin, (externs, prelude, library, features), files = msgpack.unpackb(
         blob, raw=False, list_hook=shared, strict_map_key=False
     )
-    return Library(
-        crate, label, origin, Links(dict(externs), prelude, library), [tuple(f) for f in files]
-    )
+    links = Links(dict(externs), prelude, library, tuple(features))
+    return Library(crate, label, origin, links, [tuple(f) for f in files])

@@ -18,6 +18,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from rustragd.project.cfg import CfgSet, cfg_active, host_cfg
+
 __all__ = [
     "MACROS",
     "TYPES",
@@ -77,6 +79,8 @@ class Links:
     prelude: str = ""
     #: A library crate sees only its own externs; a workspace crate also every member.
     library: bool = False
+    #: The crate's enabled features (what its ``cfg(feature = ..)`` sees).
+    features: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)
@@ -122,6 +126,7 @@ class Resolver:
         self.module_items: dict[str, int] = {}
         self.macros: dict[str, list[int]] = defaultdict(list)
         self._memo: dict[tuple[str, str, int], list[Target]] = {}
+        self._cfg_sets: dict[str, CfgSet] = {}
         self._busy: set[tuple[str, str, int]] = set()
         for path, facts in self.library_files:
             self._load(path, facts, library=True)
@@ -376,19 +381,37 @@ class Resolver:
         return self.same_cfg(owner, found) if len(found) > 1 else found
 
     def same_cfg(self, owner: int, candidates: list[Target]) -> list[Target]:
-        """Of one path's candidates, those compiled under ``owner``'s own ``cfg``, if any.
+        """Of one path's candidates, those compiled under ``owner``'s own ``cfg``, if any,
+        else those the build compiles (:meth:`compiled`), if any.
 
         Two items of one name in one scope must be ``cfg`` alternatives (rustc
         rejects the pair otherwise), so a reference under the same condition
-        as one of them means that one.
+        as one of them means that one, and otherwise the one compiled.
         """
         wanted = self.cfg_at(owner)
-        if not wanted:
-            return candidates
-        kept: list[Target] = [
-            t for t in candidates if isinstance(t, int) and self.cfg_at(t) == wanted
-        ]
-        return kept or candidates
+        if wanted:
+            kept: list[Target] = [
+                t for t in candidates if isinstance(t, int) and self.cfg_at(t) == wanted
+            ]
+            if kept:
+                return kept
+        active = [t for t in candidates if not isinstance(t, int) or self.compiled(t)]
+        return active or candidates
+
+    def compiled(self, ident: int) -> bool:
+        """Whether an item's ``cfg`` holds for its crate's build (the host, the crate's
+        features); a crate without :class:`Links` compiles everything."""
+        cfg = self.cfg_at(ident)
+        if not cfg:
+            return True
+        crate = self.defs[ident].module.partition("::")[0]
+        active = self._cfg_sets.get(crate)
+        if active is None:
+            links = self.links.get(crate) or self.links.get("")
+            if links is None:
+                return True
+            active = self._cfg_sets[crate] = host_cfg(links.features)
+        return cfg_active(cfg, active)
 
     def cfg_at(self, owner: int) -> str:
         """The ``cfg`` of ``owner`` or of its nearest enclosing item that has one."""

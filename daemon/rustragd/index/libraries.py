@@ -29,7 +29,7 @@ from rustragd.project.walker import SKIPPED_DIRS
 __all__ = ["LibrarySource", "WorkspaceLinks", "build_library", "cache_path", "library_sources"]
 
 #: Bumped when what a library blob holds changes (old blobs are then not read).
-FORMAT = 1
+FORMAT = 2
 #: The std crates, by crate name: the externs each sees (core sees none) and its prelude.
 _STD = (
     ("core", (), "core::prelude::v1"),
@@ -106,7 +106,8 @@ def library_sources(graph: DependencyGraph) -> WorkspaceLinks:
     workspace = {keys[key]: links_of[key] for key in graph.members}
     every = {n: c for key in graph.members for n, c in links_of[key].externs.items()}
     prelude = next((links.prelude for links in workspace.values()), _prelude(std_names, "2021"))
-    workspace[""] = Links(every, prelude)  # test, example and bench crates
+    features = next((links.features for links in workspace.values()), ())
+    workspace[""] = Links(every, prelude, features=features)  # test, example, bench crates
     return WorkspaceLinks(
         sources,
         workspace,
@@ -125,7 +126,8 @@ def _links(package: Package, keys: dict[str, str], std: dict[str, str], library:
     with contextlib.suppress(OSError):
         text = root.read_bytes()
     no_std = _NO_STD.search(text) is not None
-    return Links(_aliased(externs, root), _prelude(std, package.edition, no_std), library)
+    prelude = _prelude(std, package.edition, no_std)
+    return Links(_aliased(externs, root), prelude, library, tuple(sorted(package.features)))
 
 
 def _aliased(externs: dict[str, str], root: Path) -> dict[str, str]:
