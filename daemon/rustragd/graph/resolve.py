@@ -205,7 +205,13 @@ class EdgeBuilder:
         if not register:
             return
         via = r.impl_trait.get(impl, [0])[0] if len(r.impl_trait.get(impl, [])) == 1 else 0
-        methods = {r.defs[c].name: c for c in r.children[impl] if r.defs[c].kind == "method"}
+        methods: dict[str, int] = {}
+        for child in r.children[impl]:  # of cfg alternatives, the one compiled
+            name = r.defs[child].name
+            if r.defs[child].kind == "method" and (
+                name not in methods or r.compiled(child) or not r.compiled(methods[name])
+            ):
+                methods[name] = child
         if via:
             for child in r.children[via]:
                 found = r.defs[child]

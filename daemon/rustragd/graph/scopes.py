@@ -48,6 +48,8 @@ _NAMESPACE = {
 _TYPE_KINDS = frozenset({"struct", "enum", "union", "trait", "type_alias"})
 _CALLABLE = frozenset({"function", "method"})
 _SCOPE_KINDS = frozenset({"function", "method"})
+#: Items and modules climbed to tell whether an item is compiled (a guard against cycles).
+_MAX_DEPTH = 64
 
 #: A resolved name: an item id, or the key of a module without an item (a crate root).
 Target = int | str
@@ -329,7 +331,7 @@ class Resolver:
         if key in self._busy:
             return []
         self._busy.add(key)
-        found: list[Target] = list(scope.items.get((ns, name), ()))
+        found: list[Target] = self._defined(scope, scope.items.get((ns, name), []))
         if not found:
             for segs in scope.imports.get(name, ()):
                 found.extend(self.resolve_use(scope, segs, ns))
@@ -366,6 +368,18 @@ class Resolver:
                 return found
         return name if name in self.crates else None
 
+    def _defined(self, scope: Scope, items: list[int]) -> list[Target]:
+        """Of the items of one name in ``scope``, those compiled; none when none is but
+        the scope is (``mod imp;`` under ``cfg(not(feature = "std"))`` gives way to
+        ``use std::io as imp;``); all of them inside code compiled out."""
+        if not items or not self.links:
+            return list(items)
+        active: list[Target] = [i for i in items if self.compiled(i)]
+        if active:
+            return active
+        holder = self.module_items.get(scope.key, 0) if not scope.key.isdigit() else int(scope.key)
+        return [] if not holder or self.compiled(holder) else list(items)
+
     def resolve_use(self, scope: Scope, segs: list[str], ns: int) -> list[Target]:
         """Where a ``use`` path leads (2018 paths, with a crate-relative fallback for 2015)."""
         found = self.resolve(scope, segs, ns, 0)
@@ -401,9 +415,6 @@ class Resolver:
     def compiled(self, ident: int) -> bool:
         """Whether an item's ``cfg`` holds for its crate's build (the host, the crate's
         features); a crate without :class:`Links` compiles everything."""
-        cfg = self.cfg_at(ident)
-        if not cfg:
-            return True
         crate = self.defs[ident].module.partition("::")[0]
         active = self._cfg_sets.get(crate)
         if active is None:
@@ -411,7 +422,18 @@ class Resolver:
             if links is None:
                 return True
             active = self._cfg_sets[crate] = host_cfg(links.features)
-        return cfg_active(cfg, active)
+        owner, seen = ident, 0
+        while owner and seen < _MAX_DEPTH:  # the item, what holds it, its modules' `mod`s
+            found = self.defs.get(owner)
+            if found is None:
+                return True
+            if found.cfg and not cfg_active(found.cfg, active):
+                return False
+            owner = found.parent or self.module_items.get(found.module, 0)
+            if owner == ident:
+                return True
+            seen += 1
+        return True
 
     def cfg_at(self, owner: int) -> str:
         """The ``cfg`` of ``owner`` or of its nearest enclosing item that has one."""

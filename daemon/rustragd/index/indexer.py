@@ -199,6 +199,8 @@ async def index_workspace(
         if workspace.graph_stale:
             await resolve_graph(workspace, pool, notify)
             clock.advance()
+        elif workspace.libraries is None:  # a fresh graph from an earlier run: its hits
+            await load_libraries(workspace, pool)
     finally:
         for future in pending:
             future.cancel()
