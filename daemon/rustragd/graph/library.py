@@ -124,21 +124,12 @@ def library_items(libraries: LibraryBlobs) -> dict[int, LibraryItem]:
 
 def interface(files: list[tuple[str, Facts]], active: CfgSet) -> list[tuple[str, Facts]]:
     """What other crates can reach of one crate's ``files`` (its facts and macro-made
-    fragments, each file's facts before its fragments) compiled under ``active``."""
-    inactive: list[str] = [
-        row[ItemColumn.QUALIFIED_NAME]
-        for _path, facts in files
-        for row in facts["items"]
-        if row[ItemColumn.KIND] == "mod" and not cfg_active(row[ItemColumn.CFG], active)
-    ]
+    fragments, each file's facts before its fragments) compiled under ``active`` (the
+    files are those its compiled ``mod`` declarations reach: see
+    :func:`rustragd.project.crates.library_modules`)."""
     #: Kept item id -> whether its children need ``pub`` to be reachable (0: a file).
     need_pub: dict[int, bool] = {0: True}
-    kept: list[tuple[str, Facts]] = []
-    for path, facts in files:
-        module = facts["mod"]
-        if not any(module == m or module.startswith(m + "::") for m in inactive):
-            kept.append((path, _cut(facts, active, need_pub)))
-    return kept
+    return [(path, _cut(facts, active, need_pub)) for path, facts in files]
 
 
 def _cut(facts: Facts, active: CfgSet, need_pub: dict[int, bool]) -> Facts:

@@ -220,13 +220,16 @@ class EdgeBuilder:
         owners: list[Target] = list(r.impl_self[impl])
         if not owners and self_head is not None:
             owners = [_ANY_TYPE if r.generic(impl, self_head[0]) else self_head[-1]]
-        entries = self.registered[impl] = []
+        entries: list[Registered] = []
+        if emit:  # a library's impls are never taken out again
+            self.registered[impl] = entries
         for owner in owners:
             table = r.method_table(owner)
             for name, method in methods.items():
                 entry = (method, (via or impl) if trait is not None else 0)
                 table.setdefault(name, []).append(entry)
-                entries.append((owner, name, entry))
+                if emit:
+                    entries.append((owner, name, entry))
 
     def unregister(self, impl: int) -> list[Registered]:
         """Take an impl's methods out of the resolver's tables (see :attr:`registered`)."""

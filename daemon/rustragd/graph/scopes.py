@@ -154,7 +154,7 @@ class Resolver:
             if kind == "mod":
                 self._module_scope(qualified)
                 self.module_items.setdefault(qualified, ident)
-            elif kind in _SCOPE_KINDS:
+            elif kind in _SCOPE_KINDS and not library:  # a library's bodies are not read
                 self.scopes[str(ident)] = Scope(str(ident), "", crate)
         for ident, names, bounds in facts["gen"]:
             self.generics[ident] = names
@@ -182,8 +182,8 @@ class Resolver:
         """Put one loaded item in its scope and the name indexes."""
         found = self.defs[ident]
         ns = _NAMESPACE.get(found.kind)
-        if found.kind in _SCOPE_KINDS:
-            scope = self.scopes[str(ident)]
+        scope = self.scopes.get(str(ident)) if found.kind in _SCOPE_KINDS else None
+        if scope is not None:
             outer = self.scope_of(found.parent, found.module)
             scope.lexical, scope.module = outer.key, outer.module
         if found.kind == "method":
@@ -288,7 +288,7 @@ class Resolver:
                 break
             if found.kind == "mod":
                 return self.scopes[found.qualified_name]
-            if found.kind in _SCOPE_KINDS:
+            if found.kind in _SCOPE_KINDS and str(owner) in self.scopes:
                 return self.scopes[str(owner)]
             owner = found.parent
         return self.scopes[module]

@@ -29,7 +29,7 @@ from rustragd.project.walker import SKIPPED_DIRS
 __all__ = ["LibrarySource", "WorkspaceLinks", "build_library", "cache_path", "library_sources"]
 
 #: Bumped when what a library blob holds changes (old blobs are then not read).
-FORMAT = 2
+FORMAT = 3
 #: The std crates, by crate name: the externs each sees (core sees none) and its prelude.
 _STD = (
     ("core", (), "core::prelude::v1"),
@@ -181,7 +181,8 @@ def build_library(source: LibrarySource) -> bytes:
     from rustragd.syntax.facts import unpack_facts
 
     root = Path(source.root)
-    modules = library_modules(root, source.crate, source.lib_path, _rust_files(root))
+    active = host_cfg(source.features)
+    modules = library_modules(root, source.crate, source.lib_path, _rust_files(root), active)
     loaded = []
     for rel, module in modules.items():
         try:
@@ -195,5 +196,5 @@ def build_library(source: LibrarySource) -> bytes:
     for path, facts in loaded:
         ordered.append((path, facts))
         ordered.extend((path, fragment) for fragment in expansions.get(path, ((), []))[1])
-    files = interface(ordered, host_cfg(source.features))
+    files = interface(ordered, active)
     return pack_library(Library(source.crate, source.label, source.origin, source.links, files))

@@ -16,6 +16,7 @@ from collections import deque
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from rustragd.project.cfg import CfgSet, cfg_active
 from rustragd.project.mods import ModDecl, mod_declarations
 
 __all__ = ["Crate", "discover_crates", "library_modules", "module_path_for", "module_paths"]
@@ -104,15 +105,21 @@ def module_paths(root: Path, crates: list[Crate], files: list[str]) -> dict[str,
     return found
 
 
-def library_modules(root: Path, name: str, lib_path: str, files: list[str]) -> dict[str, list[str]]:
+def library_modules(
+    root: Path, name: str, lib_path: str, files: list[str], active: CfgSet
+) -> dict[str, list[str]]:
     """Module path of each of ``files`` (relative to the package directory ``root``) that
-    the library root ``lib_path`` of crate ``name`` reaches; the others are not compiled."""
+    the library root ``lib_path`` of crate ``name`` reaches through the ``mod``
+    declarations compiled under ``active``; the others are not compiled."""
     known = set(files)
-    return _reached(root, [(posixpath.normpath(lib_path), name)], known)
+    return _reached(root, [(posixpath.normpath(lib_path), name)], known, active)
 
 
-def _reached(root: Path, roots: list[tuple[str, str]], known: set[str]) -> dict[str, list[str]]:
-    """Module paths of the files of ``known`` that ``roots`` reach through ``mod``."""
+def _reached(
+    root: Path, roots: list[tuple[str, str]], known: set[str], active: CfgSet | None = None
+) -> dict[str, list[str]]:
+    """Module paths of the files of ``known`` that ``roots`` reach through ``mod`` (those
+    compiled under ``active``, unless None)."""
     found: dict[str, list[str]] = {}
     queue: deque[tuple[str, list[str], bool]] = deque(
         (rel, [name], True) for rel, name in roots if rel in known
@@ -127,6 +134,8 @@ def _reached(root: Path, roots: list[tuple[str, str]], known: set[str]) -> dict[
         except OSError:
             continue
         for decl in mod_declarations(source):
+            if active is not None and not cfg_active("\n".join(decl.cfg), active):
+                continue
             child = _declared_file(rel, mod_rs, decl, known)
             if child is not None and child[0] not in found:
                 names = [name for name, _ in decl.inline]
