@@ -338,6 +338,8 @@ class EdgeBuilder:
             found = self._callables(r.resolve(scope, segs, VALUES, owner))
             if not found and len(segs) == 2:  # `T::f()`, T a type parameter bound by traits
                 found = self._trait_methods(scope, owner, ["type", segs[:1], False], segs[1])
+            if not found:  # `Wrapper(x)`: a tuple struct's constructor
+                found = self._constructors(r.resolve(scope, segs, TYPES, owner))
             self.edge(owner, "calls", found, line, path, r.written(scope, segs))
         elif form == "q":
             self_head, trait, name = row[3], row[4], row[5]
@@ -361,6 +363,10 @@ class EdgeBuilder:
                 self.edge(owner, "calls", [], line, path, name)
             else:
                 self._guess(owner, name, line, path)
+
+    def _constructors(self, found: list[Target]) -> list[int]:
+        """The structs among a path's type candidates (called, they are tuple structs)."""
+        return [t for t in found if isinstance(t, int) and self.r.defs[t].kind == "struct"]
 
     def _callables(self, found: list[Target]) -> list[int]:
         return [t for t in found if isinstance(t, int) and self.r.defs[t].kind in _CALLABLE]
@@ -460,6 +466,8 @@ class EdgeBuilder:
         if len(callees) != 1 or not isinstance(callees[0], int):
             return [], False
         callee = r.defs[callees[0]]
+        if callee.kind == "struct":  # a tuple struct's constructor makes one
+            return [callee.id], True
         if callee.returns is None:
             return [], False
         return self._type_of(r.scope_of(callee.id, callee.module), callee.id, callee.returns)
