@@ -70,6 +70,11 @@ _VALUE_OPTIONS = frozenset({"--root", "--socket", "--timeout"})
 #: Commands whose op has another name.
 _OPS = {"watch": "subscribe"}
 
+#: Commands that take ``--exclude-tests`` (sent as the op's ``exclude_tests``).
+_EXCLUDING_TESTS = frozenset(
+    ["symbols", "search", "def", "callers", "callees", "impls", "methods", "uses", "ask"]
+)
+
 
 def _common_options() -> argparse.ArgumentParser:
     import argparse
@@ -135,7 +140,14 @@ def _parser(only: str | None = None) -> argparse.ArgumentParser:
     def command(name: str, help_text: str) -> argparse.ArgumentParser | _Ignored:
         if only is not None and name != only:
             return _IGNORED  # listed in no help: only one command is being parsed
-        return commands.add_parser(name, parents=[common], help=help_text, description=help_text)
+        parser = commands.add_parser(name, parents=[common], help=help_text, description=help_text)
+        if name in _EXCLUDING_TESTS:
+            parser.add_argument(
+                "--exclude-tests",
+                action="store_true",
+                help="leave out test code (test targets, #[cfg(test)] and #[test] items)",
+            )
+        return parser
 
     command("hello", "check the daemon and list its capabilities")
     status = command("status", "daemon and index state")
@@ -197,6 +209,13 @@ def _absolute(path: str) -> str:
 
 
 def _request_args(options: argparse.Namespace) -> dict[str, Any]:
+    args = _op_args(options)
+    if options.command in _EXCLUDING_TESTS and options.exclude_tests:
+        args["exclude_tests"] = True
+    return args
+
+
+def _op_args(options: argparse.Namespace) -> dict[str, Any]:
     command = options.command
     if command == "index":
         return {"path": _absolute(options.path), "wait": options.wait}

@@ -111,6 +111,11 @@ class FileExtract:
     facts: bytes = b""
     #: The module path the items were named under (``crate::a::b``).
     module: str = ""
+    #: The kind of target the file belongs to (``lib``, ``bin``, ``test``, ``bench``,
+    #: ``example``, ``build``) and its package (``"name version"``): see
+    #: :class:`rustragd.project.crates.Placement`; set by whoever placed the file.
+    target: str = ""
+    crate: str = ""
 
 
 #: Relation kinds of :class:`Edge`.

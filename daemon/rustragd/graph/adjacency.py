@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict, deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from rustragd.model import Edge
 
@@ -69,12 +69,19 @@ class Adjacency:
         return _select(self._incoming.get(item_id), rel)
 
     def walk(
-        self, starts: Iterable[int], rel: str, forward: bool, depth: int, limit: int
+        self,
+        starts: Iterable[int],
+        rel: str,
+        forward: bool,
+        depth: int,
+        limit: int,
+        keep: Callable[[int], bool] | None = None,
     ) -> list[tuple[Edge, int]]:
         """Breadth-first edges of ``rel`` from ``starts``, each with its depth (1-based).
 
         ``forward`` follows src -> dst (callees), else dst -> src (callers). Every
-        edge is reported once; ``limit`` bounds the answer.
+        edge is reported once; ``limit`` bounds the answer. An edge whose far end
+        ``keep`` says no to is neither reported nor followed.
         """
         seen_nodes = set(starts)
         queue = deque((node, 0) for node in seen_nodes)
@@ -85,10 +92,12 @@ class Adjacency:
                 continue
             edges = self.edges_from(node, rel) if forward else self.edges_to(node, rel)
             for edge in edges:
+                nxt = edge.dst if forward else edge.src
+                if keep is not None and not keep(nxt):
+                    continue
                 found.append((edge, level + 1))
                 if len(found) >= limit:
                     break
-                nxt = edge.dst if forward else edge.src
                 if nxt and nxt not in seen_nodes:
                     seen_nodes.add(nxt)
                     queue.append((nxt, level + 1))

@@ -20,10 +20,15 @@ def _matches(item: Item, query: str, path: str) -> bool:
 
 
 def impls_of(
-    trait_query: str, items: Iterable[Item], edges: Iterable[Edge], path: str = ""
+    trait_query: str,
+    items: Iterable[Item],
+    edges: Iterable[Edge],
+    path: str = "",
+    keep: Callable[[Item], bool] | None = None,
 ) -> list[dict[str, object]]:
     """Impls of the trait(s) named ``trait_query``: local traits through ``implements``
-    edges, external ones by the last segment of the unresolved path."""
+    edges, external ones by the last segment of the unresolved path (only the impls
+    ``keep`` says yes to, when given)."""
     by_id = {i.id: i for i in items}
     traits = {i.id for i in by_id.values() if i.kind == "trait" and _matches(i, trait_query, path)}
     last = trait_query.rpartition("::")[2]
@@ -34,7 +39,8 @@ def impls_of(
         local = edge.dst in traits
         external = not edge.dst and edge.target.rpartition("::")[2] == last
         impl = by_id.get(edge.src)
-        if impl is not None and (local or (external and not traits)):
+        wanted = local or (external and not traits)
+        if impl is not None and wanted and (keep is None or keep(impl)):
             found[impl.id] = impl
     return [
         {
@@ -54,9 +60,11 @@ def methods_of(
     edges: Iterable[Edge],
     path: str = "",
     heads: Callable[[set[str]], Mapping[str, int]] | None = None,
+    keep: Callable[[Item], bool] | None = None,
 ) -> tuple[list[dict[str, object]], list[str]]:
     """Methods (inherent and through traits, ``via_trait`` "" when inherent) and traits
-    of the type(s) named ``type_query``.
+    of the type(s) named ``type_query``; with ``keep``, only the types, methods and
+    impls it says yes to count.
 
     The traits are those of the impls rustdoc lists on the type's page: its derives,
     its impls, and impls whose trait takes it as a direct type argument (``impl
@@ -68,7 +76,9 @@ def methods_of(
     types = {
         i.id
         for i in by_id.values()
-        if i.kind in ("struct", "enum", "union") and _matches(i, type_query, path)
+        if i.kind in ("struct", "enum", "union")
+        and _matches(i, type_query, path)
+        and (keep is None or keep(i))
     }
     methods: dict[int, dict[str, object]] = {}
     traits: dict[str, None] = {}
@@ -79,8 +89,9 @@ def methods_of(
         if edge.rel == "has_method" and edge.src in types:
             method = by_id.get(edge.dst)
             via = by_id.get(edge.via)
-            if method is not None:
+            if method is not None and (keep is None or keep(method)):
                 methods[method.id] = {
+                    "id": method.id,
                     "name": method.name,
                     "qualified_name": method.qualified_name,
                     "path": method.path,
@@ -89,12 +100,14 @@ def methods_of(
                     "via_trait": _trait_name(via) if via is not None else "",
                 }
         elif edge.rel == "impl_for" and edge.dst in types and edge.confidence == "exact":
-            impls.add(edge.src)
+            impl = by_id.get(edge.src)
+            if keep is None or impl is None or keep(impl):
+                impls.add(edge.src)
         elif edge.rel == "derives" and edge.src in types:
             traits[edge.target.rpartition("::")[2]] = None
         elif edge.rel == "uses_type" and edge.dst in types and edge.confidence == "exact":
             impl = by_id.get(edge.src)
-            if impl is not None and impl.kind == "impl":
+            if impl is not None and impl.kind == "impl" and (keep is None or keep(impl)):
                 mentions.setdefault(edge.extra, set()).add(impl.id)
     if heads is not None and mentions:
         for fingerprint, head in heads(set(mentions)).items():

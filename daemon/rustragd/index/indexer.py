@@ -22,7 +22,7 @@ from rustragd.index.libraries import (
 from rustragd.index.pool import ExtractorPool, Job, Unchanged, Unreadable
 from rustragd.model import FileExtract, Item
 from rustragd.project.cargo_sources import dependency_graph
-from rustragd.project.crates import discover_crates, module_paths
+from rustragd.project.crates import Placement, discover_crates, placements
 from rustragd.project.walker import rust_sources
 from rustragd.workspace.state import Workspace
 
@@ -148,22 +148,25 @@ def split_jobs(jobs: list[Job], workers: int, files_per_batch: int) -> list[list
     return [jobs[i : i + size] for i in range(0, len(jobs), size)]
 
 
-def _plan(workspace: Workspace) -> tuple[list[Job], list[str]]:
+def _plan(workspace: Workspace) -> tuple[list[Job], list[str], dict[str, Placement]]:
+    """The files to extract, those removed, and where each file sits."""
     root = workspace.root
     if not root.is_dir():
         raise WorkspaceMissing(f"workspace root {root} does not exist or is not a directory")
     sources = list(rust_sources(root))
-    modules = module_paths(root, discover_crates(root), sources)
+    placed = placements(root, discover_crates(root), sources)
     jobs: list[Job] = []
     for rel_path in sources:
-        module = modules[rel_path]
+        module, target, crate = placed[rel_path]
         stat = workspace.files.get(rel_path)
-        # A file whose module moved (a `mod` or Cargo.toml change) is re-extracted.
-        known = stat.content_hash if stat and stat.module == "::".join(module) else ""
-        jobs.append((rel_path, module, known))
+        # A file that moved (a `mod` or Cargo.toml change: its module, target or
+        # package) is re-extracted.
+        place = ("::".join(module), target, crate)
+        same = stat is not None and (stat.module, stat.target, stat.crate) == place
+        jobs.append((rel_path, module, stat.content_hash if stat is not None and same else ""))
     present = set(sources)
     removed = [path for path in workspace.files if path not in present]
-    return jobs, removed
+    return jobs, removed, placed
 
 
 async def index_workspace(
@@ -172,7 +175,7 @@ async def index_workspace(
     """Bring the workspace's store in line with the files on disk (by content hash)."""
     started = time.perf_counter()
     await workspace.writes.flushed()  # live edits still being written
-    jobs, removed = await asyncio.to_thread(_plan, workspace)
+    jobs, removed, placed = await asyncio.to_thread(_plan, workspace)
     batches = split_jobs(jobs, pool.workers, files_per_batch)
     pending = {asyncio.ensure_future(pool.run(workspace.root, batch)) for batch in batches}
     try:
@@ -183,6 +186,7 @@ async def index_workspace(
             for future in done:
                 for outcome in future.result():
                     if isinstance(outcome, FileExtract):
+                        _, outcome.target, outcome.crate = placed[outcome.path]
                         extracts.append(outcome)
                     elif isinstance(outcome, Unreadable):
                         log.warning("skipping %s: %s", outcome.path, outcome.reason)

@@ -11,7 +11,7 @@ from rustragd.delta import Delta, diff_items
 from rustragd.ids import content_hash
 from rustragd.live.watcher import ChangeBatch
 from rustragd.model import FileExtract
-from rustragd.project.crates import discover_crates, module_paths
+from rustragd.project.crates import Placement, discover_crates, placements
 from rustragd.project.walker import rust_sources
 from rustragd.syntax.extract import Segments, extract_segments
 from rustragd.workspace.state import Workspace
@@ -54,11 +54,17 @@ def read_changed(workspace: Workspace, paths: set[str]) -> tuple[dict[str, bytes
     return sources, oldest
 
 
-def _modules_for(workspace: Workspace, paths: list[str]) -> dict[str, list[str]]:
-    known = {p: workspace.files[p].module.split("::") for p in paths if p in workspace.files}
+def _placements_for(workspace: Workspace, paths: list[str]) -> dict[str, Placement]:
+    """Where each of ``paths`` sits: as stored for known files; a new one is placed."""
+    files = workspace.files
+    known = {
+        p: Placement(files[p].module.split("::"), files[p].target, files[p].crate)
+        for p in paths
+        if p in files
+    }
     if len(known) < len(paths):  # a new file: place it in the module tree
-        files = list(rust_sources(workspace.root))
-        known.update(module_paths(workspace.root, discover_crates(workspace.root), files))
+        sources = list(rust_sources(workspace.root))
+        known.update(placements(workspace.root, discover_crates(workspace.root), sources))
     return known
 
 
@@ -71,15 +77,17 @@ def extract_changed(
     """Re-parse and extract each changed file and diff its items with the stored ones
     (those of its stored extraction when cached, see :func:`last_extraction`)."""
     started = time.perf_counter()
-    modules = _modules_for(workspace, list(sources))
+    placed = _placements_for(workspace, list(sources))
     results = []
     for path, source in sources.items():
-        module = modules.get(path) or [Path(path).stem]
+        place = placed.get(path) or Placement([Path(path).stem], "lib", Path(path).stem)
+        module = place.module
         last = stored_extractions[path]
         tree, previous = workspace.trees.reparse(path, source)
         extract, segments = extract_segments(path, source, module, tree, previous)
         workspace.trees.keep_segments(path, segments)
         extract.module = "::".join(module)
+        extract.target, extract.crate = place.target, place.crate
         mark = time.perf_counter()
         timings["parse"] += mark - started
         stored = last.items if last is not None else workspace.store.items_of(path)

@@ -1,1 +1,2 @@
-"""Project: the Cargo view of a workspace: its crates, its source files, their module paths."""
+"""Project: the Cargo view of a workspace: its crates, its source files, their module paths
+and targets, and which items are test code."""

@@ -1,9 +1,10 @@
-"""Cargo crates of a workspace, and the module path of each source file.
+"""Cargo crates of a workspace, and where each source file sits in them.
 
-:func:`module_paths` walks the module tree from every crate root (library,
+:func:`placements` walks the module tree from every crate root (library,
 binaries, tests, examples, benches, build script) through ``mod x;``
-declarations, ``#[path]`` attributes and inline ``mod`` blocks, as rustc does;
-a file no root reaches gets its path from Cargo's file layout
+declarations, ``#[path]`` attributes and inline ``mod`` blocks, as rustc does,
+and gives each file its module path, the kind of target whose root reaches it
+and its package; a file no root reaches gets them from Cargo's file layout
 (:func:`module_path_for`: ``src/a/b.rs`` is ``crate::a::b``).
 """
 
@@ -13,16 +14,31 @@ import os
 import posixpath
 import tomllib
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import NamedTuple
 
 from rustragd.project.cfg import CfgSet, cfg_active
 from rustragd.project.mods import ModDecl, mod_declarations
 
-__all__ = ["Crate", "discover_crates", "library_modules", "module_path_for", "module_paths"]
+__all__ = [
+    "TARGET_KINDS",
+    "Crate",
+    "Placement",
+    "discover_crates",
+    "library_modules",
+    "module_path_for",
+    "module_paths",
+    "placements",
+]
 
 _SKIP_DIRS = frozenset({"target", ".git"})
-_TARGET_DIRS = frozenset({"tests", "benches", "examples"})
+#: The kind of target a file belongs to, as hits name it (a manifest's target tables
+#: are named so too: ``[[bin]]``, ``[[test]]``, ``[[bench]]``, ``[[example]]``).
+TARGET_KINDS = ("lib", "bin", "test", "bench", "example", "build")
+#: Target kind of the files of each target directory.
+_DIR_KINDS = {"tests": "test", "benches": "bench", "examples": "example"}
+_TARGET_DIRS = frozenset(_DIR_KINDS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,28 +53,68 @@ class Crate:
     name: str
     root: str
     lib_path: str = "src/lib.rs"
-    #: ``(crate name, root file relative to root)`` of ``[[bin]]``/``[[test]]``/... with a path.
-    targets: tuple[tuple[str, str], ...] = ()
+    #: ``(crate name, root file relative to root, kind)`` of ``[[bin]]``/``[[test]]``/...
+    #: with a path; ``kind`` is one of :data:`TARGET_KINDS`.
+    targets: tuple[tuple[str, str, str], ...] = ()
+    #: The package's name and version as its manifest writes them (``version.workspace``
+    #: read from the workspace's ``[workspace.package]``); not part of its identity.
+    package: str = field(default="", compare=False)
+    version: str = field(default="", compare=False)
+
+    @property
+    def label(self) -> str:
+        """``"<package> <version>"`` (the package alone when it has no version)."""
+        package = self.package or self.name
+        return f"{package} {self.version}" if self.version else package
+
+
+class Placement(NamedTuple):
+    """Where a source file sits: its module path (crate name first), the kind of target
+    whose root reaches it (:data:`TARGET_KINDS`) and its package's :attr:`Crate.label`."""
+
+    module: list[str]
+    target: str
+    crate: str
 
 
 def discover_crates(root: Path) -> list[Crate]:
     """Every package (``Cargo.toml`` with ``[package]``) under ``root``, by directory."""
     crates: list[Crate] = []
+    versions: dict[str, str] = {}  # directory -> its workspace's [workspace.package] version
     for folder, dirs, files in os.walk(root):
         dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS)
         if "Cargo.toml" in files:
-            crate = _read_manifest(Path(folder) / "Cargo.toml", Path(folder).relative_to(root))
+            rel_dir = Path(folder).relative_to(root).as_posix()
+            data = _read_toml(Path(folder) / "Cargo.toml")
+            if data is None:
+                continue
+            shared = _workspace_version(data)
+            if shared:
+                versions[rel_dir] = shared
+            crate = _crate(data, "" if rel_dir == "." else rel_dir, versions)
             if crate is not None:
                 crates.append(crate)
     return sorted(crates, key=lambda c: c.root)
 
 
-def _read_manifest(manifest: Path, rel_dir: Path) -> Crate | None:
-    """The crate a ``Cargo.toml`` declares, or None (virtual workspace, unreadable)."""
+def _read_toml(manifest: Path) -> dict[str, object] | None:
+    """A manifest's tables, or None when unreadable."""
     try:
-        data = tomllib.loads(manifest.read_text(encoding="utf-8"))
+        return tomllib.loads(manifest.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
         return None
+
+
+def _workspace_version(data: dict[str, object]) -> str:
+    """The ``[workspace.package] version`` members inherit, or ""."""
+    workspace = data.get("workspace")
+    package = workspace.get("package") if isinstance(workspace, dict) else None
+    version = package.get("version") if isinstance(package, dict) else None
+    return version if isinstance(version, str) else ""
+
+
+def _crate(data: dict[str, object], root: str, versions: dict[str, str]) -> Crate | None:
+    """The crate a manifest declares, or None (virtual workspace, malformed)."""
     package = data.get("package")
     lib = data.get("lib")
     if not isinstance(package, dict) or not isinstance(package.get("name"), str):
@@ -69,39 +125,64 @@ def _read_manifest(manifest: Path, rel_dir: Path) -> Crate | None:
     lib_path = lib.get("path", "src/lib.rs")
     if not isinstance(name, str) or not isinstance(lib_path, str):
         return None
-    root = rel_dir.as_posix()
+    version = package.get("version")
+    if isinstance(version, dict) and version.get("workspace") is True:
+        version = _inherited(versions, root)
     return Crate(
         name=name.replace("-", "_"),
-        root="" if root == "." else root,
+        root=root,
         lib_path=PurePosixPath(lib_path).as_posix(),
         targets=_targets(data),
+        package=package["name"],
+        version=version if isinstance(version, str) else "",
     )
 
 
-def _targets(data: dict[str, object]) -> tuple[tuple[str, str], ...]:
+def _inherited(versions: dict[str, str], root: str) -> str:
+    """The workspace version of the nearest directory at or above ``root`` that has one."""
+    folder = PurePosixPath(root or ".")
+    for candidate in (folder, *folder.parents):
+        found = versions.get(candidate.as_posix())
+        if found:
+            return found
+    return ""
+
+
+def _targets(data: dict[str, object]) -> tuple[tuple[str, str, str], ...]:
     """Named targets with an explicit ``path`` (``[[bin]] name = "x" path = "tools/x.rs"``)."""
-    found: list[tuple[str, str]] = []
+    found: list[tuple[str, str, str]] = []
     for table in ("bin", "test", "example", "bench"):
         entries = data.get(table)
         for entry in entries if isinstance(entries, list) else []:
             if isinstance(entry, dict):
                 name, path = entry.get("name"), entry.get("path")
                 if isinstance(name, str) and isinstance(path, str):
-                    found.append((_ident(name), PurePosixPath(path).as_posix()))
+                    found.append((_ident(name), PurePosixPath(path).as_posix(), table))
     return tuple(found)
 
 
 def module_paths(root: Path, crates: list[Crate], files: list[str]) -> dict[str, list[str]]:
-    """Module path (crate name first) of every workspace-relative ``.rs`` path in ``files``.
+    """Module path (crate name first) of every workspace-relative ``.rs`` path in ``files``
+    (the modules of :func:`placements`)."""
+    return {rel: placed.module for rel, placed in placements(root, crates, files).items()}
 
-    Paths reached from a crate root through ``mod`` declarations get the path
-    rustc gives them; the others fall back to :func:`module_path_for`.
+
+def placements(root: Path, crates: list[Crate], files: list[str]) -> dict[str, Placement]:
+    """Where every workspace-relative ``.rs`` path in ``files`` sits.
+
+    Paths reached from a crate root through ``mod`` declarations get the module path
+    rustc gives them and the root's target; the others fall back to Cargo's layout
+    (:func:`module_path_for`).
     """
     known = set(files)
-    found = _reached(root, _roots(crates, known), known)
+    roots = [
+        (rel, Placement([name], target, crate.label))
+        for rel, name, target, crate in _roots(crates, known)
+    ]
+    found = _reached(root, roots, known)
     for rel in files:
         if rel not in found:
-            found[rel] = module_path_for(crates, rel)
+            found[rel] = _layout_placement(crates, rel)
     return found
 
 
@@ -111,24 +192,28 @@ def library_modules(
     """Module path of each of ``files`` (relative to the package directory ``root``) that
     the library root ``lib_path`` of crate ``name`` reaches through the ``mod``
     declarations compiled under ``active``; the others are not compiled."""
-    known = set(files)
-    return _reached(root, [(posixpath.normpath(lib_path), name)], known, active)
+    roots = [(posixpath.normpath(lib_path), Placement([name], "lib", name))]
+    found = _reached(root, roots, set(files), active)
+    return {rel: placed.module for rel, placed in found.items()}
 
 
 def _reached(
-    root: Path, roots: list[tuple[str, str]], known: set[str], active: CfgSet | None = None
-) -> dict[str, list[str]]:
-    """Module paths of the files of ``known`` that ``roots`` reach through ``mod`` (those
-    compiled under ``active``, unless None)."""
-    found: dict[str, list[str]] = {}
-    queue: deque[tuple[str, list[str], bool]] = deque(
-        (rel, [name], True) for rel, name in roots if rel in known
+    root: Path,
+    roots: list[tuple[str, Placement]],
+    known: set[str],
+    active: CfgSet | None = None,
+) -> dict[str, Placement]:
+    """Placements of the files of ``known`` that ``roots`` reach through ``mod`` (those
+    compiled under ``active``, unless None), each with its root's target and package."""
+    found: dict[str, Placement] = {}
+    queue: deque[tuple[str, Placement, bool]] = deque(
+        (rel, placed, True) for rel, placed in roots if rel in known
     )
     while queue:
-        rel, module, mod_rs = queue.popleft()
+        rel, placed, mod_rs = queue.popleft()
         if rel in found:
             continue
-        found[rel] = module
+        found[rel] = placed
         try:
             source = (root / rel).read_bytes()
         except OSError:
@@ -139,18 +224,21 @@ def _reached(
             child = _declared_file(rel, mod_rs, decl, known)
             if child is not None and child[0] not in found:
                 names = [name for name, _ in decl.inline]
-                queue.append((child[0], [*module, *names, decl.name], child[1]))
+                module = [*placed.module, *names, decl.name]
+                queue.append((child[0], placed._replace(module=module), child[1]))
     return found
 
 
-def _roots(crates: list[Crate], known: set[str]) -> list[tuple[str, str]]:
-    """``(file, crate name)`` of every crate root, libraries first."""
-    roots: list[tuple[str, str]] = []
+def _roots(crates: list[Crate], known: set[str]) -> list[tuple[str, str, str, Crate]]:
+    """``(file, crate name, target kind, package)`` of every crate root, libraries first."""
+    roots: list[tuple[str, str, str, Crate]] = []
     for crate in crates:
-        roots.append((_join(crate.root, crate.lib_path), crate.name))
+        roots.append((_join(crate.root, crate.lib_path), crate.name, "lib", crate))
     for crate in crates:
-        roots.append((_join(crate.root, "src/main.rs"), crate.name))
-        roots.extend((_join(crate.root, path), name) for name, path in crate.targets)
+        roots.append((_join(crate.root, "src/main.rs"), crate.name, "bin", crate))
+        roots.extend(
+            (_join(crate.root, path), name, kind, crate) for name, path, kind in crate.targets
+        )
         prefix = f"{crate.root}/" if crate.root else ""
         for rel in sorted(known):
             if not rel.startswith(prefix):
@@ -163,7 +251,8 @@ def _roots(crates: list[Crate], known: set[str]) -> list[tuple[str, str]]:
                 len(parts) == 3 and parts[0] in _TARGET_DIRS
             )
             if is_target or (nested_main and parts[-1] == "main.rs") or parts == ("build.rs",):
-                roots.append((rel, _layout_module_path(crate, parts)[0]))
+                name = _layout_module_path(crate, parts)[0]
+                roots.append((rel, name, _layout_target(crate, parts), crate))
     return roots
 
 
@@ -198,6 +287,30 @@ def module_path_for(crates: list[Crate], rel_path: str) -> list[str]:
         return [_ident(PurePosixPath(rel_path).stem)]
     inner = rel_path[len(crate.root) + 1 :] if crate.root else rel_path
     return _layout_module_path(crate, PurePosixPath(inner).parts)
+
+
+def _layout_placement(crates: list[Crate], rel_path: str) -> Placement:
+    """Where Cargo's layout puts a file no crate root reaches (outside every package: a
+    library named after the file)."""
+    crate = _owning_crate(crates, rel_path)
+    if crate is None:
+        name = _ident(PurePosixPath(rel_path).stem)
+        return Placement([name], "lib", name)
+    parts = PurePosixPath(rel_path[len(crate.root) + 1 :] if crate.root else rel_path).parts
+    return Placement(_layout_module_path(crate, parts), _layout_target(crate, parts), crate.label)
+
+
+def _layout_target(crate: Crate, parts: tuple[str, ...]) -> str:
+    """Target kind of a file at ``parts`` inside ``crate``'s directory, from Cargo's layout."""
+    if "/".join(parts) == crate.lib_path:
+        return "lib"
+    if parts == ("build.rs",):
+        return "build"
+    if parts == ("src", "main.rs") or (len(parts) >= 3 and parts[:2] == ("src", "bin")):
+        return "bin"
+    if len(parts) >= 2 and parts[0] in _DIR_KINDS:
+        return _DIR_KINDS[parts[0]]
+    return "lib"
 
 
 def _owning_crate(crates: list[Crate], rel_path: str) -> Crate | None:

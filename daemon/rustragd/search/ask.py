@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,31 +48,45 @@ def retrieve(
     query_vector: np.ndarray[Any, Any] | None,
     k: int,
     mode: str,
+    keep: Callable[[Item], bool] | None = None,
 ) -> list[Ranked]:
-    """The ``k`` best items: reciprocal-rank fusion of vector and lexical rankings."""
+    """The ``k`` best items: reciprocal-rank fusion of vector and lexical rankings (of
+    the candidates ``keep`` says yes to, when given)."""
+    items = table.items
+
+    def wanted(item_id: int) -> bool:
+        item = items.get(item_id)
+        return item is not None and (keep is None or keep(item))
+
     rankings: dict[str, list[int]] = {}
     if mode in ("hybrid", "vector") and query_vector is not None and semantic.vectors:
         hits = semantic.vectors.query(query_vector, min(CANDIDATES, len(semantic.vectors)))
-        rankings["vector"] = [item_id for item_id, _ in hits if item_id in table.items]
+        rankings["vector"] = [item_id for item_id, _ in hits if wanted(item_id)]
     if mode in ("hybrid", "lexical"):
         hits = semantic.lexical.search(query, CANDIDATES)
         rankings["lexical"] = [
             item_id
             for item_id, _ in hits
-            if item_id in table.items and table.items[item_id].kind in EMBEDDED_KINDS
+            if wanted(item_id) and items[item_id].kind in EMBEDDED_KINDS
         ]
     fused = reciprocal_rank_fusion(rankings, limit=k)
     return [Ranked(table.items[f.id], f.score, f.ranks) for f in fused]
 
 
-def expand(graph: Adjacency, table: SymbolTable, results: list[Ranked]) -> list[Context]:
-    """Graph neighbours of the best results: callers, callees, traits, types in signatures."""
+def expand(
+    graph: Adjacency,
+    table: SymbolTable,
+    results: list[Ranked],
+    keep: Callable[[Item], bool] | None = None,
+) -> list[Context]:
+    """Graph neighbours of the best results: callers, callees, traits, types in signatures
+    (those ``keep`` says yes to, when given)."""
     seen = {r.item.id for r in results}
     context: list[Context] = []
 
     def add(item_id: int, reason: str, of: int) -> None:
         item = table.items.get(item_id)
-        if item is not None and item_id not in seen:
+        if item is not None and item_id not in seen and (keep is None or keep(item)):
             seen.add(item_id)
             context.append(Context(item, reason, of))
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from rustragd.model import Item
 
@@ -120,9 +120,13 @@ class SymbolTable:
             found = (item for item in found if item.kind == kind)
         return sorted(found, key=lambda item: (item.path, item.start_line, item.end_line, item.id))
 
+    def named(self, qualname: str) -> list[Item]:
+        """Items whose qualified name is exactly ``qualname``."""
+        return [self.items[i] for i in self._by_qualname.get(qualname, ())]
+
     def definitions(self, qualname: str) -> list[Item]:
         """Items whose qualified name is ``qualname``, else ends with ``::qualname``."""
-        exact = [self.items[i] for i in self._by_qualname.get(qualname, ())]
+        exact = self.named(qualname)
         if exact:
             return _ordered(exact)
         suffix = "::" + qualname.removeprefix("::")
@@ -142,15 +146,22 @@ class SymbolTable:
             )
         return found
 
-    def search(self, query: str, limit: int, kind: str | None = None) -> list[tuple[Item, float]]:
-        """Items matching ``query``: exact, then prefix, then substring, then fuzzy."""
+    def search(
+        self,
+        query: str,
+        limit: int,
+        kind: str | None = None,
+        keep: Callable[[Item], bool] | None = None,
+    ) -> list[tuple[Item, float]]:
+        """Items matching ``query``: exact, then prefix, then substring, then fuzzy (those
+        ``keep`` says yes to, when given)."""
         folded = query.lower()
         scored: list[tuple[float, Item]] = []
         for item in self.items.values():
             if kind and item.kind != kind:
                 continue
             score = _name_score(query, folded, item)
-            if score > 0.0:
+            if score > 0.0 and (keep is None or keep(item)):
                 scored.append((score, item))
         scored.sort(key=lambda pair: (-pair[0], *_tie_key(pair[1])))
         return [(item, round(score, 4)) for score, item in scored[:limit]]

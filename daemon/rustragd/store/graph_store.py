@@ -29,9 +29,10 @@ from rustragd.store.embedding_cache import SCHEMA as EMBEDDING_SCHEMA
 from rustragd.store.embedding_cache import EmbeddingCache
 
 #: Bumped when what is stored changes meaning (5: macro-made items a wrapper's layers
-#: repeat are merged; 6: facts carry the trait bounds of type parameters), so that a
-#: state written before is rebuilt, not trusted.
-SCHEMA_VERSION = 6
+#: repeat are merged; 6: facts carry the trait bounds of type parameters; 7: a file
+#: row holds its target kind and package), so that a state written before is rebuilt,
+#: not trusted.
+SCHEMA_VERSION = 7
 #: Edge or type rows per transaction when a whole graph is written.
 GRAPH_CHUNK = 8192
 #: Files whose edges one transaction drops when a whole graph is replaced.
@@ -67,7 +68,7 @@ _BRIEF_LISTED = ", ".join(_BRIEF_COLUMNS)
 _SCHEMA = (
     ":create meta {key: String => value: String}",
     ":create file {path: String => hash: String, lines: Int, size: Int, errors: Int,"
-    " module: String}",
+    " module: String, target: String, crate: String}",
     ":create facts {path: String => blob: Bytes}",
     f":create item {_ITEM_SCHEMA}",
     # Items made by expanding crate-local macros: replaced with the graph, not per file.
@@ -136,12 +137,11 @@ class GraphStore:
         with self._lock:
             self._db.close()
 
-    def file_stats(self) -> list[tuple[str, str, int, int, str]]:
-        """``(path, hash, lines, errors, module)`` of every stored file."""
-        rows = self._run(
-            "?[path, hash, lines, errors, module] := *file{path, hash, lines, errors, module}"
-        )
-        return [(row[0], row[1], row[2], row[3], row[4]) for row in rows]
+    def file_stats(self) -> list[tuple[str, str, int, int, str, str, str]]:
+        """``(path, hash, lines, errors, module, target, crate)`` of every stored file."""
+        columns = "path, hash, lines, errors, module, target, crate"
+        rows = self._run(f"?[{columns}] := *file{{{columns}}}")
+        return [(row[0], row[1], row[2], row[3], row[4], row[5], row[6]) for row in rows]
 
     def load_items(self, relation: str = "item") -> list[Item]:
         """Every stored item, without doc and snippet (kept on disk until a hit needs them).
@@ -310,7 +310,8 @@ class GraphStore:
             return
         item_rows = [item.as_row() for e in extracts for item in e.items]
         file_rows = [
-            [e.path, e.content_hash, e.lines, e.size, e.error_count, e.module] for e in extracts
+            [e.path, e.content_hash, e.lines, e.size, e.error_count, e.module, e.target, e.crate]
+            for e in extracts
         ]
         facts_rows = [[e.path, e.facts] for e in extracts]
         script = (
@@ -318,8 +319,8 @@ class GraphStore:
             "{ ?[path] <- $paths :rm file {path} }"
             "{ ?[path] <- $paths :rm facts {path} }"
             f"{{ ?[{_ITEM_LISTED}] <- $items :put item {{{_ITEM_PUT}}} }}"
-            "{ ?[path, hash, lines, size, errors, module] <- $files"
-            " :put file {path => hash, lines, size, errors, module} }"
+            "{ ?[path, hash, lines, size, errors, module, target, crate] <- $files"
+            " :put file {path => hash, lines, size, errors, module, target, crate} }"
             "{ ?[path, blob] <- $facts :put facts {path => blob} }"
             "{ ?[key, value] <- [['graph_stale', '1']] :put meta {key => value} }"
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 import shutil
+import sys
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -16,6 +17,7 @@ from rustragd.graph.adjacency import Adjacency
 from rustragd.graph.incremental import IncrementalResolver, Update, facts_digest
 from rustragd.graph.library import LibraryBlobs, LibraryItem, library_items
 from rustragd.model import FileExtract, Item, Resolution
+from rustragd.project.scope import ItemScope
 from rustragd.search.semantic import EmbeddingModel, SemanticIndex
 from rustragd.search.symbol_table import DERIVED, SymbolTable
 from rustragd.store.graph_store import SCHEMA_VERSION, GraphStore
@@ -46,12 +48,27 @@ class WorkspaceState(StrEnum):
 
 @dataclass(slots=True)
 class FileStat:
-    """What ``status`` reports about one file."""
+    """What ``status`` reports about one file, and where it sits (its module path, its
+    target kind and its package: a hit's ``target`` and ``crate``; strings held once)."""
 
     content_hash: str
     lines: int
     errors: int
     module: str
+    target: str
+    crate: str
+
+    @classmethod
+    def of(cls, extract: FileExtract) -> FileStat:
+        """The stat of a freshly extracted file."""
+        return cls(
+            extract.content_hash,
+            extract.lines,
+            extract.error_count,
+            extract.module,
+            sys.intern(extract.target),
+            sys.intern(extract.crate),
+        )
 
 
 def _drop_other_schemas(state_dir: Path) -> None:
@@ -106,8 +123,11 @@ class Workspace:
         self.semantic.load()
 
     def _load(self) -> None:
-        for path, content_hash, lines, errors, module in self.store.file_stats():
-            self.files[path] = FileStat(content_hash, lines, errors, module)
+        for path, content_hash, lines, errors, module, target, crate in self.store.file_stats():
+            stat = FileStat(
+                content_hash, lines, errors, module, sys.intern(target), sys.intern(crate)
+            )
+            self.files[path] = stat
         by_path: dict[str, list[Item]] = {}
         for item in self.store.load_items():
             by_path.setdefault(item.path, []).append(item)
@@ -174,14 +194,16 @@ class Workspace:
         for path in [e.path for e in extracts] + removed:
             before |= self.table.ids_of(path)
         for extract in extracts:
-            self.files[extract.path] = FileStat(
-                extract.content_hash, extract.lines, extract.error_count, extract.module
-            )
+            self.files[extract.path] = FileStat.of(extract)
             self.table.replace_file(extract.path, extract.items)
         for path in removed:
             self.files.pop(path, None)
             self.table.remove_file(path)
         return sorted(before - {item.id for e in extracts for item in e.items})
+
+    def scope(self) -> ItemScope:
+        """Which items are test code, as the workspace is now (for one answer)."""
+        return ItemScope(self.table.items, self.files, self.table.named)
 
     def relative(self, path: str) -> str:
         """A path given by a client, as workspace-relative with ``/`` separators."""

@@ -74,3 +74,8 @@ def kind(args: dict[str, Any]) -> str | None:
     if resolved not in ITEM_KINDS:
         raise _bad(f"unknown kind {value!r}; kinds: {', '.join(ITEM_KINDS)}")
     return resolved
+
+
+def exclude_tests(args: dict[str, Any]) -> bool:
+    """The ``exclude_tests`` flag of listing ops and ``ask`` (missing or null: false)."""
+    return args.get("exclude_tests") is not None and boolean(args, "exclude_tests")

@@ -2,17 +2,49 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from rustragd.model import Item
+from rustragd.project.scope import ItemScope
+from rustragd.server.ops import args as a
 from rustragd.workspace.state import Workspace
+
+#: A hit's ``origin`` for an item of the workspace's own sources.
+WORKSPACE = "workspace"
+
+
+def test_filter(scope: ItemScope, args: dict[str, Any]) -> Callable[[Item], bool] | None:
+    """With ``exclude_tests`` in ``args``, what keeps the items that are not test code;
+    else None (keep every item)."""
+    return (lambda item: not scope.is_test(item)) if a.exclude_tests(args) else None
+
+
+def scope_fields(
+    workspace: Workspace, scope: ItemScope, item: Item | None, path: str = ""
+) -> dict[str, Any]:
+    """``origin``, ``crate``, ``target`` and ``test`` of ``item`` (without one, of the file
+    at ``path``)."""
+    path = item.path if item is not None else path
+    stat = workspace.files.get(path)
+    return {
+        "origin": WORKSPACE,
+        "crate": stat.crate if stat is not None else "",
+        "target": stat.target if stat is not None else "lib",
+        "test": scope.is_test(item) if item is not None else scope.file_is_test(path),
+    }
 
 
 def to_hits(
-    workspace: Workspace, items: list[Item], scores: list[float] | None = None
+    workspace: Workspace,
+    items: list[Item],
+    scores: list[float] | None = None,
+    scope: ItemScope | None = None,
 ) -> list[dict[str, Any]]:
     """Hits with doc and snippet read from the store in one query (from memory for
-    items whose rows a live edit is still writing)."""
+    items whose rows a live edit is still writing); ``scope`` (made here when not given)
+    tells which are test code."""
+    scope = scope if scope is not None else workspace.scope()
     unflushed = workspace.writes.unflushed
     details = workspace.store.item_details(
         (item.path, item.id) for item in items if item.id not in unflushed
@@ -35,6 +67,7 @@ def to_hits(
                 "snippet": snippet,
                 "visibility": item.visibility,
                 "score": scores[position] if scores else 1.0,
+                **scope_fields(workspace, scope, item),
             }
         )
     return hits

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from rustragd.server.ops import args as a
-from rustragd.server.ops.hits import to_hits
+from rustragd.server.ops.hits import test_filter, to_hits
 from rustragd.server.ops.registry import Context, op
 
 
@@ -13,25 +13,35 @@ from rustragd.server.ops.registry import Context, op
 async def symbols(context: Context, args: dict[str, Any]) -> dict[str, Any]:
     """Every definition, optionally within a file or directory and of one kind."""
     workspace = context.workspace
+    scope = workspace.scope()
     path = a.string(args, "path")
     items = workspace.table.symbols(workspace.relative(path) if path else None, a.kind(args))
+    keep = test_filter(scope, args)
+    if keep is not None:
+        items = [item for item in items if keep(item)]
     limit = a.integer(args, "limit", None, minimum=1)
-    return {"results": to_hits(workspace, items[:limit] if limit else items)}
+    return {"results": to_hits(workspace, items[:limit] if limit else items, scope=scope)}
 
 
 @op("search")
 async def search(context: Context, args: dict[str, Any]) -> dict[str, Any]:
     """Symbols by name: exact, then prefix, then substring, then fuzzy."""
     workspace = context.workspace
+    scope = workspace.scope()
     limit = a.integer(args, "limit", 20, minimum=1) or 20
-    found = workspace.table.search(a.required_string(args, "name"), limit, a.kind(args))
-    return {"results": to_hits(workspace, [i for i, _ in found], [s for _, s in found])}
+    keep = test_filter(scope, args)
+    found = workspace.table.search(a.required_string(args, "name"), limit, a.kind(args), keep)
+    return {"results": to_hits(workspace, [i for i, _ in found], [s for _, s in found], scope)}
 
 
 @op("def")
 async def definition(context: Context, args: dict[str, Any]) -> dict[str, Any]:
     """The definitions of a qualified name (or of a ``::``-suffix of one)."""
     workspace = context.workspace
+    scope = workspace.scope()
     items = workspace.table.definitions(a.required_string(args, "qualname"))
+    keep = test_filter(scope, args)
+    if keep is not None:
+        items = [item for item in items if keep(item)]
     limit = a.integer(args, "limit", None, minimum=1)
-    return {"results": to_hits(workspace, items[:limit] if limit else items)}
+    return {"results": to_hits(workspace, items[:limit] if limit else items, scope=scope)}

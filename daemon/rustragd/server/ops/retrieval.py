@@ -9,7 +9,7 @@ from rustrag_protocol import ErrorCode, ProtocolError
 
 from rustragd.search.ask import MODES, expand, retrieve, trim
 from rustragd.server.ops import args as a
-from rustragd.server.ops.hits import to_hits
+from rustragd.server.ops.hits import test_filter, to_hits
 from rustragd.server.ops.registry import Context, op
 
 
@@ -25,21 +25,24 @@ async def ask(context: Context, args: dict[str, Any]) -> dict[str, Any]:
     mode = a.string(args, "mode") or "hybrid"
     if mode not in MODES:
         raise ProtocolError(f"mode must be one of {', '.join(MODES)}", ErrorCode.BAD_REQUEST)
+    scope = workspace.scope()
+    keep = test_filter(scope, args)
     timings: dict[str, float] = {}
     mark = time.perf_counter()
     vector = await daemon.embeddings.embed_query(query) if mode != "lexical" else None
     timings["embed_query"] = time.perf_counter() - mark
     mark = time.perf_counter()
-    ranked = retrieve(workspace.semantic, workspace.table, query, vector, k, mode)
+    ranked = retrieve(workspace.semantic, workspace.table, query, vector, k, mode, keep)
     timings["search"] = time.perf_counter() - mark
     mark = time.perf_counter()
-    neighbours = expand(workspace.graph, workspace.table, ranked)
+    neighbours = expand(workspace.graph, workspace.table, ranked, keep)
     timings["expand"] = time.perf_counter() - mark
     mark = time.perf_counter()
     found = to_hits(
         workspace,
         [r.item for r in ranked] + [c.item for c in neighbours],
         [round(r.score, 6) for r in ranked] + [0.0] * len(neighbours),
+        scope,
     )
     results, context_hits = found[: len(ranked)], found[len(ranked) :]
     for hit, r in zip(results, ranked, strict=True):
