@@ -354,14 +354,19 @@ class Resolver:
             extern = self.extern_crate(crate, name)
             if extern is not None:
                 return [extern]
-        links = self.links.get(crate)
+        links = self.links_of(crate)
         if links is not None and links.prelude:
             return self.member(links.prelude, name, ns)
         return []
 
+    def links_of(self, crate: str) -> Links | None:
+        """What ``crate`` sees beyond itself: its own :class:`Links`, else (a test, example
+        or bench crate of the workspace) the workspace's default ones under ``""``."""
+        return self.links.get(crate) or self.links.get("")
+
     def extern_crate(self, crate: str, name: str) -> str | None:
         """The crate key ``name`` names as an extern crate in ``crate``, if any."""
-        links = self.links.get(crate)
+        links = self.links_of(crate)
         if links is not None:
             found = links.externs.get(name)
             if found is not None or links.library:
@@ -418,7 +423,7 @@ class Resolver:
         crate = self.defs[ident].module.partition("::")[0]
         active = self._cfg_sets.get(crate)
         if active is None:
-            links = self.links.get(crate) or self.links.get("")
+            links = self.links_of(crate)
             if links is None:
                 return True
             active = self._cfg_sets[crate] = host_cfg(links.features)
