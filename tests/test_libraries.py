@@ -92,6 +92,22 @@ pub fn platform() -> u32 {
 pub fn which() -> u32 {
     platform()
 }
+
+macro_rules! flavour {
+    ($value:expr) => {
+        pub fn flavour() -> u32 {
+            $value
+        }
+    };
+}
+#[cfg(windows)]
+flavour!(4);
+#[cfg(unix)]
+flavour!(3);
+
+pub fn tasted() -> u32 {
+    flavour()
+}
 """
 
 
@@ -155,6 +171,10 @@ def test_references_resolve_into_dependencies_and_std(daemon: DaemonEnv, tmp_pat
     platform = _callee(daemon, root, "app::which", "platform")  # the cfg alternative compiled
     unix = APP.splitlines().index("#[cfg(unix)]") + 2
     assert (platform["confidence"], platform["start_line"]) == ("exact", unix)
+
+    flavour = _callee(daemon, root, "app::tasted", "flavour")  # made under a cfg'd invocation
+    made_at = APP.splitlines().index("flavour!(3);") + 1
+    assert (flavour["confidence"], flavour["start_line"]) == ("exact", made_at)
 
     status = daemon.client_json("status", "--root", str(root))
     [entry] = [w for w in status["workspaces"] if w["root"] == str(root)]

@@ -654,3 +654,51 @@ def test_methods_of_another_crates_plain_type_are_not_guessed_among_local_ones()
     # `Vec<u8>` has type arguments (a type like it may deref to a local one): guessed.
     assert calls[15] == Counter([("demo::Out::finish", "ambiguous")])
     assert calls[16] == Counter([("demo::Out::write_str", "exact")])
+
+
+VALUES_OF_EXPRESSIONS = b"""\
+pub struct Exec;
+impl Exec {
+    pub fn searcher(&self) -> Searcher { Searcher }
+}
+pub struct Searcher;
+impl Searcher {
+    pub fn find(&self) -> usize { 0 }
+}
+pub struct Regex(Exec);
+impl Regex {
+    pub fn find(&self) -> usize {
+        self.0.searcher().find()
+    }
+    pub fn twice(&self) -> usize {
+        let s = self.0.searcher();
+        let (a, b) = (self.0.searcher(), &self.0);
+        s.find() + a.find() + b.searcher().find() + (*self).find()
+    }
+}
+pub trait Input {
+    fn at(&self) -> usize;
+}
+impl<'a, T: Input> Input for &'a T {
+    fn at(&self) -> usize {
+        (**self).at()
+    }
+}
+pub struct Other;
+impl Other {
+    pub fn find(&self) -> usize { 1 }
+    pub fn at(&self) -> usize { 1 }
+}
+"""
+
+
+def test_calls_on_values_of_expressions_go_by_their_type() -> None:
+    calls = calls_by_line(VALUES_OF_EXPRESSIONS)
+    find, searcher = ("demo::Searcher::find", "exact"), ("demo::Exec::searcher", "exact")
+    assert calls[12] == Counter([searcher, find])  # a newtype's field `self.0`
+    assert calls[15] == Counter([searcher])
+    assert calls[16] == Counter([searcher])
+    # `let` of a method call's value, each name of a tuple `let`, `(*self)`.
+    assert calls[17] == Counter([find, find, searcher, find, ("demo::Regex::find", "exact")])
+    # `self` in an impl for a type parameter has the methods of its bounds.
+    assert calls[25] == Counter([("demo::Input::at", "exact")])

@@ -534,6 +534,8 @@ class IncrementalResolver:
                         name = row[ItemColumn.NAME]
                         if declared and name not in names and not names.isdisjoint(declared):
                             names.add(name)
+                            if row[ItemColumn.KIND] == "struct":  # a newtype's `x.0`
+                                names.add("0")
                             grown = True
         return True
 
@@ -641,8 +643,8 @@ def signature(facts: Facts, makers: set[str]) -> list[Any]:
         [row[:1] + row[2:] for row in facts["derives"]],
         facts["rules"],
         [
-            [owner, segs, position, bisect_left(rule_lines, line)]
-            for owner, line, segs, _text, _body, position in facts["macros"]
+            [owner, segs, position, bisect_left(rule_lines, line), cfg]
+            for owner, line, segs, _text, _body, position, cfg in facts["macros"]
             if position in (ITEM, REPARSED) or (position == STATEMENT and segs[-1] in makers)
         ],
     ]
@@ -833,6 +835,7 @@ _MACRO_BUT_LINES = (
     MacroColumn.SEGMENTS,
     MacroColumn.ARGUMENTS,
     MacroColumn.POSITION,
+    MacroColumn.CFG,
 )
 
 

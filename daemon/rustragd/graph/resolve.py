@@ -189,6 +189,8 @@ class EdgeBuilder:
                 if isinstance(t, int) and r.defs[t].kind in _TYPES
             ]
         r.impl_self[impl] = [t for t in selves if isinstance(t, int)]
+        if self_head is not None and len(self_head) == 1 and r.generic(impl, self_head[0]):
+            r.impl_generic[impl] = self_head[0]
         if emit:
             written_self = r.written(scope, self_head) if self_head else "?"
             self.edge(impl, "impl_for", selves, line, path, written_self)
@@ -243,6 +245,7 @@ class EdgeBuilder:
                 del table[name]
         r.impl_self.pop(impl, None)
         r.impl_trait.pop(impl, None)
+        r.impl_generic.pop(impl, None)
         return entries
 
     def _has_method(self) -> None:
@@ -415,9 +418,14 @@ class EdgeBuilder:
         """Methods ``name`` of the local traits a receiver is known to implement and
         nothing else: ``impl Trait`` and ``dyn Trait`` values, and values of a type
         parameter (``A`` of ``fn f<A: SeqAccess>(a: A)``), whose methods can only come
-        from its bounds. Empty when none is local or has such a method (the call is then
-        guessed): a bound on a supertrait's method or on a foreign trait is not read."""
+        from its bounds (``self`` in an impl for a type parameter too). Empty when none
+        is local or has such a method (the call is then guessed): a bound on a
+        supertrait's method or on a foreign trait is not read."""
         r = self.r
+        if receiver == ["self"]:  # in `impl<T: Trait> Other for &T`, `self` is a T
+            around = r.enclosing(owner, _CONTAINERS)
+            param = r.impl_generic.get(around.id) if around is not None else None
+            receiver = ["type", [param], False] if param is not None else []
         if not receiver or receiver[0] not in ("bound", "type"):
             return []
         if receiver[0] == "bound":
@@ -473,11 +481,15 @@ class EdgeBuilder:
         return self._type_of(r.scope_of(callee.id, callee.module), callee.id, callee.returns)
 
     def _field_types(self, types: list[int], name: str) -> tuple[list[int], bool]:
-        """The local types the field ``name`` of ``types`` is declared with (``self.name``),
-        and whether that is known."""
+        """The local types the field ``name`` of ``types`` is declared with (``self.name``,
+        ``self.0`` of a newtype), and whether that is known."""
         r = self.r
         found: list[int] = []
         for owner in types:
+            newtype = r.defs[owner]
+            if name == "0" and newtype.kind == "struct" and newtype.returns:  # `self.0`
+                scope = r.scope_of(owner, newtype.module)
+                found += self._type_of(scope, owner, newtype.returns)[0]
             for child in r.children[owner]:
                 field = r.defs[child]
                 if field.kind == "field" and field.name == name and field.returns:

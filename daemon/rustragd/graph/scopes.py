@@ -124,6 +124,8 @@ class Resolver:
         self.external_assoc: dict[str, dict[str, list[tuple[int, int]]]] = defaultdict(dict)
         self.impl_self: dict[int, list[int]] = {}
         self.impl_trait: dict[int, list[int]] = {}
+        #: Impls for a type parameter (``impl<T: Input> Input for &T``): that parameter.
+        self.impl_generic: dict[int, str] = {}
         self.methods_by_name: dict[str, list[int]] = defaultdict(list)
         self.module_items: dict[str, int] = {}
         self.macros: dict[str, list[int]] = defaultdict(list)

@@ -27,7 +27,7 @@ from rustragd.heap import shared
 from rustragd.macros.macro_rules import expand, expand_nested
 from rustragd.model import Item
 from rustragd.syntax.extract import extract_fragment
-from rustragd.syntax.facts import REPARSED, STATEMENT, ItemColumn
+from rustragd.syntax.facts import REPARSED, STATEMENT, ItemColumn, MacroColumn, join_cfg
 
 __all__ = [
     "Expansions",
@@ -111,7 +111,7 @@ def expand_file(
     # Each invocation of the file is the root of its nested expansions (its index here).
     work = [(row, 0, root) for root, row in enumerate(facts["macros"])]
     while work:
-        (owner, line, segs, text, body_line, position), depth, root = work.pop()
+        (owner, line, segs, text, body_line, position, cfg), depth, root = work.pop()
         local = _in_scope(rules.get(crate, {}), textual, line)
         definition = local.get(segs[-1])
         if not text or definition is None or depth > _DEPTH:
@@ -133,6 +133,8 @@ def expand_file(
                 expanded = expand_nested(view, expanded, _DEPTH - depth) or expanded
             source, at, shift = expanded.encode("utf-8"), line, 0
         made, fragment = extract_fragment(path, source, scope, at, counts, shift)
+        if cfg:  # `#[cfg(x)] m!(..)`: what it makes is compiled when x holds
+            _inherit_cfg(fragment, cfg)
         made, fragment = twins.merge(root, facts["macros"][root], made, fragment)
         for item in made:
             owners[item.id] = (item.kind, item.qualified_name)
@@ -140,6 +142,14 @@ def expand_file(
         items.extend(made)
         extra.append(fragment)
     return items, extra
+
+
+def _inherit_cfg(fragment: dict[str, Any], cfg: str) -> None:
+    """Give an invocation's ``cfg`` to the items and invocations its expansion makes."""
+    for row in fragment["items"]:
+        row[ItemColumn.CFG] = join_cfg(cfg, row[ItemColumn.CFG])
+    for row in fragment["macros"]:
+        row[MacroColumn.CFG] = join_cfg(cfg, row[MacroColumn.CFG])
 
 
 #: Kinds of which a module (or a function body) holds one item per name and cfg
@@ -186,7 +196,7 @@ class _Twins:
         extractor indexed when the body reads as items)."""
         known = self.known.get(root)
         if known is None:
-            _owner, _line, _segs, text, body_line, _position = invocation
+            _owner, _line, _segs, text, body_line, *_ = invocation
             last = body_line + text.count("\n") if body_line else -1
             known = self.known[root] = {}
             self._learn(

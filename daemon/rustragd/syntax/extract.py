@@ -29,6 +29,8 @@ from rustragd.syntax.facts import (
     REPARSED,
     STATEMENT,
     FactCollector,
+    cfg_of,
+    join_cfg,
     remap_lines,
 )
 from rustragd.syntax.item_text import (
@@ -531,13 +533,17 @@ class _FileState:
                     position = REPARSED if body else ITEM
                 else:
                     position = STATEMENT if _statement(node) else EXPRESSION
-                self.facts.macro(node, src, shift, position)
+                outer_cfg = self.facts.inherited_cfg
+                cfg = join_cfg(outer_cfg, _invocation_cfg(node, src))
+                self.facts.macro(node, src, shift, position, cfg)
                 if where is not None and body:
                     start = node.named_children[-1].start_point.row
                     tree = parse(body)
                     self.trees.append(tree)  # node ids stay unique while the file is walked
                     inner = tree.root_node
+                    self.facts.inherited_cfg = cfg  # `#[cfg(x)] m! { struct S; }`: S's too
                     self.walk(inner, matches(inner), body, where, depth + 1, shift + start)
+                    self.facts.inherited_cfg = outer_cfg
                 continue
             where = _item_scope(node, scope, scopes) or _body_scope(node, scope, scopes)
             if where is None:
@@ -638,6 +644,15 @@ def _item_scope(node: Node, root: _Scope, scopes: dict[int, _Scope]) -> _Scope |
             return found
         container = owner.parent
     return None
+
+
+def _invocation_cfg(node: Node, src: bytes) -> str:
+    """The ``#[cfg]`` attributes written before a macro invocation (``m!(..);`` is
+    parsed as an expression statement, which the attributes precede)."""
+    parent = node.parent
+    if parent is not None and parent.type == "expression_statement":
+        node = parent
+    return cfg_of("\n".join(preamble_of(node, src)[1]))
 
 
 def _statement(node: Node) -> bool:

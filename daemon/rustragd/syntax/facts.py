@@ -9,8 +9,8 @@ Layout (all lists, for compactness):
 * ``mod``: the file's module path (``a::b``);
 * ``items``: ``[id, kind, name, parent, qualified_name, line, visibility, bodiless,
   type head segments | None, cfg]`` (``bodiless``: a ``fn`` without body; the type: a
-  function's return type, a field's type; ``cfg``: its ``#[cfg(...)]`` attributes,
-  whitespace-normalised, "" when none);
+  function's return type, a field's type, a newtype struct's one field's; ``cfg``: its
+  ``#[cfg(...)]`` attributes, whitespace-normalised, "" when none);
 * ``gen``: ``[item id, [generic parameter names], [[name, trait segments], ...]]``, the
   last the parameters' trait bounds, inline (``<A: de::SeqAccess<'de>>``) and in the
   ``where`` clause;
@@ -23,16 +23,17 @@ Layout (all lists, for compactness):
   ``plain``: written without type arguments; False for a struct literal's), ``["ret", segments]``
   (the value of the path call ``segments``), ``["bound", [trait segments, ...]]`` (a
   value of type ``impl Trait`` or ``dyn Trait``), ``["field", name, receiver]``
-  (``receiver.name``, ``self.name`` among them),
+  (``receiver.name``, ``self.name`` among them; ``name`` "0" for ``receiver.0``),
   ``["call", name, receiver]`` (the value of the method call ``receiver.name()``);
 * ``types``: ``[owner, line, template]``; a template is a list of tokens (str)
   and paths (lists of segments);
 * ``impls``: ``[impl id, line, self template, self head segments | None, trait segments | None]``;
 * ``derives``: ``[type id, line, [segments...]]``;
-* ``macros``: ``[owner, line, segments, arguments, arguments' line, position]``:
+* ``macros``: ``[owner, line, segments, arguments, arguments' line, position, cfg]``:
   the text inside the invocation's delimiters ("" in expression position);
   position 0 expression, 1 item, 2 item whose body the extractor re-parsed as
-  items, 3 statement;
+  items, 3 statement; ``cfg`` the invocation's own ``#[cfg]`` and those of the
+  invocations it is written in (what it makes is compiled only when they hold);
 * ``rules``: ``[macro_rules id, name, definition text]``.
 
 ``owner`` is the id of the innermost enclosing item (0: the file itself).
@@ -59,7 +60,9 @@ __all__ = [
     "FactCollector",
     "ItemColumn",
     "MacroColumn",
+    "cfg_of",
     "fact_lines",
+    "join_cfg",
     "named_child",
     "remap_lines",
     "unpack_facts",
@@ -79,7 +82,7 @@ class ItemColumn:
 class MacroColumn:
     """Where each field is in a ``macros`` row (see the layout above)."""
 
-    OWNER, LINE, SEGMENTS, ARGUMENTS, ARGUMENTS_LINE, POSITION = 0, 1, 2, 3, 4, 5
+    OWNER, LINE, SEGMENTS, ARGUMENTS, ARGUMENTS_LINE, POSITION, CFG = 0, 1, 2, 3, 4, 5, 6
 
 
 _PATHS = frozenset({"identifier", "type_identifier", "scoped_identifier", "scoped_type_identifier"})
@@ -116,6 +119,9 @@ class FactCollector:
         self.outer = 0
         #: Line given to every fact (macro-made code sits on its invocation's line), else 0.
         self.pinned = 0
+        #: The ``cfg`` of the item-position invocations whose body is being walked: the
+        #: items in it are compiled only when it holds too.
+        self.inherited_cfg = ""
         self._bindings: dict[int, list[tuple[int, str, list[Any]]]] = {}
         #: Node id -> owner of what is written inside that node (see :meth:`_owner`).
         self._inside: dict[int, int] = {}
@@ -125,7 +131,7 @@ class FactCollector:
     def item(self, node: Node, item: Item, src: bytes) -> None:
         """Record an item made from ``node``: its row, generics, impl header, derives."""
         self._owners[node.id] = item.id
-        returns = node.child_by_field_name("type" if item.kind == "field" else "return_type")
+        returns = _declared_type(node, item.kind)
         self.items.append(
             [
                 item.id,
@@ -137,7 +143,7 @@ class FactCollector:
                 item.visibility,
                 node.type == "function_signature_item",
                 head(returns, src) if returns is not None else None,
-                cfg_of(item.attrs),
+                join_cfg(self.inherited_cfg, cfg_of(item.attrs)),
             ]
         )
         if item.kind in _GENERIC_OWNERS:
@@ -153,8 +159,9 @@ class FactCollector:
             if derived:
                 self.derives.append([item.id, item.start_line, derived])
 
-    def macro(self, node: Node, src: bytes, shift: int, position: int) -> None:
-        """Record a macro invocation; its arguments too unless in expression position."""
+    def macro(self, node: Node, src: bytes, shift: int, position: int, cfg: str) -> None:
+        """Record a macro invocation (``cfg``: see the layout); its arguments too unless
+        in expression position."""
         name = node.child_by_field_name("macro")
         segs = segments(name, src) if name is not None else None
         if segs is not None:
@@ -164,7 +171,7 @@ class FactCollector:
                 text = _text(body, src)[1:-1]
                 body_line = body.start_point.row + shift + 1
             line = self.pinned or node.start_point.row + shift + 1
-            self.macros.append([self._owner(node), line, segs, text, body_line, position])
+            self.macros.append([self._owner(node), line, segs, text, body_line, position, cfg])
 
     def scan(self, facts: list[Fact], src: bytes, shift: int) -> None:
         """Record the matches of ``facts.scm`` in one parse (the file or a macro body)."""
@@ -180,7 +187,7 @@ class FactCollector:
                 pattern, written = parts["bind.pattern"][0], parts["bind.type"][0]
                 self._bind(node, pattern, src, typed(written, src))
             elif label == "bind.let":
-                self._bind(node, parts["bind.pattern"][0], src, _let_type(node, src))
+                self._bind_let(node, parts["bind.pattern"][0], src)
             elif label == "bind.closure":
                 self._bind(node, node, src, [])
 
@@ -333,12 +340,14 @@ class FactCollector:
             return ["self"]
         if kind == "identifier":
             return self._binding(owner, _text(value, src), value.start_byte)
-        if kind in ("parenthesized_expression", "reference_expression"):
+        if kind == "unary_expression" and not _text(value, src).startswith("*"):
+            return []  # `(*x).f()` calls what `x.f()` would; `(!x)`, `(-x)` are other values
+        if kind in ("parenthesized_expression", "reference_expression", "unary_expression"):
             inner = named_child(value, value.named_child_count - 1)
             return self._receiver(owner, inner, src, depth) if inner is not None else []
         if kind == "field_expression" and depth < _CHAIN_DEPTH:
             base, field = value.child_by_field_name("value"), value.child_by_field_name("field")
-            if base is not None and field is not None and field.type == "field_identifier":
+            if base is not None and field is not None and field.type in _FIELD_NAMES:
                 of = self._receiver(owner, base, src, depth + 1)
                 return ["field", _text(field, src), of] if of else []
         return []
@@ -363,6 +372,38 @@ class FactCollector:
                 return ["call", _text(field, src), inner] if inner else []
         return []
 
+    def _bind_let(self, node: Node, pattern: Node, src: bytes) -> None:
+        """The names a ``let`` binds, each with what tells its type; ``let (a, b) = (x, y);``
+        binds each name to its own value."""
+        value = node.child_by_field_name("value")
+        if (
+            pattern.type == "tuple_pattern"
+            and value is not None
+            and value.type == "tuple_expression"
+            and node.child_by_field_name("type") is None
+            and pattern.named_child_count == value.named_child_count
+        ):
+            owner = self._owner(node)
+            for name, each in zip(pattern.named_children, value.named_children, strict=True):
+                self._bind(node, name, src, self._receiver(owner, each, src))
+            return
+        self._bind(node, pattern, src, self._let_type(node, src))
+
+    def _let_type(self, node: Node, src: bytes) -> list[Any]:
+        """What a ``let`` tells of its value's type: its annotation, a struct literal, or
+        the value as a receiver (``let m = re.find(t)``: what ``find`` returns)."""
+        written = node.child_by_field_name("type")
+        if written is not None:
+            return typed(written, src)
+        value = node.child_by_field_name("value")
+        if value is None:
+            return []
+        if value.type == "struct_expression":
+            name = value.child_by_field_name("name")
+            segs = segments(name, src) if name is not None else None
+            return ["type", segs, False] if segs is not None else []
+        return self._receiver(self._owner(node), value, src)
+
     def _bind(self, node: Node, pattern: Node, src: bytes, known: list[Any]) -> None:
         owner = self._owner(node)
         names = pattern_names(pattern, src)
@@ -381,6 +422,8 @@ class FactCollector:
         return any(b == name and s < at for s, b, _ in self._bindings.get(owner, ()))
 
 
+#: How a field access names its field: ``x.name``, ``x.0`` (a tuple struct's).
+_FIELD_NAMES = frozenset({"field_identifier", "integer_literal"})
 #: Calls and field accesses followed back from a receiver (``a.b().c.d()``: ``c``, ``b``).
 _CHAIN_DEPTH = 3
 
@@ -389,6 +432,11 @@ def cfg_of(attrs: str) -> str:
     """An item's ``#[cfg(...)]`` attributes (of its attribute lines), normalised."""
     found = [" ".join(a.split()) for a in attrs.splitlines() if a.startswith("#[cfg(")]
     return "\n".join(found)
+
+
+def join_cfg(outer: str, own: str) -> str:
+    """The ``cfg`` column of what is compiled when both ``outer`` and ``own`` hold."""
+    return f"{outer}\n{own}" if outer and own else outer or own
 
 
 def named_child(node: Node, index: int) -> Node | None:
@@ -402,7 +450,7 @@ def remap_lines(section: str, rows: Any, move: Callable[[int], int]) -> Any:
     if section == "items":
         return [[*row[:5], move(row[5]), *row[6:]] for row in rows]
     if section == "macros":
-        return [[r[0], move(r[1]), r[2], r[3], move(r[4]) if r[4] else 0, r[5]] for r in rows]
+        return [[r[0], move(r[1]), r[2], r[3], move(r[4]) if r[4] else 0, *r[5:]] for r in rows]
     if section in ("mod", "gen", "rules"):
         return rows
     return [[row[0], move(row[1]), *row[2:]] for row in rows]
@@ -469,6 +517,20 @@ def _pointee(node: Node) -> Node | None:
     return node
 
 
+def _declared_type(node: Node, kind: str) -> Node | None:
+    """The type an item declares (see ``items`` in the layout): a function's return type,
+    a field's type, the one field's type of a newtype struct (``struct Regex(Exec);``)."""
+    if kind == "field":
+        return node.child_by_field_name("type")
+    if kind == "struct":
+        body = node.child_by_field_name("body")
+        if body is None or body.type != "ordered_field_declaration_list":
+            return None
+        fields = body.children_by_field_name("type")
+        return fields[0] if len(fields) == 1 else None
+    return node.child_by_field_name("return_type")
+
+
 def typed(node: Node, src: bytes) -> list[Any]:
     """A receiver descriptor for a value of the written type ``node``."""
     pointee = _pointee(node)
@@ -496,28 +558,6 @@ def _bound_paths(node: Node, src: bytes) -> list[Segments]:
     if kind in ("type_identifier", "scoped_type_identifier", "generic_type"):
         segs = segments(node, src)
         return [segs] if segs is not None else []
-    return []
-
-
-def _let_type(node: Node, src: bytes) -> list[Any]:
-    """What a ``let`` tells of its value's type: its annotation, or a constructor call."""
-    written = node.child_by_field_name("type")
-    if written is not None:
-        return typed(written, src)
-    value = node.child_by_field_name("value")
-    if value is None:
-        return []
-    if value.type == "struct_expression":
-        name = value.child_by_field_name("name")
-        segs = segments(name, src) if name is not None else None
-        return ["type", segs, False] if segs is not None else []
-    if value.type == "call_expression":
-        callee = value.child_by_field_name("function")
-        if callee is not None and callee.type == "generic_function":
-            callee = callee.child_by_field_name("function")
-        if callee is not None and callee.type == "scoped_identifier":
-            segs = segments(callee, src)
-            return ["ret", segs] if segs is not None and len(segs) >= 2 else []
     return []
 
 
