@@ -72,6 +72,14 @@ pub fn spins(w: helper::Widget) -> u32 {
     w.spin()
 }
 
+pub fn shared(w: std::sync::Arc<helper::Widget>) -> u32 {
+    w.spin()
+}
+
+pub fn sliced(v: Vec<u32>, s: String) -> bool {
+    v.iter().count() > 0 && s.is_char_boundary(0)
+}
+
 pub fn parses() -> bool {
     regex_syntax::is_meta_character('x')
 }
@@ -153,6 +161,16 @@ def test_references_resolve_into_dependencies_and_std(daemon: DaemonEnv, tmp_pat
 
     spin = _callee(daemon, root, "app::spins", "spin")  # a method on a dependency's type
     assert (spin["confidence"], spin["start_line"]) == ("exact", 10)
+
+    through = _callee(daemon, root, "app::shared", "spin")  # Arc<Widget> derefs to Widget
+    assert (through["confidence"], through["start_line"]) == ("exact", 10)
+
+    iterate = _callee(daemon, root, "app::sliced", "iter")  # Vec derefs to a slice
+    assert (iterate["confidence"], iterate["crate"]) == ("exact", "core")
+    assert iterate["path"].endswith("/library/core/src/slice/mod.rs")
+    boundary = _callee(daemon, root, "app::sliced", "is_char_boundary")  # String to str
+    assert (boundary["confidence"], boundary["crate"]) == ("exact", "core")
+    assert boundary["path"].endswith("/library/core/src/str/mod.rs")
 
     length = _callee(daemon, root, "app::lengths", "len")  # a method call on a Vec
     assert length["confidence"] == "exact"

@@ -644,13 +644,9 @@ def test_methods_of_another_crates_plain_type_are_not_guessed_among_local_ones()
     # `f: &mut fmt::Formatter`: another crate's type without type arguments, for which no
     # local impl has a `write_str`: its own method, not `Out::write_str`.
     assert calls[12] == Counter([("write_str", "unresolved")])
-    # A local impl for u32 and a blanket impl may be the target: guessed as before.
-    assert calls[13] == Counter(
-        [("demo::Ext::twice", "ambiguous"), ("<u32 as Ext>::twice", "ambiguous")]
-    )
-    assert calls[14] == Counter(
-        [("demo::Show::show", "ambiguous"), ("<T as Show>::show", "ambiguous")]
-    )
+    # A primitive's methods are its impls' (`impl Ext for u32`), else the blanket impls'.
+    assert calls[13] == Counter([("<u32 as Ext>::twice", "exact")])
+    assert calls[14] == Counter([("<T as Show>::show", "exact")])
     # `Vec<u8>` has type arguments (a type like it may deref to a local one): guessed.
     assert calls[15] == Counter([("demo::Out::finish", "ambiguous")])
     assert calls[16] == Counter([("demo::Out::write_str", "exact")])

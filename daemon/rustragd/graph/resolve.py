@@ -17,7 +17,7 @@ from rustragd.graph.library import Libraries
 from rustragd.graph.scopes import MACROS, TYPES, VALUES, Resolver, Scope, Target, path_text
 from rustragd.macros.expansion import Expansions, expand_files
 from rustragd.model import Edge, Resolution
-from rustragd.syntax.facts import unpack_facts
+from rustragd.syntax.facts import SLICE, unpack_facts
 
 __all__ = [
     "SECTIONS",
@@ -42,6 +42,9 @@ _MARKER = ["core", "marker"]
 #: Where methods of impls for a type parameter (``impl<T: Display> Ext for T``) are kept
 #: in :attr:`Resolver.external_assoc`, beside the foreign types' own.
 _ANY_TYPE = "<T>"
+#: Methods of the impls for a bare type parameter (``impl<T: Debug> Show for T``): every
+#: type's, unlike those for ``&T`` or ``Box<T>`` also under :data:`_ANY_TYPE`.
+_BLANKET = "T"
 #: The facts sections made into edges row by row (see :meth:`EdgeBuilder.references`).
 SECTIONS = ("derives", "uses", "calls", "types", "macros")
 #: More candidates than this make a reference ``unresolved`` (the name only): a call
@@ -55,6 +58,10 @@ _PRIMITIVE = frozenset(
     {"bool", "char", "str", "f32", "f64", "Self"}
     | {f"{sign}{bits}" for sign in "iu" for bits in ("8", "16", "32", "64", "128", "size")}
 )
+#: Receiver types named, not defined: primitives and slices (their impls are in core).
+_PSEUDO_OWNERS = (_PRIMITIVE - {"Self"}) | {SLICE}
+#: Derefs followed from a receiver's type in a method lookup (``&Box<Vec<T>>``: two).
+_DEREF_DEPTH = 3
 
 
 def resolve_workspace(
@@ -178,7 +185,7 @@ class EdgeBuilder:
     ) -> None:
         """One impl header: its ``impl_for`` and ``implements`` edges (unless not ``emit``:
         a library's impl), and its methods registered for its self type (if ``register``)."""
-        impl, line, _template, self_head, trait = row
+        impl, line, template, self_head, trait = row
         r = self.r
         scope = r.scope_of(impl, module)
         selves: list[Target] = []
@@ -202,6 +209,8 @@ class EdgeBuilder:
                 if isinstance(t, int) and r.defs[t].kind == "trait"
             ]
             r.impl_trait[impl] = [t for t in traits if isinstance(t, int)]
+            if trait[-1] == "Deref":
+                self._register_deref(impl, selves, self_head)
             if emit:
                 self.edge(impl, "implements", traits, line, path, r.written(scope, trait))
         if not register:
@@ -222,6 +231,8 @@ class EdgeBuilder:
         owners: list[Target] = list(r.impl_self[impl])
         if not owners and self_head is not None:
             owners = [_ANY_TYPE if r.generic(impl, self_head[0]) else self_head[-1]]
+            if owners == [_ANY_TYPE] and template == [self_head]:
+                owners.append(_BLANKET)
         entries: list[Registered] = []
         if emit:  # a library's impls are never taken out again
             self.registered[impl] = entries
@@ -232,6 +243,27 @@ class EdgeBuilder:
                 table.setdefault(name, []).append(entry)
                 if emit:
                     entries.append((owner, name, entry))
+
+    def _register_deref(self, impl: int, selves: list[Target], self_head: list[str] | None) -> None:
+        """Remember an ``impl Deref``'s ``type Target`` for its self types (a primitive's,
+        a slice's, a foreign type's by name)."""
+        r = self.r
+        alias = next(
+            (
+                c
+                for c in r.children[impl]
+                if r.defs[c].kind == "type_alias" and r.defs[c].name == "Target"
+            ),
+            None,
+        )
+        owners = selves or (
+            [self_head[-1]] if self_head and not r.generic(impl, self_head[0]) else []
+        )
+        if alias is None or not owners:
+            return
+        r.deref_target[impl] = alias, owners
+        for owner in owners:
+            r.deref_impls.setdefault(owner, []).append(impl)
 
     def unregister(self, impl: int) -> list[Registered]:
         """Take an impl's methods out of the resolver's tables (see :attr:`registered`)."""
@@ -246,6 +278,9 @@ class EdgeBuilder:
         r.impl_self.pop(impl, None)
         r.impl_trait.pop(impl, None)
         r.impl_generic.pop(impl, None)
+        _alias, pointers = r.deref_target.pop(impl, (0, []))
+        for pointer in pointers:
+            r.deref_impls[pointer].remove(impl)
         return entries
 
     def _has_method(self) -> None:
@@ -358,7 +393,7 @@ class EdgeBuilder:
             name, receiver = row[3], row[4]
             types, known = self._receiver(scope, owner, receiver)
             if known:
-                methods = [m for t in types for m in self._methods(t, name)]
+                methods = self._lookup(scope, owner, types, name, receiver)
                 self.edge(owner, "calls", methods, line, path, name)
             elif bounded := self._trait_methods(scope, owner, receiver, name):
                 self.edge(owner, "calls", bounded, line, path, name)
@@ -443,8 +478,9 @@ class EdgeBuilder:
         methods = (m for t in traits for m in self._methods(t, name) if isinstance(m, int))
         return list(dict.fromkeys(methods))
 
-    def _receiver(self, scope: Scope, owner: int, receiver: list[Any]) -> tuple[list[int], bool]:
-        """The local types a method call's receiver may have, and whether that is known."""
+    def _receiver(self, scope: Scope, owner: int, receiver: list[Any]) -> tuple[list[Target], bool]:
+        """The types a method call's receiver may have (a primitive or :data:`SLICE` by
+        name), and whether that is known."""
         r = self.r
         if not receiver or receiver[0] == "bound":
             return [], False
@@ -454,22 +490,22 @@ class EdgeBuilder:
                 return [], False
             if around.kind == "trait":
                 return [around.id], True
-            selves = r.impl_self.get(around.id, [])
+            selves: list[Target] = list(r.impl_self.get(around.id, []))
             return selves, bool(selves)
         if receiver[0] == "field":  # `inner.name`: the field's declared type
             types, known = self._receiver(scope, owner, receiver[2])
             return self._field_types(types, receiver[1]) if known else ([], False)
         if receiver[0] == "call":  # the value of `inner.name()`: what that method returns
             types, known = self._receiver(scope, owner, receiver[2])
-            methods = [m for t in types for m in self._methods(t, receiver[1])] if known else []
+            methods = self._lookup(scope, owner, types, receiver[1], receiver[2]) if known else []
             return self._returned(methods)
         segs = receiver[1]
         if receiver[0] == "ret":
             return self._returned(self._callables(r.resolve(scope, segs, VALUES, owner)))
         return self._type_of(scope, owner, segs)
 
-    def _returned(self, callees: Sequence[Target]) -> tuple[list[int], bool]:
-        """The local types the one callee of a call returns, and whether that is known."""
+    def _returned(self, callees: Sequence[Target]) -> tuple[list[Target], bool]:
+        """The types the one callee of a call returns, and whether that is known."""
         r = self.r
         if len(callees) != 1 or not isinstance(callees[0], int):
             return [], False
@@ -480,12 +516,14 @@ class EdgeBuilder:
             return [], False
         return self._type_of(r.scope_of(callee.id, callee.module), callee.id, callee.returns)
 
-    def _field_types(self, types: list[int], name: str) -> tuple[list[int], bool]:
+    def _field_types(self, types: list[Target], name: str) -> tuple[list[Target], bool]:
         """The local types the field ``name`` of ``types`` is declared with (``self.name``,
         ``self.0`` of a newtype), and whether that is known."""
         r = self.r
-        found: list[int] = []
+        found: list[Target] = []
         for owner in types:
+            if isinstance(owner, str):
+                continue  # a primitive's or a slice's: no fields
             newtype = r.defs[owner]
             if name == "0" and newtype.kind == "struct" and newtype.returns:  # `self.0`
                 scope = r.scope_of(owner, newtype.module)
@@ -497,19 +535,91 @@ class EdgeBuilder:
                     found += self._type_of(scope, child, field.returns)[0]
         return found, bool(found)
 
-    def _type_of(self, scope: Scope, owner: int, segs: list[str]) -> tuple[list[int], bool]:
+    def _type_of(
+        self, scope: Scope, owner: int, segs: list[str], depth: int = 0
+    ) -> tuple[list[Target], bool]:
+        """The types the written type ``segs`` names at ``owner`` (an alias: it and the
+        type it names), and whether that is known."""
         r = self.r
         if segs[0] != "Self" and r.generic(owner, segs[0]):
             return [], False
-        found = [t for t in r.resolve(scope, segs, TYPES, owner) if isinstance(t, int)]
-        found = [t for t in found if r.defs[t].kind in _TYPES or r.defs[t].kind == "trait"]
+        if len(segs) == 1 and segs[0] in _PSEUDO_OWNERS:
+            return [segs[0]], True
+        found: list[Target] = []
+        for t in r.resolve(scope, segs, TYPES, owner):
+            if not isinstance(t, int) or r.defs[t].kind not in _TYPES | {"trait"}:
+                continue
+            found.append(t)
+            alias = r.defs[t]
+            if alias.kind == "type_alias" and alias.returns and depth < _DEREF_DEPTH:
+                named = self._type_of(r.scope_of(t, alias.module), t, alias.returns, depth + 1)
+                found += named[0]
         return found, bool(found)
 
-    def _methods(self, owner: int, name: str) -> list[Target]:
+    def _methods(self, owner: Target, name: str) -> list[Target]:
         r = self.r
+        if isinstance(owner, str):
+            return [m for m, _ in r.external_assoc.get(owner, {}).get(name, ())]
         if r.defs[owner].kind == "trait":
             return [c for c in r.children[owner] if r.defs[c].name == name]
         return [m for m, _ in r.assoc[owner].get(name, ())]
+
+    def _lookup(
+        self, scope: Scope, owner: int, types: list[Target], name: str, receiver: list[Any]
+    ) -> list[Target]:
+        """Methods ``name`` of a receiver of ``types`` (their impls' and derives'), else of
+        the blanket impls (``impl<T> Tr for T``), else of what they deref to (``Vec`` to
+        slices, ``String`` to ``str``, ``Arc<T>`` to the receiver's ``T``, local ``Deref``
+        impls), as method lookup auto-derefs."""
+        argument = receiver[3] if len(receiver) > 3 and receiver[0] == "type" else None
+        blanket: list[Target] = [
+            m for m, _ in self.r.external_assoc.get(_BLANKET, {}).get(name, ())
+        ]
+        for _ in range(_DEREF_DEPTH):
+            found = [m for t in types for m in self._methods(t, name) or self._derived(t, name)]
+            if found or not types:
+                return list(dict.fromkeys(found))
+            if blanket:  # `impl<T: Debug> Show for T`: every type's, after its own
+                return blanket
+            types = [d for t in types for d in self._deref(scope, owner, t, argument)]
+            argument = None
+        return []
+
+    def _derived(self, owner: Target, name: str) -> list[Target]:
+        """Method ``name`` of the traits ``owner`` derives (``#[derive(Clone)]``: the
+        trait's ``clone``, as rustc's expansion implements it)."""
+        r = self.r
+        traits = r.derived.get(owner) if isinstance(owner, int) else None
+        if not traits or not isinstance(owner, int):
+            return []
+        scope = r.scope_of(owner, r.defs[owner].module)
+        return [
+            m
+            for segs in traits
+            for t in r.resolve(scope, segs, TYPES, owner)
+            if isinstance(t, int) and r.defs[t].kind == "trait"
+            for m in self._methods(t, name)
+        ]
+
+    def _deref(
+        self, scope: Scope, owner: int, pointer: Target, argument: list[str] | None
+    ) -> list[Target]:
+        """What ``pointer`` derefs to: its ``impl Deref``'s ``type Target``; a target that
+        is the impl's type parameter is the type ``argument`` the receiver was written
+        with at ``owner`` (``Arc<Exec>``: ``Exec``)."""
+        r = self.r
+        found: list[Target] = []
+        for impl in r.deref_impls.get(pointer, ()):
+            alias = r.deref_target[impl][0]
+            segs = r.defs[alias].returns
+            if not segs:
+                continue
+            if r.generic(alias, segs[0]):  # `type Target = T;`
+                if argument:
+                    found += self._type_of(scope, owner, argument)[0]
+                continue
+            found += self._type_of(r.scope_of(alias, r.defs[alias].module), alias, segs)[0]
+        return found
 
     def _guess(self, owner: int, name: str, line: int, path: str) -> None:
         """A method call on a receiver of unknown type: every method of that name, ambiguous

@@ -126,6 +126,11 @@ class Resolver:
         self.impl_trait: dict[int, list[int]] = {}
         #: Impls for a type parameter (``impl<T: Input> Input for &T``): that parameter.
         self.impl_generic: dict[int, str] = {}
+        #: The traits a type derives (``#[derive(Clone)]``: its ``clone``), by type id.
+        self.derived: dict[int, list[list[str]]] = {}
+        #: ``impl Deref``s by self type, and each one's ``type Target`` item.
+        self.deref_impls: dict[Target, list[int]] = {}
+        self.deref_target: dict[int, tuple[int, list[Target]]] = {}
         self.methods_by_name: dict[str, list[int]] = defaultdict(list)
         self.module_items: dict[str, int] = {}
         self.macros: dict[str, list[int]] = defaultdict(list)
@@ -158,6 +163,8 @@ class Resolver:
                 self.module_items.setdefault(qualified, ident)
             elif kind in _SCOPE_KINDS and not library:  # a library's bodies are not read
                 self.scopes[str(ident)] = Scope(str(ident), "", crate)
+        for ident, _line, traits in facts["derives"]:
+            self.derived[ident] = traits
         for ident, names, bounds in facts["gen"]:
             self.generics[ident] = names
             if bounds:
@@ -243,6 +250,7 @@ class Resolver:
             found = self.defs.pop(ident)
             self.generics.pop(ident, None)
             self.bounds.pop(ident, None)
+            self.derived.pop(ident, None)
             self.children.pop(ident, None)
             if found.kind in _SCOPE_KINDS:
                 del self.scopes[str(ident)]

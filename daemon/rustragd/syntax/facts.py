@@ -9,7 +9,8 @@ Layout (all lists, for compactness):
 * ``mod``: the file's module path (``a::b``);
 * ``items``: ``[id, kind, name, parent, qualified_name, line, visibility, bodiless,
   type head segments | None, cfg]`` (``bodiless``: a ``fn`` without body; the type: a
-  function's return type, a field's type, a newtype struct's one field's; ``cfg``: its
+  function's return type, a field's type, a newtype struct's one field's, an alias's;
+  primitives by name, slices and arrays as ``[]``; ``cfg``: its
   ``#[cfg(...)]`` attributes, whitespace-normalised, "" when none);
 * ``gen``: ``[item id, [generic parameter names], [[name, trait segments], ...]]``, the
   last the parameters' trait bounds, inline (``<A: de::SeqAccess<'de>>``) and in the
@@ -19,8 +20,10 @@ Layout (all lists, for compactness):
 * ``calls``: ``[owner, line, "p", segments]`` (path call),
   ``[owner, line, "q", type segments | None, trait segments, name]``
   (``<T as Trait>::f``), ``[owner, line, "m", name, receiver]`` (method call),
-  receiver ``[]`` unknown, ``["self"]``, ``["type", segments, plain]`` (the written type;
-  ``plain``: written without type arguments; False for a struct literal's), ``["ret", segments]``
+  receiver ``[]`` unknown, ``["self"]``, ``["type", segments, plain(, argument)]`` (the
+  written type, a primitive's name, ``[]`` for a slice or array; ``plain``: written
+  without type arguments, False for a struct literal's; ``argument``: the head of the
+  first type argument, when there are some), ``["ret", segments]``
   (the value of the path call ``segments``), ``["bound", [trait segments, ...]]`` (a
   value of type ``impl Trait`` or ``dyn Trait``), ``["field", name, receiver]``
   (``receiver.name``, ``self.name`` among them; ``name`` "0" for ``receiver.0``),
@@ -56,6 +59,7 @@ __all__ = [
     "EXPRESSION",
     "ITEM",
     "REPARSED",
+    "SLICE",
     "STATEMENT",
     "FactCollector",
     "ItemColumn",
@@ -67,6 +71,9 @@ __all__ = [
     "remap_lines",
     "unpack_facts",
 ]
+
+#: The type head of slices and arrays (``[T]``, ``[T; N]``): their methods' owner.
+SLICE = "[]"
 
 #: Positions of a macro invocation (see ``macros`` above).
 EXPRESSION, ITEM, REPARSED, STATEMENT = 0, 1, 2, 3
@@ -502,9 +509,28 @@ def segments(node: Node, src: bytes) -> Segments | None:
 
 
 def head(node: Node, src: bytes) -> Segments | None:
-    """The path a type is named by, through references, pointers and generic arguments."""
+    """The path a type is named by, through references, pointers and generic arguments;
+    a primitive type by its name, a slice or array by :data:`SLICE`."""
     pointee = _pointee(node)
-    return segments(pointee, src) if pointee is not None else None
+    return _named(pointee, src) if pointee is not None else None
+
+
+def _named(node: Node, src: bytes) -> Segments | None:
+    kind = node.type
+    if kind == "primitive_type":
+        return [_text(node, src)]
+    if kind == "array_type":
+        return [SLICE]
+    return segments(node, src)
+
+
+def first_argument(node: Node, src: bytes) -> Segments | None:
+    """The head of a generic type's first type argument (``Arc<Exec>``: ``Exec``)."""
+    arguments = node.child_by_field_name("type_arguments")
+    for argument in arguments.named_children if arguments is not None else ():
+        if argument.type not in ("lifetime", "type_binding"):
+            return head(argument, src)
+    return None
 
 
 def _pointee(node: Node) -> Node | None:
@@ -519,8 +545,11 @@ def _pointee(node: Node) -> Node | None:
 
 def _declared_type(node: Node, kind: str) -> Node | None:
     """The type an item declares (see ``items`` in the layout): a function's return type,
-    a field's type, the one field's type of a newtype struct (``struct Regex(Exec);``)."""
+    a field's type, the one field's type of a newtype struct (``struct Regex(Exec);``),
+    the type an alias names (``type Target = [T];`` too)."""
     if kind == "field":
+        return node.child_by_field_name("type")
+    if kind == "type_alias":
         return node.child_by_field_name("type")
     if kind == "struct":
         body = node.child_by_field_name("body")
@@ -539,11 +568,14 @@ def typed(node: Node, src: bytes) -> list[Any]:
     if pointee.type in ("abstract_type", "dynamic_type", "bounded_type"):
         traits = _bound_paths(pointee, src)
         return ["bound", traits] if traits else []
-    segs = segments(pointee, src)
+    segs = _named(pointee, src)
+    if segs is None:
+        return []
     # A type without type arguments cannot deref to another crate's type: if it is not
     # local, a method called on it is not local either (unless a local impl is for it).
-    plain = pointee.type != "generic_type"
-    return ["type", segs, plain] if segs is not None else []
+    if pointee.type != "generic_type":
+        return ["type", segs, True]
+    return ["type", segs, False, first_argument(pointee, src)]
 
 
 def _bound_paths(node: Node, src: bytes) -> list[Segments]:
