@@ -698,3 +698,32 @@ def test_calls_on_values_of_expressions_go_by_their_type() -> None:
     assert calls[17] == Counter([find, find, searcher, find, ("demo::Regex::find", "exact")])
     # `self` in an impl for a type parameter has the methods of its bounds.
     assert calls[25] == Counter([("demo::Input::at", "exact")])
+
+
+PRIMITIVE_PATHS = b"""\
+pub trait Cast {
+    fn cast(x: u32) -> Self;
+    fn make(x: u32) -> Self where Self: Sized { Self::cast(x) }
+}
+impl Cast for u64 {
+    fn cast(x: u32) -> u64 { x as u64 }
+}
+pub struct Big;
+impl Cast for Big {
+    fn cast(_: u32) -> Big { Big }
+}
+impl Big {
+    pub fn grow(&self) {}
+}
+pub fn user(s: &[u8]) {
+    let _ = u64::cast(1);
+    Big::make(2).grow();
+}
+"""
+
+
+def test_paths_on_primitives_and_values_of_self_returning_trait_methods() -> None:
+    calls = calls_by_line(PRIMITIVE_PATHS)
+    assert calls[16] == Counter([("<u64 as Cast>::cast", "exact")])  # `impl Cast for u64`
+    # A trait's default method returning Self, called on a type, gives that type.
+    assert calls[17] == Counter([("demo::Cast::make", "exact"), ("demo::Big::grow", "exact")])

@@ -374,6 +374,8 @@ class EdgeBuilder:
         if form == "p":
             segs = row[3]
             found = self._callables(r.resolve(scope, segs, VALUES, owner))
+            if not found and len(segs) == 2 and segs[0] in _PSEUDO_OWNERS:  # `u64::f()`
+                found = [t for t in self._methods(segs[0], segs[1]) if isinstance(t, int)]
             if not found and len(segs) == 2:  # `T::f()`, T a type parameter bound by traits
                 found = self._trait_methods(scope, owner, ["type", segs[:1], False], segs[1])
             if not found:  # `Wrapper(x)`: a tuple struct's constructor
@@ -501,7 +503,10 @@ class EdgeBuilder:
             return self._returned(methods)
         segs = receiver[1]
         if receiver[0] == "ret":
-            return self._returned(self._callables(r.resolve(scope, segs, VALUES, owner)))
+            callees = self._callables(r.resolve(scope, segs, VALUES, owner))
+            if len(callees) == 1 and r.defs[callees[0]].returns == ["Self"] and len(segs) > 1:
+                return self._type_of(scope, owner, segs[:-1])  # `Bigint::from_u64(..)`
+            return self._returned(callees)
         return self._type_of(scope, owner, segs)
 
     def _returned(self, callees: Sequence[Target]) -> tuple[list[Target], bool]:
