@@ -194,6 +194,31 @@ def test_references_resolve_into_dependencies_and_std(daemon: DaemonEnv, tmp_pat
     made_at = APP.splitlines().index("flavour!(3);") + 1
     assert (flavour["confidence"], flavour["start_line"]) == ("exact", made_at)
 
+    # The graph's ops on dependency items: impls of a foreign trait name its crate,
+    # a library type's methods, the callers of a dependency's method.
+    impls = daemon.client_json("impls", "Turn", cwd=root)
+    assert [(i["type"], i["crate"]) for i in impls["impls"]] == [("Local", "app 0.1.0")]
+    [trait] = impls["traits"]
+    assert (trait["qualified_name"], trait["origin"]) == (
+        "helper::private::deep::Turn",
+        "dependency",
+    )
+    assert trait["crate"] == "helper 0.1.0"
+    methods = daemon.client_json("methods", "Vec", cwd=root)
+    push = [m for m in methods["methods"] if m["name"] == "push"]
+    assert [(m["qualified_name"], m["crate"], m["via_trait"]) for m in push] == [
+        ("alloc::vec::Vec::push", "alloc", "")
+    ]
+    assert "Clone" in methods["traits"]
+    [found] = daemon.client_json("def", "Vec::push", cwd=root)["results"]
+    assert (found["qualified_name"], found["origin"]) == ("alloc::vec::Vec::push", "std")
+    callers = daemon.client_json("callers", "Widget::spin", cwd=root)
+    assert callers["targets"] == ["helper::private::deep::Widget::spin"]
+    assert sorted(hit["qualified_name"] for hit in callers["results"]) == [
+        "app::shared",
+        "app::spins",
+    ]
+
     status = daemon.client_json("status", "--root", str(root))
     [entry] = [w for w in status["workspaces"] if w["root"] == str(root)]
     libraries = entry["libraries"]

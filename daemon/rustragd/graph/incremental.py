@@ -103,6 +103,13 @@ class IncrementalResolver:
             )
         return self._resolution
 
+    def methods_of(self, types: set[int]) -> list[tuple[int, int]]:
+        """``(method, trait or 0)`` of the methods registered for ``types`` (library types
+        too: their impls are registered, though they make no edges)."""
+        assoc = self._graph.r.assoc
+        found = (entry for t in types for entries in assoc.get(t, {}).values() for entry in entries)
+        return list(dict.fromkeys(found))
+
     def edges(self) -> Iterator[Edge]:
         """Every edge of the current result (:attr:`resolution` without building it)."""
         for path in self._facts:

@@ -9,14 +9,20 @@ from collections.abc import Callable, Iterable, Mapping
 
 from rustragd.model import Edge, Item
 
-__all__ = ["impls_of", "methods_of"]
+__all__ = ["impls_of", "methods_of", "names"]
 
 
 def _matches(item: Item, query: str, path: str) -> bool:
     """A query names an item by its name or qualified name; ``path`` ("" any) picks its file."""
     if path and item.path != path and not item.path.endswith("/" + path):
         return False
-    return query in (item.name, item.qualified_name) or item.qualified_name.endswith("::" + query)
+    return names(item.qualified_name, query)
+
+
+def names(qualified_name: str, query: str) -> bool:
+    """Whether ``query`` names the item ``qualified_name``: the name, the qualified name
+    or a tail of it (``Buf``, ``bytes::Buf``, ``buf::Buf``)."""
+    return qualified_name == query or qualified_name.endswith("::" + query)
 
 
 def impls_of(
@@ -26,9 +32,9 @@ def impls_of(
     path: str = "",
     keep: Callable[[Item], bool] | None = None,
 ) -> list[dict[str, object]]:
-    """Impls of the trait(s) named ``trait_query``: local traits through ``implements``
-    edges, external ones by the last segment of the unresolved path (only the impls
-    ``keep`` says yes to, when given)."""
+    """Impls of the trait(s) named ``trait_query``: local traits and those of the
+    libraries (dependencies, std) through ``implements`` edges, unresolved ones by the
+    last segment of the path (only the impls ``keep`` says yes to, when given)."""
     by_id = {i.id: i for i in items}
     traits = {i.id for i in by_id.values() if i.kind == "trait" and _matches(i, trait_query, path)}
     last = trait_query.rpartition("::")[2]
@@ -37,9 +43,10 @@ def impls_of(
         if edge.rel != "implements":
             continue
         local = edge.dst in traits
+        library = edge.dst not in by_id and bool(edge.dst) and names(edge.target, trait_query)
         external = not edge.dst and edge.target.rpartition("::")[2] == last
         impl = by_id.get(edge.src)
-        wanted = local or (external and not traits)
+        wanted = local or library or (external and not traits)
         if impl is not None and wanted and (keep is None or keep(impl)):
             found[impl.id] = impl
     return [

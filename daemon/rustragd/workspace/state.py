@@ -158,11 +158,25 @@ class Workspace:
 
     def library_item(self, ident: int) -> LibraryItem | None:
         """An item of a library by id (their table is made on first use)."""
+        return self._libraries_table().get(ident)
+
+    def find_library_items(self, query: str, kinds: frozenset[str] | None = None) -> list[int]:
+        """Ids of the libraries' items (of ``kinds``, when given) that ``query`` names (a
+        name, a qualified name or a ``::`` tail of one)."""
+        tail = "::" + query
+        return [
+            ident
+            for ident, item in self._libraries_table().items()
+            if (kinds is None or item.kind in kinds)
+            and (item.qualified_name == query or item.qualified_name.endswith(tail))
+        ]
+
+    def _libraries_table(self) -> dict[int, LibraryItem]:
         if self.libraries is None:
-            return None
+            return {}
         if self._library_items is None:
             self._library_items = library_items(self.libraries)
-        return self._library_items.get(ident)
+        return self._library_items
 
     def keep_expansions(self, files: list[tuple[str, bytes]], expansions: bytes) -> None:
         """Keep what a resolution of ``files`` expanded, for the incremental resolver."""

@@ -9,12 +9,12 @@ from typing import Any
 
 from rustrag_protocol import ErrorCode, ProtocolError
 
-from rustragd.graph.library import LibraryItem
-from rustragd.graph.structure import impls_of, methods_of
-from rustragd.model import Edge, Item
+from rustragd.graph.structure import impls_of, methods_of, names
+from rustragd.live.edit import load_resolver
+from rustragd.model import Edge
 from rustragd.project.scope import ItemScope
 from rustragd.server.ops import args as a
-from rustragd.server.ops.hits import scope_fields, test_filter, to_hits
+from rustragd.server.ops.hits import library_hit, scope_fields, test_filter, to_hits
 from rustragd.server.ops.registry import Context, op
 from rustragd.workspace.state import Workspace
 
@@ -24,11 +24,23 @@ MAX_DEPTH = 10
 DEFAULT_LIMIT = 1000
 
 
-def _targets(workspace: Workspace, query: str, kinds: frozenset[str], what: str) -> list[Item]:
-    found = workspace.table.lookup(query, kinds)
+def _targets(
+    workspace: Workspace, query: str, kinds: frozenset[str], what: str
+) -> list[tuple[int, str]]:
+    """``(id, qualified name)`` of the items of ``kinds`` that ``query`` names: the
+    workspace's, else its libraries' (``callers Vec::push``)."""
+    found = [(item.id, item.qualified_name) for item in workspace.table.lookup(query, kinds)]
+    if not found:
+        library = workspace.find_library_items(query, kinds)
+        found = [(ident, _library_name(workspace, ident)) for ident in library]
     if not found:
         raise ProtocolError(f"no {what} named {query!r} in {workspace.root}", ErrorCode.NOT_FOUND)
     return found
+
+
+def _library_name(workspace: Workspace, ident: int) -> str:
+    item = workspace.library_item(ident)
+    return item.qualified_name if item is not None else ""
 
 
 def _unresolved_hit(workspace: Workspace, scope: ItemScope, edge: Edge) -> dict[str, Any]:
@@ -52,34 +64,11 @@ def _unresolved_hit(workspace: Workspace, scope: ItemScope, edge: Edge) -> dict[
     }
 
 
-def _library_hit(ident: int, item: LibraryItem) -> dict[str, Any]:
-    """A hit on an item of a dependency or of std (its path absolute)."""
-    return {
-        "id": ident,
-        "kind": item.kind,
-        "name": item.name,
-        "qualified_name": item.qualified_name,
-        "path": item.path,
-        "start_line": item.line,
-        "end_line": item.line,
-        "signature": "",
-        "doc": "",
-        "snippet": "",
-        "visibility": "pub",
-        "score": 0.0,
-        "origin": item.origin,
-        "crate": item.label,
-        # Libraries are indexed as their library target compiles (cfg test off).
-        "target": "lib",
-        "test": False,
-    }
-
-
 def _far_end(workspace: Workspace, scope: ItemScope, edge: Edge, ident: int) -> dict[str, Any]:
     """The hit of an edge's far end outside the workspace's items."""
     found = workspace.library_item(ident) if ident else None
     if found is not None:
-        return _library_hit(ident, found)
+        return library_hit(ident, found)
     return _unresolved_hit(workspace, scope, edge)
 
 
@@ -118,11 +107,11 @@ async def _call_graph(context: Context, args: dict[str, Any], forward: bool) -> 
         end = items.get(item_id)
         return end is None or keep is None or keep(end)
 
-    starts = (t.id for t in targets)
+    starts = (ident for ident, _ in targets)
     ends = keep_end if keep is not None else None
     found = workspace.graph.walk(starts, "calls", forward, depth, limit, ends)
     return {
-        "targets": [t.qualified_name for t in targets],
+        "targets": [qualified for _, qualified in targets],
         "results": _edge_hits(workspace, scope, found, forward),
     }
 
@@ -150,12 +139,12 @@ async def uses(context: Context, args: dict[str, Any]) -> dict[str, Any]:
     items = workspace.table.items
     found = [
         (edge, 1)
-        for target in targets
-        for edge in workspace.graph.edges_to(target.id, "uses_type")
+        for ident, _ in targets
+        for edge in workspace.graph.edges_to(ident, "uses_type")
         if keep is None or (user := items.get(edge.src)) is None or keep(user)
     ][:limit]
     return {
-        "targets": [t.qualified_name for t in targets],
+        "targets": [qualified for _, qualified in targets],
         "results": _edge_hits(workspace, scope, found, forward=False),
     }
 
@@ -190,7 +179,27 @@ async def impls(context: Context, args: dict[str, Any]) -> dict[str, Any]:
     scope = workspace.scope()
     items = workspace.table.items
     found = impls_of(name, items.values(), workspace.graph.edges, keep=test_filter(scope, args))
-    return {"trait": name, "impls": _with_scope(workspace, scope, found)}
+    return {
+        "trait": name,
+        "traits": _trait_definitions(workspace, scope, name),
+        "impls": _with_scope(workspace, scope, found),
+    }
+
+
+def _trait_definitions(workspace: Workspace, scope: ItemScope, name: str) -> list[dict[str, Any]]:
+    """The traits ``name`` names that the answer is about: the workspace's, and those of
+    its libraries that some impl implements (their hits name the crate they live in)."""
+    local = workspace.table.lookup(name, frozenset({"trait"}))
+    hits = to_hits(workspace, local, scope=scope)
+    seen: set[int] = {item.id for item in local}
+    for edge in workspace.graph.edges:
+        if edge.rel != "implements" or edge.dst in seen or edge.dst in workspace.table.items:
+            continue
+        found = workspace.library_item(edge.dst) if edge.dst else None
+        if found is not None and names(found.qualified_name, name):
+            seen.add(edge.dst)
+            hits.append(library_hit(edge.dst, found))
+    return hits
 
 
 @op("methods")
@@ -201,6 +210,10 @@ async def methods(context: Context, args: dict[str, Any]) -> dict[str, Any]:
     path = a.string(args, "path")
     await workspace.writes.flushed()  # the type table is read from the store
     scope = workspace.scope()
+    if not path and not workspace.table.lookup(name, _METHOD_OWNERS):
+        library = await _library_methods(workspace, name)
+        if library is not None:
+            return library
     found, traits = methods_of(
         name,
         workspace.table.items.values(),
@@ -210,6 +223,50 @@ async def methods(context: Context, args: dict[str, Any]) -> dict[str, Any]:
         test_filter(scope, args),
     )
     return {"type": name, "methods": _with_scope(workspace, scope, found), "traits": traits}
+
+
+#: What ``methods`` answers for.
+_METHOD_OWNERS = frozenset({"struct", "enum", "union"})
+
+
+async def _library_methods(workspace: Workspace, name: str) -> dict[str, Any] | None:
+    """``methods`` of a type of the libraries (``Vec``: std's), as the workspace's resolver
+    has their impls registered; None when no library type is named ``name``."""
+    types = workspace.find_library_items(name, _METHOD_OWNERS)
+    if not types:
+        return None
+    async with workspace.write_lock:
+        await load_resolver(workspace)
+        resolver = workspace.resolver
+        found = resolver.methods_of(set(types)) if resolver is not None else []
+    methods: list[dict[str, Any]] = []
+    traits: dict[str, None] = {}
+    for method, via in found:
+        item = workspace.library_item(method)
+        if item is None:
+            continue
+        trait = workspace.library_item(via) if via else None
+        via_trait = trait.name if trait is not None and trait.kind == "trait" else ""
+        if via_trait:
+            traits[via_trait] = None
+        hit = library_hit(method, item)
+        methods.append({key: hit[key] for key in _METHOD_FIELDS} | {"via_trait": via_trait})
+    return {"type": name, "methods": methods, "traits": list(traits)}
+
+
+#: The fields of a ``methods`` entry a library hit gives.
+_METHOD_FIELDS = (
+    "id",
+    "name",
+    "qualified_name",
+    "path",
+    "start_line",
+    "end_line",
+    "origin",
+    "crate",
+    "target",
+    "test",
+)
 
 
 def _with_scope(

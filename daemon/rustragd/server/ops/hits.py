@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from rustragd.graph.library import LibraryItem
 from rustragd.model import Item
 from rustragd.project.scope import ItemScope
 from rustragd.server.ops import args as a
@@ -71,3 +72,26 @@ def to_hits(
             }
         )
     return hits
+
+
+def library_hit(ident: int, item: LibraryItem) -> dict[str, Any]:
+    """A hit on an item of a dependency or of std (its path absolute)."""
+    return {
+        "id": ident,
+        "kind": item.kind,
+        "name": item.name,
+        "qualified_name": item.qualified_name,
+        "path": item.path,
+        "start_line": item.line,
+        "end_line": item.line,
+        "signature": "",
+        "doc": "",
+        "snippet": "",
+        "visibility": "pub",
+        "score": 0.0,
+        "origin": item.origin,
+        "crate": item.label,
+        # Libraries are indexed as their library target compiles (cfg test off).
+        "target": "lib",
+        "test": False,
+    }

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from rustragd.server.ops import args as a
-from rustragd.server.ops.hits import test_filter, to_hits
+from rustragd.server.ops.hits import library_hit, test_filter, to_hits
 from rustragd.server.ops.registry import Context, op
 
 
@@ -39,9 +39,17 @@ async def definition(context: Context, args: dict[str, Any]) -> dict[str, Any]:
     """The definitions of a qualified name (or of a ``::``-suffix of one)."""
     workspace = context.workspace
     scope = workspace.scope()
-    items = workspace.table.definitions(a.required_string(args, "qualname"))
+    qualname = a.required_string(args, "qualname")
+    items = workspace.table.definitions(qualname)
     keep = test_filter(scope, args)
     if keep is not None:
         items = [item for item in items if keep(item)]
     limit = a.integer(args, "limit", None, minimum=1)
+    if not items:  # an item of a dependency or of std (`def Vec::push`)
+        found = [
+            library_hit(ident, item)
+            for ident in workspace.find_library_items(qualname)
+            if (item := workspace.library_item(ident)) is not None
+        ]
+        return {"results": found[:limit] if limit else found}
     return {"results": to_hits(workspace, items[:limit] if limit else items, scope=scope)}
