@@ -190,6 +190,14 @@ def test_references_resolve_into_dependencies_and_std(daemon: DaemonEnv, tmp_pat
     unix = APP.splitlines().index("#[cfg(unix)]") + 2
     assert (platform["confidence"], platform["start_line"]) == ("exact", unix)
 
+    assert platform["cfg_active"] is True
+    # The inactive alternative stays indexed and says so.
+    both = daemon.client_json("def", "app::platform", cwd=root)["results"]
+    assert sorted((h["start_line"], h["cfg_active"]) for h in both) == [
+        (unix, True),
+        (unix + 4, False),
+    ]
+
     flavour = _callee(daemon, root, "app::tasted", "flavour")  # made under a cfg'd invocation
     made_at = APP.splitlines().index("flavour!(3);") + 1
     assert (flavour["confidence"], flavour["start_line"]) == ("exact", made_at)

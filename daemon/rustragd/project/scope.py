@@ -1,5 +1,6 @@
 """Which items are test code: inside a test target, or under an attribute that makes
-them exist only when testing (``#[cfg(test)]``, ``#[test]``).
+them exist only when testing (``#[cfg(test)]``, ``#[test]``); and which its crate's
+build compiles (their ``#[cfg]`` evaluated).
 
 Computed when asked, from what is in memory anyway (the items' attributes and parents,
 each file's module path and target, the ``mod`` declarations): nothing is kept per item.
@@ -13,6 +14,7 @@ from functools import lru_cache
 from typing import Protocol
 
 from rustragd.model import Item
+from rustragd.project.cfg import CfgSet, cfg_active
 
 __all__ = ["ItemScope", "Placed", "requires_test"]
 
@@ -92,41 +94,70 @@ class ItemScope:
         items: Mapping[int, Item],
         files: Mapping[str, Placed],
         named: Callable[[str], Iterable[Item]],
+        options: Callable[[str], CfgSet | None] | None = None,
     ) -> None:
+        """``options``: the cfg options a crate (by crate key) is built with, None when
+        unknown (then every item counts as compiled)."""
         self._items = items
         self._files = files
         self._named = named
+        self._options = options
         self._file_tests: dict[str, bool] = {}
+        self._files_out: dict[str, bool] = {}
 
     def is_test(self, item: Item) -> bool:
         """Whether ``item`` exists only when testing."""
-        items = self._items
-        while True:
-            if item.attrs and requires_test(item.attrs):
-                return True
-            parent = items.get(item.parent) if item.parent else None
-            if parent is None:
-                return self.file_is_test(item.path)
-            item = parent
+        return self._gated(item, requires_test, self.file_is_test)
 
     def file_is_test(self, path: str) -> bool:
         """Whether every item of the file at ``path`` exists only when testing."""
-        known = self._file_tests.get(path)
-        if known is not None:
-            return known
-        self._file_tests[path] = False  # a declaration cycle is not test code
         placed = self._files.get(path)
-        test = placed is not None and (placed.target == "test" or self._declared_test(path, placed))
-        self._file_tests[path] = test
-        return test
+        if placed is not None and placed.target == "test":
+            return True
+        return self._file_gated(path, self._file_tests, self.is_test)
 
-    def _declared_test(self, path: str, placed: Placed) -> bool:
+    def is_compiled(self, item: Item) -> bool:
+        """Whether its crate's build compiles ``item`` (``cfg_active``): the ``#[cfg]`` of
+        it, of what holds it and of its module's ``mod`` declarations hold for the host
+        and the crate's features (``test`` off)."""
+        active = self._options(item.qualified_name.partition("::")[0]) if self._options else None
+        if active is None:
+            return True
+        return not self._gated(item, lambda attrs: not cfg_active(attrs, active), self._file_out)
+
+    def _file_out(self, path: str) -> bool:
+        return self._file_gated(path, self._files_out, lambda item: not self.is_compiled(item))
+
+    def _gated(
+        self, item: Item, gate: Callable[[str], bool], file_gated: Callable[[str], bool]
+    ) -> bool:
+        """Whether ``gate`` holds of the attributes of ``item`` or of an item holding it,
+        or ``file_gated`` of its file."""
+        items = self._items
+        while True:
+            if item.attrs and gate(item.attrs):
+                return True
+            parent = items.get(item.parent) if item.parent else None
+            if parent is None:
+                return file_gated(item.path)
+            item = parent
+
+    def _file_gated(self, path: str, known: dict[str, bool], gated: Callable[[Item], bool]) -> bool:
+        """Whether every ``mod`` declaration of the file's module (in a file of the same
+        kind of target) is ``gated`` (memoised in ``known``)."""
+        found = known.get(path)
+        if found is not None:
+            return found
+        known[path] = False  # a declaration cycle is not gated
+        placed = self._files.get(path)
         declarations = [
             item
-            for item in self._named(placed.module)
+            for item in (self._named(placed.module) if placed is not None else ())
             if item.kind == "mod"
             and item.path != path
             and (other := self._files.get(item.path)) is not None
+            and placed is not None
             and other.target == placed.target
         ]
-        return bool(declarations) and all(self.is_test(item) for item in declarations)
+        found = known[path] = bool(declarations) and all(gated(item) for item in declarations)
+        return found

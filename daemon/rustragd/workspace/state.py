@@ -17,6 +17,7 @@ from rustragd.graph.adjacency import Adjacency
 from rustragd.graph.incremental import IncrementalResolver, Update, facts_digest
 from rustragd.graph.library import LibraryBlobs, LibraryItem, library_items
 from rustragd.model import FileExtract, Item, Resolution
+from rustragd.project.cfg import CfgSet, host_cfg
 from rustragd.project.scope import ItemScope
 from rustragd.search.semantic import EmbeddingModel, SemanticIndex
 from rustragd.search.symbol_table import DERIVED, SymbolTable
@@ -118,6 +119,8 @@ class Workspace:
         self.library_status: dict[str, Any] = {}
         """What ``status`` says of them (crates, std, missing dependencies, build time)."""
         self._library_items: dict[int, LibraryItem] | None = None
+        #: Host cfg options by a crate's enabled features.
+        self._cfg_sets: dict[tuple[str, ...], CfgSet] = {}
         self._load()
         self.semantic = SemanticIndex(self.store, self.state_dir / "vectors.hnsw", model)
         self.semantic.load()
@@ -216,8 +219,21 @@ class Workspace:
         return sorted(before - {item.id for e in extracts for item in e.items})
 
     def scope(self) -> ItemScope:
-        """Which items are test code, as the workspace is now (for one answer)."""
-        return ItemScope(self.table.items, self.files, self.table.named)
+        """Which items are test code and which are compiled, as the workspace is now (for
+        one answer)."""
+        return ItemScope(self.table.items, self.files, self.table.named, self._cfg_options)
+
+    def _cfg_options(self, crate: str) -> CfgSet | None:
+        """The cfg options ``crate`` is built with (the host's and its features), None
+        without libraries (dependencies off: its features are not read)."""
+        links = self.libraries.links if self.libraries is not None else None
+        found = (links.get(crate) or links.get("")) if links else None
+        if found is None:
+            return None
+        options = self._cfg_sets.get(found.features)
+        if options is None:
+            options = self._cfg_sets[found.features] = host_cfg(found.features)
+        return options
 
     def relative(self, path: str) -> str:
         """A path given by a client, as workspace-relative with ``/`` separators."""

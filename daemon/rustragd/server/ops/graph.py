@@ -266,6 +266,7 @@ _METHOD_FIELDS = (
     "crate",
     "target",
     "test",
+    "cfg_active",
 )
 
 

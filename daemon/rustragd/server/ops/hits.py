@@ -24,8 +24,8 @@ def test_filter(scope: ItemScope, args: dict[str, Any]) -> Callable[[Item], bool
 def scope_fields(
     workspace: Workspace, scope: ItemScope, item: Item | None, path: str = ""
 ) -> dict[str, Any]:
-    """``origin``, ``crate``, ``target`` and ``test`` of ``item`` (without one, of the file
-    at ``path``)."""
+    """``origin``, ``crate``, ``target``, ``test`` and ``cfg_active`` of ``item`` (without
+    one, of the file at ``path``)."""
     path = item.path if item is not None else path
     stat = workspace.files.get(path)
     return {
@@ -33,6 +33,7 @@ def scope_fields(
         "crate": stat.crate if stat is not None else "",
         "target": stat.target if stat is not None else "lib",
         "test": scope.is_test(item) if item is not None else scope.file_is_test(path),
+        "cfg_active": scope.is_compiled(item) if item is not None else True,
     }
 
 
@@ -94,4 +95,5 @@ def library_hit(ident: int, item: LibraryItem) -> dict[str, Any]:
         # Libraries are indexed as their library target compiles (cfg test off).
         "target": "lib",
         "test": False,
+        "cfg_active": True,  # a library's interface holds the items its build compiles
     }
