@@ -64,6 +64,15 @@ pub fn make() -> Gadget {
     Gadget::new()
 }
 
+pub trait Measure {
+    fn measure(&self) -> usize;
+}
+impl Measure for Vec<u8> {
+    fn measure(&self) -> usize {
+        self.len()
+    }
+}
+
 pub fn lengths(v: Vec<u32>) -> usize {
     v.len()
 }
@@ -217,7 +226,13 @@ def test_references_resolve_into_dependencies_and_std(daemon: DaemonEnv, tmp_pat
     assert [(m["qualified_name"], m["crate"], m["via_trait"]) for m in push] == [
         ("alloc::vec::Vec::push", "alloc", "")
     ]
-    assert "Clone" in methods["traits"]
+    assert "Clone" in methods["traits"] and "Measure" in methods["traits"]
+    [measure] = [m for m in methods["methods"] if m["name"] == "measure"]  # the workspace's
+    assert (measure["origin"], measure["crate"], measure["via_trait"]) == (
+        "workspace",
+        "app 0.1.0",
+        "Measure",
+    )
     [found] = daemon.client_json("def", "Vec::push", cwd=root)["results"]
     assert (found["qualified_name"], found["origin"]) == ("alloc::vec::Vec::push", "std")
     callers = daemon.client_json("callers", "Widget::spin", cwd=root)

@@ -241,15 +241,21 @@ async def _library_methods(workspace: Workspace, name: str) -> dict[str, Any] | 
         found = resolver.methods_of(set(types)) if resolver is not None else []
     methods: list[dict[str, Any]] = []
     traits: dict[str, None] = {}
+    scope = workspace.scope()
+    items = workspace.table.items
     for method, via in found:
-        item = workspace.library_item(method)
-        if item is None:
+        library = workspace.library_item(method)
+        own = items.get(method)  # a workspace impl's method for the library type
+        if library is not None:
+            hit = library_hit(method, library)
+        elif own is not None:
+            hit = to_hits(workspace, [own], scope=scope)[0]
+        else:
             continue
-        trait = workspace.library_item(via) if via else None
+        trait = items.get(via) or workspace.library_item(via) if via else None
         via_trait = trait.name if trait is not None and trait.kind == "trait" else ""
         if via_trait:
             traits[via_trait] = None
-        hit = library_hit(method, item)
         methods.append({key: hit[key] for key in _METHOD_FIELDS} | {"via_trait": via_trait})
     return {"type": name, "methods": methods, "traits": list(traits)}
 
