@@ -57,6 +57,9 @@ class Config:
     workspace."""
     library_cache: Path | None = None
     """Where library interfaces are kept; None: ``$XDG_CACHE_HOME/rustrag/libraries``."""
+    embed_dependencies: bool = False
+    """Embed dependencies' and std's items for ``ask``: only false is supported (library
+    graphs keep interfaces, not bodies); ``true`` is refused."""
 
     def libraries_dir(self) -> Path | None:
         """The library cache in use, or None when dependencies are off."""
@@ -112,17 +115,24 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     return data
 
 
+def _flag(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).lower()
+    if text not in ("1", "0", "true", "false", "yes", "no", "on", "off"):
+        raise ValueError("must be true or false")
+    return text in ("1", "true", "yes", "on")
+
+
 def _convert(name: str, value: Any, source: str) -> Any:
     try:
         if name in ("socket_path", "state_dir", "embed_model_dir", "library_cache"):
             return Path(os.path.expanduser(str(value)))
-        if name in ("embeddings", "watch", "dependencies"):
-            if isinstance(value, bool):
-                return value
-            text = str(value).lower()
-            if text not in ("1", "0", "true", "false", "yes", "no", "on", "off"):
-                raise ValueError("must be true or false")
-            return text in ("1", "true", "yes", "on")
+        if name in ("embeddings", "watch", "dependencies", "embed_dependencies"):
+            flag = _flag(value)
+            if name == "embed_dependencies" and flag:
+                raise ValueError("not supported: dependencies and std are not embedded")
+            return flag
         if name == "embed_pooling" and value not in ("mean", "cls"):
             raise ValueError("must be mean or cls")
         if name == "embed_recipe":
