@@ -727,3 +727,34 @@ def test_paths_on_primitives_and_values_of_self_returning_trait_methods() -> Non
     assert calls[16] == Counter([("<u64 as Cast>::cast", "exact")])  # `impl Cast for u64`
     # A trait's default method returning Self, called on a type, gives that type.
     assert calls[17] == Counter([("demo::Cast::make", "exact"), ("demo::Big::grow", "exact")])
+
+
+PATTERN_BINDINGS = b"""\
+pub struct Number;
+impl Number {
+    pub fn is_i64(&self) -> bool { true }
+}
+pub enum Value {
+    Number(Number),
+    Pair(u8, u8),
+}
+pub struct Other;
+impl Other {
+    pub fn is_i64(&self) -> bool { false }
+}
+pub fn check(v: &Value) -> bool {
+    match v {
+        Value::Number(n) => n.is_i64(),
+        Value::Pair(a, _) => a.is_i64(),
+    }
+}
+"""
+
+
+def test_names_bound_by_a_variant_pattern_have_its_field_type() -> None:
+    calls = calls_by_line(PATTERN_BINDINGS)
+    assert calls[15] == Counter([("demo::Number::is_i64", "exact")])
+    # A variant of several fields gives no type (only a newtype variant's is read).
+    assert calls[16] == Counter(
+        [("demo::Number::is_i64", "ambiguous"), ("demo::Other::is_i64", "ambiguous")]
+    )

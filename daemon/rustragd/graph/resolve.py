@@ -502,6 +502,17 @@ class EdgeBuilder:
             methods = self._lookup(scope, owner, types, receiver[1], receiver[2]) if known else []
             return self._returned(methods)
         segs = receiver[1]
+        if receiver[0] == "pat":  # `Value::Number(n)`: the newtype variant's field
+            holders = [
+                t
+                for t in r.resolve(scope, segs, VALUES, owner)
+                + r.resolve(scope, segs, TYPES, owner)
+                if isinstance(t, int) and r.defs[t].kind in ("variant", "struct")
+            ]
+            holder = r.defs[holders[0]] if len(set(holders)) == 1 else None
+            if receiver[2] != 0 or holder is None or not holder.returns:
+                return [], False
+            return self._type_of(r.scope_of(holder.id, holder.module), holder.id, holder.returns)
         if receiver[0] == "ret":
             callees = self._callables(r.resolve(scope, segs, VALUES, owner))
             if len(callees) == 1 and r.defs[callees[0]].returns == ["Self"] and len(segs) > 1:

@@ -9,7 +9,8 @@ Layout (all lists, for compactness):
 * ``mod``: the file's module path (``a::b``);
 * ``items``: ``[id, kind, name, parent, qualified_name, line, visibility, bodiless,
   type head segments | None, cfg]`` (``bodiless``: a ``fn`` without body; the type: a
-  function's return type, a field's type, a newtype struct's one field's, an alias's;
+  function's return type, a field's type, a newtype struct's or variant's one field's,
+  an alias's;
   primitives by name, slices and arrays as ``[]``; ``cfg``: its
   ``#[cfg(...)]`` attributes, whitespace-normalised, "" when none);
 * ``gen``: ``[item id, [generic parameter names], [[name, trait segments], ...]]``, the
@@ -27,7 +28,9 @@ Layout (all lists, for compactness):
   (the value of the path call ``segments``), ``["bound", [trait segments, ...]]`` (a
   value of type ``impl Trait`` or ``dyn Trait``), ``["field", name, receiver]``
   (``receiver.name``, ``self.name`` among them; ``name`` "0" for ``receiver.0``),
-  ``["call", name, receiver]`` (the value of the method call ``receiver.name()``);
+  ``["call", name, receiver]`` (the value of the method call ``receiver.name()``),
+  ``["pat", segments, index]`` (what a tuple struct or variant pattern ``segments(..)``
+  binds at ``index``);
 * ``types``: ``[owner, line, template]``; a template is a list of tokens (str)
   and paths (lists of segments);
 * ``impls``: ``[impl id, line, self template, self head segments | None, trait segments | None]``;
@@ -197,6 +200,8 @@ class FactCollector:
                 self._bind_let(node, parts["bind.pattern"][0], src)
             elif label == "bind.closure":
                 self._bind(node, node, src, [])
+            elif label == "bind.tuple":
+                self._bind_tuple(node, parts["bind.path"][0], src)
 
     def rows(self) -> dict[str, Any]:
         """The facts as :func:`unpack_facts` gives them back from :meth:`pack`."""
@@ -394,7 +399,23 @@ class FactCollector:
             for name, each in zip(pattern.named_children, value.named_children, strict=True):
                 self._bind(node, name, src, self._receiver(owner, each, src))
             return
-        self._bind(node, pattern, src, self._let_type(node, src))
+        if pattern.type in ("identifier", "ref_pattern", "mut_pattern"):
+            self._bind(node, pattern, src, self._let_type(node, src))
+        else:  # `let Some(x) = ..`: the value's type is not x's
+            self._bind(node, pattern, src, [])
+
+    def _bind_tuple(self, node: Node, path: Node, src: bytes) -> None:
+        """The names a tuple struct or variant pattern binds (``Value::Number(n)``,
+        ``Some(ref x)``), each with its position in the pattern."""
+        segs = segments(path, src)
+        if segs is None:
+            return
+        for index, element in enumerate(node.named_children[1:]):
+            while element.type in ("ref_pattern", "mut_pattern") and element.named_child_count:
+                element = element.named_children[-1]
+            name = _text(element, src)
+            if element.type == "identifier" and not name[:1].isupper():  # not `Some(None)`
+                self._bind(node, element, src, ["pat", segs, index])
 
     def _let_type(self, node: Node, src: bytes) -> list[Any]:
         """What a ``let`` tells of its value's type: its annotation, a struct literal, or
@@ -546,12 +567,12 @@ def _pointee(node: Node) -> Node | None:
 def _declared_type(node: Node, kind: str) -> Node | None:
     """The type an item declares (see ``items`` in the layout): a function's return type,
     a field's type, the one field's type of a newtype struct (``struct Regex(Exec);``),
-    the type an alias names (``type Target = [T];`` too)."""
+    the type an alias names (``type Target = [T];`` too), a newtype variant's field's."""
     if kind == "field":
         return node.child_by_field_name("type")
     if kind == "type_alias":
         return node.child_by_field_name("type")
-    if kind == "struct":
+    if kind in ("struct", "variant"):
         body = node.child_by_field_name("body")
         if body is None or body.type != "ordered_field_declaration_list":
             return None

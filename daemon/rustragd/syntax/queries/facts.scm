@@ -9,6 +9,7 @@
 (parameter pattern: (_) @bind.pattern type: (_) @bind.type) @bind.param
 (let_declaration pattern: (_) @bind.pattern) @bind.let
 (closure_parameters) @bind.closure
+(tuple_struct_pattern type: (_) @bind.path) @bind.tuple
 
 (parameter type: (_) @type)
 (function_item return_type: (_) @type)
