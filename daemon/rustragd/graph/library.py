@@ -5,8 +5,8 @@ it is its *interface*, the facts of :mod:`rustragd.syntax.facts` cut down to wha
 path, an import or a method call from outside can reach (:func:`interface`): the
 items its active ``cfg`` compiles that are visible outside it (``pub``, a module, an
 impl and what it holds, a trait's items, an enum's variants), every module-level
-``use`` (a ``pub use`` may go through a private one), the impl headers and the
-generics. Bodies, their items and their references stay out. Each library is packed
+``use`` (a ``pub use`` may go through a private one), the impl headers, the derives
+and the generics. Bodies, their items and their references stay out. Each library is packed
 once (:func:`pack_library`) into the shared cache and loaded into every workspace's
 :class:`~rustragd.graph.scopes.Resolver` that depends on it.
 """
@@ -157,11 +157,21 @@ def _cut(facts: Facts, active: CfgSet, need_pub: dict[int, bool]) -> Facts:
         "uses": [row for row in facts["uses"] if row[0] in modules],
         "calls": [],
         "types": [],
-        "impls": [[row[0], row[1], [], row[3], row[4]] for row in facts["impls"] if row[0] in kept],
-        "derives": [],
+        "impls": [
+            [row[0], row[1], _bare(row[2]), row[3], row[4]]
+            for row in facts["impls"]
+            if row[0] in kept
+        ],
+        "derives": [row for row in facts["derives"] if row[0] in kept],
         "macros": [],
         "rules": [],
     }
+
+
+def _bare(template: list[Any]) -> list[Any]:
+    """An impl's self type template as far as the resolver reads a library's: a lone path
+    (``impl<T: Display> ToString for T``: a blanket impl), else nothing."""
+    return template if len(template) == 1 and isinstance(template[0], list) else []
 
 
 def pack_library(library: Library) -> bytes:

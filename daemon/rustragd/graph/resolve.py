@@ -584,12 +584,14 @@ class EdgeBuilder:
         self, scope: Scope, owner: int, types: list[Target], name: str, receiver: list[Any]
     ) -> list[Target]:
         """Methods ``name`` of a receiver of ``types`` (their impls' and derives'), else of
-        the blanket impls (``impl<T> Tr for T``), else of what they deref to (``Vec`` to
-        slices, ``String`` to ``str``, ``Arc<T>`` to the receiver's ``T``, local ``Deref``
-        impls), as method lookup auto-derefs."""
+        the blanket impls of traits in scope (``impl<T> Tr for T``), else of what they
+        deref to (``Vec`` to slices, ``String`` to ``str``, ``Arc<T>`` to the receiver's
+        ``T``, local ``Deref`` impls), as method lookup auto-derefs."""
         argument = receiver[3] if len(receiver) > 3 and receiver[0] == "type" else None
         blanket: list[Target] = [
-            m for m, _ in self.r.external_assoc.get(_BLANKET, {}).get(name, ())
+            m
+            for m, trait in self.r.external_assoc.get(_BLANKET, {}).get(name, ())
+            if self._in_scope(scope, owner, trait)
         ]
         for _ in range(_DEREF_DEPTH):
             found = [m for t in types for m in self._methods(t, name) or self._derived(t, name)]
@@ -600,6 +602,13 @@ class EdgeBuilder:
             types = [d for t in types for d in self._deref(scope, owner, t, argument)]
             argument = None
         return []
+
+    def _in_scope(self, scope: Scope, owner: int, trait: int) -> bool:
+        """Whether ``trait`` is in scope at ``owner`` (imported, defined or in the prelude),
+        as a method call through it needs."""
+        r = self.r
+        found = r.defs.get(trait)
+        return found is not None and trait in r.resolve(scope, [found.name], TYPES, owner)
 
     def _derived(self, owner: Target, name: str) -> list[Target]:
         """Method ``name`` of the traits ``owner`` derives (``#[derive(Clone)]``: the
