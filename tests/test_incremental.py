@@ -17,6 +17,7 @@ from rustragd.model import Edge
 from rustragd.project.crates import discover_crates, module_paths
 from rustragd.project.walker import rust_sources
 from rustragd.syntax.extract import extract_file
+from test_type_macros import TUPLES
 
 CALLGRAPH = Path(__file__).parent / "fixtures" / "callgraph"
 PRACTICE = Path("/tmp/rustrag-practice")
@@ -251,3 +252,26 @@ def test_serde_edits(seeded: bool) -> None:
     i128_body = r"(fn visit_i128<E>\(self, x: i128\)[^{]*\{\n)"
     assert not ws.edit(ignored, i128_body, r"\1            let _ = x.count_ones();\n").full
     assert not ws.edit(ignored, r"fn visit_i128<", "fn visit_i128_renamed<").full
+
+
+def test_type_position_macro_edits(tmp_path: Path) -> None:
+    """Tuple impls whose self types a local macro writes (itertools'): edits of the
+    invocation, of the type-position macro and of a user keep equal to a full resolution."""
+    (tmp_path / "Cargo.toml").write_text('[package]\nname = "demo"\nversion = "0.1.0"\n')
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src/lib.rs").write_bytes(TUPLES + b"pub mod user;\n")
+    user = "pub fn n() -> usize {\n    <(u8, u8) as crate::TupleCollect>::num_items()\n}\n"
+    (tmp_path / "src/user.rs").write_text(user)
+    ws = Workspace(tmp_path)
+    lib = "src/lib.rs"
+    assert {i.qualified_name for i in ws.items if i.kind == "impl"} == {
+        "<(A, A, A, A) as TupleCollect>",
+        "<(A, A, A) as TupleCollect>",
+        "<(A, A) as TupleCollect>",
+        "<(A,) as TupleCollect>",
+    }
+    assert not ws.edit("src/user.rs", r"num_items\(\)", "num_items() + 1").full
+    assert ws.edit(lib, r"dummy, a, b, c, d,", "dummy, a, b, c,").full  # items made change
+    update = ws.edit(lib, r"=> \{\$\(\$t\)\*\}", "=> {Option<$($t)*>}")  # the type macro
+    assert update.items is not None
+    assert "<(Option<A>, Option<A>) as TupleCollect>" in {i.qualified_name for i in update.items}

@@ -6,7 +6,11 @@ expanded by :func:`rustragd.macros.macro_rules.expand` and the expansion extract
 items in the invocation's scope, at the invocation's line; item invocations in
 the result are expanded in turn (an expansion that is nothing but invocations, a
 wrapper's layer, on tokens before it is extracted), and what one invocation's
-layers make again is merged into the first copy. A macro that passes its body through
+layers make again is merged into the first copy. Local invocations in type and
+expression position in an expansion's items (``impl T for (ignore_ident!(a, A),)``, an
+array's length) are expanded in place before it is extracted, as rustc does; those
+written in the source file itself are not (the extractor made those items, before the
+crate's macros are known). A macro that passes its body through
 (``serde_if_integer128! { ... }``) keeps the body's own lines. Statement-position
 invocations (``m! { ... }`` in a function body) are expanded when the macro's
 definition mentions an item keyword.
@@ -24,7 +28,7 @@ from typing import Any, cast
 import msgpack
 
 from rustragd.heap import shared
-from rustragd.macros.macro_rules import expand, expand_nested
+from rustragd.macros.macro_rules import expand, expand_inner, expand_nested
 from rustragd.model import Item
 from rustragd.syntax.extract import extract_fragment
 from rustragd.syntax.facts import REPARSED, STATEMENT, ItemColumn, MacroColumn, join_cfg
@@ -45,6 +49,16 @@ Expansions = dict[str, tuple[list[Item], list[dict[str, Any]]]]
 
 #: Nested expansions followed at most.
 _DEPTH = 4
+#: Nested expansions followed at most in type and expression position (``count!`` of
+#: itertools' tuples recurses once per element); the expander's budget bounds the work.
+_INNER_DEPTH = 32
+#: The ``!(`` of an invocation; what is before it is read backwards (``_BEFORE_BANG``).
+_BANG = re.compile(r"!\s*[(\[{]")
+#: Reversed text before a ``!``: the macro's name, then the word or punctuation before it.
+_BEFORE_BANG = re.compile(r"\s*(\w+)\s*(\w+|[^\s\w])?")
+_WORD = re.compile(r"\w")
+#: The words a type follows (``impl T for m!()``, ``x as m!()``, ``&mut m!()``).
+_TYPE_WORDS = frozenset({"for", "as", "dyn", "impl", "mut"})
 #: A ``macro_rules!`` that may make items (worth expanding in statement position).
 _MAKES_ITEMS = re.compile(r"\b(?:fn|struct|enum|union|trait|impl|type|const|static|mod)\b")
 
@@ -131,6 +145,9 @@ def expand_file(
             if depth < _DEPTH and _invokes(expanded, local):  # a wrapper's layers
                 view = tuple(sorted(local.items()))
                 expanded = expand_nested(view, expanded, _DEPTH - depth) or expanded
+            if _invokes_inside(expanded, local):  # `impl T for (m!(a, A),)`
+                view = tuple(sorted(local.items()))
+                expanded = expand_inner(view, expanded, _INNER_DEPTH) or expanded
             source, at, shift = expanded.encode("utf-8"), line, 0
         made, fragment = extract_fragment(path, source, scope, at, counts, shift)
         if cfg:  # `#[cfg(x)] m!(..)`: what it makes is compiled when x holds
@@ -257,6 +274,27 @@ def _invokes(text: str, local: dict[str, str]) -> bool:
         head = head[head.find("]") + 1 :].lstrip()
     name = head[: max(0, head.find("!"))].rsplit("::", 1)[-1].strip()
     return name in local
+
+
+def _invokes_inside(text: str, local: dict[str, str]) -> bool:
+    """Whether ``text`` may invoke one of the ``local`` macros in type or expression
+    position: after punctuation but ``{``, ``}``, an attribute's ``]`` or a ``;`` (item and
+    statement positions; the ``;`` of an array type, ``[T; count!(..)]``, is one), or after
+    a word a type follows."""
+    for bang in _BANG.finditer(text):
+        at = bang.start()
+        found = _BEFORE_BANG.match(text[max(0, at - 100) : at][::-1])
+        if found is None or found[1][::-1] not in local or found[2] is None:
+            continue
+        before = found[2][::-1]
+        if before == ";":
+            head = text[: at - found.end()]
+            opened = head.rfind("[")
+            if opened >= 0 and max(map(head.rfind, "]{}")) < opened:
+                return True
+        elif before in _TYPE_WORDS or (before not in "{}]" and not _WORD.match(before)):
+            return True
+    return False
 
 
 def _tokens(text: str) -> str:

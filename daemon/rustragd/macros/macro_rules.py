@@ -20,7 +20,7 @@ from rustragd.macros.lexer import Group, MacroError, Tok, Tree, is_punct, tokeni
 from rustragd.macros.matcher import Macro, load
 from rustragd.macros.transcriber import Session, invocation_at
 
-__all__ = ["expand", "expand_nested", "expand_recursive"]
+__all__ = ["expand", "expand_inner", "expand_nested", "expand_recursive"]
 
 
 # ---------------------------------------------------------------- rendering and API
@@ -108,6 +108,25 @@ def expand_nested(definitions: tuple[tuple[str, str], ...], text: str, depth: in
         return _render(Session().expand_items(list(trees), macros, depth))
     except (MacroError, RecursionError):
         return None
+
+
+@lru_cache(maxsize=4096)
+def expand_inner(definitions: tuple[tuple[str, str], ...], text: str, depth: int) -> str | None:
+    """``text``, an expansion, with the invocations of ``definitions`` in type and
+    expression position in its items expanded in place, ``depth`` levels deep (see
+    :meth:`~rustragd.macros.transcriber.Session.expand_inner`).
+
+    ``impl<A> T for (ignore_ident!(a, A), ..)`` is written by itertools' tuple macros, as
+    rustc expands it: ``impl<A> T for (A, ..)``. None when none was expanded (or the text
+    cannot be read).
+    """
+    macros = {name: m for name, d in definitions if (m := load(d)) is not None}
+    session = Session()
+    try:
+        trees = session.expand_inner(tuple(tokenize(text)), macros, depth)
+    except (MacroError, RecursionError):
+        return None
+    return _render(trees) if session.changed else None
 
 
 def _only_invocations(trees: tuple[Tree, ...], macros: dict[str, Macro]) -> bool:

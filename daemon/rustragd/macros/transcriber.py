@@ -1,8 +1,10 @@
 """Transcription of the matched rule's body, and expansion of the macro invocations
-at item position in an expansion.
+in an expansion: at item position, or in type and expression position in its items.
 """
 
 from __future__ import annotations
+
+import operator
 
 from rustragd.macros.fragments import ITEM_PREFIX
 from rustragd.macros.lexer import Env, Group, MacroError, Tok, Tree, is_ident, is_punct, unit_at
@@ -28,6 +30,7 @@ class Session(Matcher):
     def __init__(self) -> None:
         super().__init__()
         self.tokens = 0
+        self.changed = False
 
     def apply(self, macro: Macro, trees: tuple[Tree, ...]) -> list[Tree] | None:
         """Transcribe the first rule whose matcher matches all of ``trees``."""
@@ -123,6 +126,120 @@ class Session(Matcher):
             out.append(tree)
             i += 1
         return out
+
+    def expand_inner(
+        self, trees: tuple[Tree, ...], macros: dict[str, Macro], depth: int
+    ) -> list[Tree]:
+        """Expand invocations of ``macros`` in type and expression position in the items of
+        ``trees`` (headers, signatures, fields, values), ``depth`` levels deep; those at item
+        position, attributes and function bodies are left as written. ``changed`` tells
+        whether any was expanded."""
+        out: list[Tree] = []
+        at_start, kind, i = True, "", 0
+        while i < len(trees):
+            tree = trees[i]
+            found = _invocation(trees, i)
+            if found is not None:
+                end = _own_end(trees, found)
+                if at_start:  # an item of its own: expanded (and extracted) as one
+                    out.extend(trees[i:end])
+                    at_start, kind = True, ""
+                else:
+                    out.extend(self._expand_at(found, trees[i:end], macros, depth))
+                i = end
+                continue
+            if is_punct(tree, "#"):  # an attribute, `#[..]` or `#![..]`
+                j = i + 1 + is_punct(trees[i + 1] if i + 1 < len(trees) else None, "!")
+                if j < len(trees) and isinstance(trees[j], Group):
+                    out.extend(trees[i : j + 1])
+                    i = j + 1
+                    continue
+            if isinstance(tree, Group) and tree.delim == "{":
+                if kind in ("impl", "trait", "mod", ""):  # items (`extern "C" {}` too)
+                    tree = self._regroup(tree, self.expand_inner(tree.trees, macros, depth))
+                elif kind in ("struct", "enum", "union", "const", "static", "type"):
+                    tree = self._regroup(tree, self._expand_all(tree.trees, macros, depth))
+                if kind not in ("const", "static", "type"):  # a value ends with its `;`
+                    at_start, kind = True, ""
+            elif isinstance(tree, Group):
+                tree = self._regroup(tree, self._expand_all(tree.trees, macros, depth))
+                at_start = False
+            elif is_punct(tree, ";"):
+                at_start, kind = True, ""
+            else:
+                at_start = False
+                if not kind and is_ident(tree):
+                    kind = "" if tree.text in ITEM_PREFIX else tree.text
+            out.append(tree)
+            i += 1
+        return out
+
+    def _expand_all(
+        self, trees: tuple[Tree, ...], macros: dict[str, Macro], depth: int
+    ) -> list[Tree]:
+        """``trees`` (a type or an expression) with every invocation of ``macros`` expanded."""
+        out: list[Tree] = []
+        i = 0
+        while i < len(trees):
+            tree = trees[i]
+            found = _invocation(trees, i)
+            if found is not None:
+                end = _own_end(trees, found)
+                out.extend(self._expand_at(found, trees[i:end], macros, depth))
+                i = end
+                continue
+            if isinstance(tree, Group):
+                tree = self._regroup(tree, self._expand_all(tree.trees, macros, depth))
+            out.append(tree)
+            i += 1
+        return out
+
+    def _expand_at(
+        self,
+        found: tuple[str, Group, int],
+        written: tuple[Tree, ...] | list[Tree],
+        macros: dict[str, Macro],
+        depth: int,
+    ) -> list[Tree]:
+        """The expansion of the invocation ``found`` (``written`` as it is written), its own
+        invocations expanded too; ``written`` when it is not one of ``macros`` or unmatched."""
+        name, group, _end = found
+        macro = macros.get(name)
+        expanded = None if macro is None or depth <= 0 else self.apply(macro, group.trees)
+        if expanded is None:
+            return list(written)
+        self.changed = True
+        out = self._expand_all(tuple(expanded), macros, depth - 1)
+        if out:  # rendered as if written where the invocation was
+            first, last = written[0], group.close
+            before = first if isinstance(first, Tok) else None
+            if len(out) == 1:
+                out[0] = _marked(out[0], before, last)
+            else:
+                out[0], out[-1] = _marked(out[0], before, None), _marked(out[-1], None, last)
+        return out
+
+    @staticmethod
+    def _regroup(group: Group, trees: list[Tree]) -> Group:
+        """``group`` holding ``trees`` (itself when they are its own)."""
+        if len(trees) == len(group.trees) and all(map(operator.is_, trees, group.trees)):
+            return group
+        return Group(group.delim, tuple(trees), group.open, group.close)
+
+
+def _invocation(trees: tuple[Tree, ...], i: int) -> tuple[str, Group, int] | None:
+    """:func:`invocation_at`, answered at once for the trees that cannot begin one."""
+    tree = trees[i]
+    if type(tree) is not Tok or not (tree.kind == "ident" or tree.text == ":"):
+        return None
+    return invocation_at(trees, i)
+
+
+def _own_end(trees: list[Tree] | tuple[Tree, ...], found: tuple[str, Group, int]) -> int:
+    """Where the invocation ``found`` ends, without the ``;`` after it (which ends the item
+    an invocation in type or expression position sits in, or the statement)."""
+    end = found[2]
+    return end - 1 if end and trees[end - 1] is not found[1] else end
 
 
 def _splice(value: tuple[Tree, ...], var: Var, out: list[Tree]) -> None:

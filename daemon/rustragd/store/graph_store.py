@@ -30,9 +30,11 @@ from rustragd.store.embedding_cache import EmbeddingCache
 
 #: Bumped when what is stored changes meaning (5: macro-made items a wrapper's layers
 #: repeat are merged; 6: facts carry the trait bounds of type parameters; 7: a file
-#: row holds its target kind and package), so that a state written before is rebuilt,
-#: not trusted.
-SCHEMA_VERSION = 10
+#: row holds its target kind and package; 8-10: facts carry more of what types a
+#: receiver (cfg of invocations, newtype fields, primitives, patterns); 11: macros in
+#: type and expression position inside an expansion are expanded, renaming the items
+#: made), so that a state written before is rebuilt, not trusted.
+SCHEMA_VERSION = 11
 #: Edge or type rows per transaction when a whole graph is written.
 GRAPH_CHUNK = 8192
 #: Files whose edges one transaction drops when a whole graph is replaced.
