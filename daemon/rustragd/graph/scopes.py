@@ -392,7 +392,8 @@ class Resolver:
         active: list[Target] = [i for i in items if self.compiled(i)]
         if active:
             return active
-        holder = self.module_items.get(scope.key, 0) if not scope.key.isdigit() else int(scope.key)
+        body = scope.key.removeprefix("-").isdigit()  # a body's scope: its item's id
+        holder = int(scope.key) if body else self.module_items.get(scope.key, 0)
         return [] if not holder or self.compiled(holder) else list(items)
 
     def resolve_use(self, scope: Scope, segs: list[str], ns: int) -> list[Target]:
