@@ -96,9 +96,8 @@ CALLS: dict[str, list[tuple[str, str, str]]] = {
         (f"{S}::Shape::twice", "exact", "core/src/shapes.rs:78"),  # provided trait method
         (f"{SQUARE_SHAPE}::area", "exact", "core/src/shapes.rs:78"),  # s
         (f"{SQUARE_SHAPE}::area", "exact", "core/src/shapes.rs:78"),  # made = Square::unit()
-        # unknown receiver: every method of that name, ambiguous
-        (f"{S}::Circle::scale", "ambiguous", "core/src/shapes.rs:78"),
-        (f"{S}::Square::scale", "ambiguous", "core/src/shapes.rs:78"),
+        # `let unknown = pick();`: what the function pick returns
+        (f"{S}::Square::scale", "exact", "core/src/shapes.rs:78"),
     ],
     f"{S}::statics": [
         (f"{CIRCLE_SHAPE}::unit", "exact", "core/src/shapes.rs:82"),
@@ -758,3 +757,34 @@ def test_names_bound_by_a_variant_pattern_have_its_field_type() -> None:
     assert calls[16] == Counter(
         [("demo::Number::is_i64", "ambiguous"), ("demo::Other::is_i64", "ambiguous")]
     )
+
+
+TUPLE_VALUES = b"""\
+pub struct Sender;
+impl Sender {
+    pub fn send(&self) {}
+}
+pub struct Receiver;
+impl Receiver {
+    pub fn recv(&self) {}
+}
+pub fn bounded(_cap: usize) -> (Sender, Receiver) {
+    (Sender, Receiver)
+}
+pub struct Other;
+impl Other {
+    pub fn send(&self) {}
+    pub fn recv(&self) {}
+}
+pub fn user() {
+    let (s, r) = bounded(1);
+    s.send();
+    r.recv();
+}
+"""
+
+
+def test_names_bound_from_a_returned_tuple_have_its_element_types() -> None:
+    calls = calls_by_line(TUPLE_VALUES)
+    assert calls[19] == Counter([("demo::Sender::send", "exact")])
+    assert calls[20] == Counter([("demo::Receiver::recv", "exact")])

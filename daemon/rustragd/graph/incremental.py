@@ -46,6 +46,7 @@ from rustragd.syntax.facts import (
     MacroColumn,
     fact_lines,
     remap_lines,
+    type_words,
     unpack_facts,
 )
 
@@ -539,7 +540,11 @@ class IncrementalResolver:
                     for row in part["items"]:
                         declared = row[ItemColumn.TYPE_HEAD]
                         name = row[ItemColumn.NAME]
-                        if declared and name not in names and not names.isdisjoint(declared):
+                        if (
+                            declared
+                            and name not in names
+                            and not names.isdisjoint(type_words(declared))
+                        ):
                             names.add(name)
                             if row[ItemColumn.KIND] == "struct":  # a newtype's `x.0`
                                 names.add("0")
@@ -805,7 +810,7 @@ def _file_words(parts: list[Facts]) -> frozenset[str]:
             for row in part[section]:
                 _strings(row[2:], words)
         for row in part["items"]:
-            words.update(row[ItemColumn.TYPE_HEAD] or ())
+            words.update(type_words(row[ItemColumn.TYPE_HEAD] or []))
         for _ident, _params, bounds in part["gen"]:
             for _name, segs in bounds:
                 words.update(segs)

@@ -17,7 +17,7 @@ from rustragd.graph.library import Libraries
 from rustragd.graph.scopes import MACROS, TYPES, VALUES, Resolver, Scope, Target, path_text
 from rustragd.macros.expansion import Expansions, expand_files
 from rustragd.model import Edge, Resolution
-from rustragd.syntax.facts import SLICE, unpack_facts
+from rustragd.syntax.facts import SLICE, TUPLE, unpack_facts
 
 __all__ = [
     "SECTIONS",
@@ -501,6 +501,8 @@ class EdgeBuilder:
             types, known = self._receiver(scope, owner, receiver[2])
             methods = self._lookup(scope, owner, types, receiver[1], receiver[2]) if known else []
             return self._returned(methods)
+        if receiver[0] == "elem":  # `let (s, r) = bounded(1);`: the tuple's element
+            return self._element(scope, owner, receiver[2], receiver[1])
         segs = receiver[1]
         if receiver[0] == "pat":  # `Value::Number(n)`: the newtype variant's field
             holders = [
@@ -519,6 +521,31 @@ class EdgeBuilder:
                 return self._type_of(scope, owner, segs[:-1])  # `Bigint::from_u64(..)`
             return self._returned(callees)
         return self._type_of(scope, owner, segs)
+
+    def _element(
+        self, scope: Scope, owner: int, whole: list[Any], index: int
+    ) -> tuple[list[Target], bool]:
+        """The types of element ``index`` of a tuple value (``whole``: a call's value, or a
+        value of a written tuple type), and whether that is known."""
+        r = self.r
+        declared, at, where = None, owner, scope
+        if whole[0] == "type":
+            declared = whole[1]
+        elif whole[0] in ("ret", "call"):
+            callees: list[Target]
+            if whole[0] == "ret":
+                callees = list(self._callables(r.resolve(scope, whole[1], VALUES, owner)))
+            else:
+                types, known = self._receiver(scope, owner, whole[2])
+                callees = self._lookup(scope, owner, types, whole[1], whole[2]) if known else []
+            if len(callees) == 1 and isinstance(callees[0], int):
+                callee = r.defs[callees[0]]
+                declared, at = callee.returns, callee.id
+                where = r.scope_of(callee.id, callee.module)
+        if not declared or declared[0] != TUPLE or index + 1 >= len(declared):
+            return [], False
+        element = declared[index + 1]
+        return self._type_of(where, at, element.split("::")) if element else ([], False)
 
     def _returned(self, callees: Sequence[Target]) -> tuple[list[Target], bool]:
         """The types the one callee of a call returns, and whether that is known."""

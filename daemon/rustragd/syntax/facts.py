@@ -11,7 +11,8 @@ Layout (all lists, for compactness):
   type head segments | None, cfg]`` (``bodiless``: a ``fn`` without body; the type: a
   function's return type, a field's type, a newtype struct's or variant's one field's,
   an alias's;
-  primitives by name, slices and arrays as ``[]``; ``cfg``: its
+  primitives by name, slices and arrays as ``[]``, tuples as ``()`` and their
+  elements' heads; ``cfg``: its
   ``#[cfg(...)]`` attributes, whitespace-normalised, "" when none);
 * ``gen``: ``[item id, [generic parameter names], [[name, trait segments], ...]]``, the
   last the parameters' trait bounds, inline (``<A: de::SeqAccess<'de>>``) and in the
@@ -30,7 +31,7 @@ Layout (all lists, for compactness):
   (``receiver.name``, ``self.name`` among them; ``name`` "0" for ``receiver.0``),
   ``["call", name, receiver]`` (the value of the method call ``receiver.name()``),
   ``["pat", segments, index]`` (what a tuple struct or variant pattern ``segments(..)``
-  binds at ``index``);
+  binds at ``index``), ``["elem", index, receiver]`` (element ``index`` of a tuple);
 * ``types``: ``[owner, line, template]``; a template is a list of tokens (str)
   and paths (lists of segments);
 * ``impls``: ``[impl id, line, self template, self head segments | None, trait segments | None]``;
@@ -49,7 +50,7 @@ from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, cast
 
 import msgpack
@@ -64,6 +65,7 @@ __all__ = [
     "REPARSED",
     "SLICE",
     "STATEMENT",
+    "TUPLE",
     "FactCollector",
     "ItemColumn",
     "MacroColumn",
@@ -72,11 +74,15 @@ __all__ = [
     "join_cfg",
     "named_child",
     "remap_lines",
+    "type_words",
     "unpack_facts",
 ]
 
 #: The type head of slices and arrays (``[T]``, ``[T; N]``): their methods' owner.
 SLICE = "[]"
+#: The first segment of a tuple type's head; each element's head follows, its segments
+#: joined by ``::`` ("" for an element without one).
+TUPLE = "()"
 
 #: Positions of a macro invocation (see ``macros`` above).
 EXPRESSION, ITEM, REPARSED, STATEMENT = 0, 1, 2, 3
@@ -374,6 +380,9 @@ class FactCollector:
         if function.type == "scoped_identifier":
             segs = segments(function, src)
             return ["ret", segs] if segs is not None and len(segs) >= 2 else []
+        if function.type == "identifier":  # `bounded(1)`, unless a local closure's call
+            name = _text(function, src)
+            return [] if self._bound(owner, name, function.start_byte) else ["ret", [name]]
         if function.type == "field_expression":
             field, value = (
                 function.child_by_field_name("field"),
@@ -398,6 +407,11 @@ class FactCollector:
             owner = self._owner(node)
             for name, each in zip(pattern.named_children, value.named_children, strict=True):
                 self._bind(node, name, src, self._receiver(owner, each, src))
+            return
+        if pattern.type == "tuple_pattern" and value is not None:  # `let (s, r) = bounded(1);`
+            whole = self._let_type(node, src)
+            for index, name in enumerate(pattern.named_children):
+                self._bind(node, name, src, ["elem", index, whole] if whole else [])
             return
         if pattern.type in ("identifier", "ref_pattern", "mut_pattern"):
             self._bind(node, pattern, src, self._let_type(node, src))
@@ -542,7 +556,15 @@ def _named(node: Node, src: bytes) -> Segments | None:
         return [_text(node, src)]
     if kind == "array_type":
         return [SLICE]
+    if kind == "tuple_type":  # `(Sender<T>, Receiver<T>)`: [TUPLE, "Sender", "Receiver"]
+        return [TUPLE, *("::".join(head(e, src) or ()) for e in node.named_children)]
     return segments(node, src)
+
+
+def type_words(declared: Sequence[str]) -> Iterator[str]:
+    """The names a declared type head writes (a tuple's elements' segments too)."""
+    for part in declared:
+        yield from part.split("::")
 
 
 def first_argument(node: Node, src: bytes) -> Segments | None:
