@@ -246,7 +246,7 @@ def test_references_resolve_into_dependencies_and_std(daemon: DaemonEnv, tmp_pat
     [entry] = [w for w in status["workspaces"] if w["root"] == str(root)]
     libraries = entry["libraries"]
     assert libraries["std"] == "found" and libraries["missing"] == []
-    assert libraries["crates"] == 5  # core, alloc, std, helper, regex-syntax
+    assert libraries["crates"] == 7  # core, alloc, std, proc_macro, test, helper, regex-syntax
 
     # A second workspace on the same dependency reads the shared interfaces: none built.
     lib = "pub fn f() -> bool {\n    regex_syntax::is_meta_character('x')\n}\n"
@@ -254,7 +254,7 @@ def test_references_resolve_into_dependencies_and_std(daemon: DaemonEnv, tmp_pat
     daemon.client_json("index", str(other), "--wait")
     status = daemon.client_json("status", "--root", str(other))
     [entry] = [w for w in status["workspaces"] if w["root"] == str(other)]
-    assert (entry["libraries"]["crates"], entry["libraries"]["built"]) == (4, 0)
+    assert (entry["libraries"]["crates"], entry["libraries"]["built"]) == (6, 0)
     meta = _callee(daemon, other, "app::f", "is_meta_character")
     assert meta["confidence"] == "exact"
 

@@ -788,3 +788,31 @@ def test_names_bound_from_a_returned_tuple_have_its_element_types() -> None:
     calls = calls_by_line(TUPLE_VALUES)
     assert calls[19] == Counter([("demo::Sender::send", "exact")])
     assert calls[20] == Counter([("demo::Receiver::recv", "exact")])
+
+
+LITERALS = b"""\
+pub trait Shout {
+    fn shout(&self) -> usize;
+}
+impl Shout for str {
+    fn shout(&self) -> usize { 1 }
+}
+impl Shout for [u8] {
+    fn shout(&self) -> usize { 2 }
+}
+impl Shout for char {
+    fn shout(&self) -> usize { 3 }
+}
+impl Shout for u8 {
+    fn shout(&self) -> usize { 4 }
+}
+pub fn user() -> usize {
+    "x".shout() + b"x".shout() + 'x'.shout() + b'x'.shout()
+}
+"""
+
+
+def test_methods_on_literals_go_by_the_literal_type() -> None:
+    calls = calls_by_line(LITERALS)
+    owners = ["str", "[u8]", "char", "u8"]
+    assert calls[17] == Counter((f"<{owner} as Shout>::shout", "exact") for owner in owners)

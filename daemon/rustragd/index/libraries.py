@@ -29,13 +29,19 @@ from rustragd.project.walker import SKIPPED_DIRS
 __all__ = ["LibrarySource", "WorkspaceLinks", "build_library", "cache_path", "library_sources"]
 
 #: Bumped when what a library blob holds changes (old blobs are then not read).
-FORMAT = 9
+FORMAT = 10
 #: The std crates, by crate name: the externs each sees (core sees none) and its prelude.
 _STD = (
     ("core", (), "core::prelude::v1"),
     ("alloc", ("core",), "core::prelude::v1"),
     ("std", ("core", "alloc"), "std::prelude::v1"),
+    # Reached through `extern crate test;` (benches) and `proc_macro::` (proc-macro crates).
+    ("proc_macro", ("core", "alloc", "std"), "std::prelude::v1"),
+    ("test", ("core", "alloc", "std"), "std::prelude::v1"),
 )
+#: Crate keys of std crates whose name a workspace's own crate often has (the
+#: integration test ``tests/test.rs`` is a crate ``test``).
+_STD_KEYS = {"test": "libtest"}
 _EXTERN_ALIAS = re.compile(rb"^\s*extern\s+crate\s+(\w+)\s+as\s+(\w+)\s*;", re.M)
 _NO_STD = re.compile(rb"^\s*#!\[\s*no_std\s*\]", re.M)
 
@@ -73,12 +79,15 @@ def library_sources(graph: DependencyGraph) -> WorkspaceLinks:
     std_names: dict[str, str] = {}
     if std_dir is not None:
         for name, externs, prelude in _STD:
+            if not (std_dir / name / "src/lib.rs").is_file():
+                continue  # a rust-src without proc_macro or test
             seen = _aliased({e: e for e in externs}, std_dir / name / "src/lib.rs")
             links = Links(seen, prelude, library=True)
+            key = _STD_KEYS.get(name, name)
             sources.append(
-                LibrarySource(name, name, "std", str(std_dir / name), "src/lib.rs", (), links)
+                LibrarySource(key, name, "std", str(std_dir / name), "src/lib.rs", (), links)
             )
-            std_names[name] = name
+            std_names[name] = key
     keys: dict[str, str] = {}  # package key -> crate key
     for key, package in graph.packages.items():
         crate = package.lib_name

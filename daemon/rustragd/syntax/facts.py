@@ -356,6 +356,10 @@ class FactCollector:
             return self._call_value(owner, value, src, depth)
         if kind == "self":
             return ["self"]
+        literal = _LITERALS.get(kind)
+        if literal is not None:  # `"x".parse()`: a str's method; `b"x"` is bytes, `b'x'` a u8
+            byte = src[value.start_byte : value.start_byte + 1] == b"b"
+            return ["type", [_BYTE_LITERALS.get(literal, literal) if byte else literal], True]
         if kind == "identifier":
             return self._binding(owner, _text(value, src), value.start_byte)
         if kind == "unary_expression" and not _text(value, src).startswith("*"):
@@ -464,6 +468,14 @@ class FactCollector:
         return any(b == name and s < at for s, b, _ in self._bindings.get(owner, ()))
 
 
+#: The types of literals whose type is written by their form alone.
+_LITERALS = {
+    "string_literal": "str",
+    "raw_string_literal": "str",
+    "char_literal": "char",
+    "boolean_literal": "bool",
+}
+_BYTE_LITERALS = {"str": SLICE, "char": "u8"}
 #: How a field access names its field: ``x.name``, ``x.0`` (a tuple struct's).
 _FIELD_NAMES = frozenset({"field_identifier", "integer_literal"})
 #: Calls and field accesses followed back from a receiver (``a.b().c.d()``: ``c``, ``b``).
