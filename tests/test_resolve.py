@@ -816,3 +816,30 @@ def test_methods_on_literals_go_by_the_literal_type() -> None:
     calls = calls_by_line(LITERALS)
     owners = ["str", "[u8]", "char", "u8"]
     assert calls[17] == Counter((f"<{owner} as Shout>::shout", "exact") for owner in owners)
+
+
+INHERENT_FIRST = b"""\
+pub trait Vector {
+    fn new() -> Self;
+    fn push(&mut self, x: u8);
+}
+pub struct Small;
+impl Small {
+    pub fn new() -> Small { Small }
+    pub fn push(&mut self, _x: u8) {}
+}
+impl Vector for Small {
+    fn new() -> Self { Small }
+    fn push(&mut self, _x: u8) {}
+}
+pub fn user() {
+    let mut v = Small::new();
+    v.push(1);
+}
+"""
+
+
+def test_inherent_associated_items_come_before_trait_ones() -> None:
+    calls = calls_by_line(INHERENT_FIRST)
+    assert calls[15] == Counter([("demo::Small::new", "exact")])
+    assert calls[16] == Counter([("demo::Small::push", "exact")])

@@ -14,7 +14,16 @@ from typing import Any
 
 from rustragd.graph.fingerprints import TypeTable
 from rustragd.graph.library import Libraries
-from rustragd.graph.scopes import MACROS, TYPES, VALUES, Resolver, Scope, Target, path_text
+from rustragd.graph.scopes import (
+    MACROS,
+    TYPES,
+    VALUES,
+    Resolver,
+    Scope,
+    Target,
+    inherent_first,
+    path_text,
+)
 from rustragd.macros.expansion import Expansions, expand_files
 from rustragd.model import Edge, Resolution
 from rustragd.syntax.facts import SLICE, TUPLE, unpack_facts
@@ -602,10 +611,10 @@ class EdgeBuilder:
     def _methods(self, owner: Target, name: str) -> list[Target]:
         r = self.r
         if isinstance(owner, str):
-            return [m for m, _ in r.external_assoc.get(owner, {}).get(name, ())]
+            return inherent_first(r.external_assoc.get(owner, {}).get(name, ()))
         if r.defs[owner].kind == "trait":
             return [c for c in r.children[owner] if r.defs[c].name == name]
-        return [m for m, _ in r.assoc[owner].get(name, ())]
+        return inherent_first(r.assoc[owner].get(name, ()))
 
     def _lookup(
         self, scope: Scope, owner: int, types: list[Target], name: str, receiver: list[Any]

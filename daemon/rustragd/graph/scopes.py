@@ -15,6 +15,7 @@ but no edge is made of them.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +30,7 @@ __all__ = [
     "Resolver",
     "Scope",
     "Target",
+    "inherent_first",
     "path_text",
 ]
 
@@ -509,7 +511,7 @@ class Resolver:
         if found.kind == "trait":
             return [c for c in self.children[target] if self.defs[c].name == name]
         if found.kind in _TYPE_KINDS:
-            return [m for m, _ in self.assoc[target].get(name, ())]
+            return inherent_first(self.assoc[target].get(name, ()))
         return []
 
     def self_types(self, owner: int) -> list[Target]:
@@ -553,3 +555,12 @@ def _drop(table: dict[Any, list[Any]], key: Any, value: Any) -> None:
 
 def _parent(module: str) -> str:
     return module.rpartition("::")[0] if "::" in module else module
+
+
+def inherent_first(entries: Iterable[tuple[int, int]]) -> list[Target]:
+    """Of a type's associated items of one name (``(item, trait or 0)``), those of its
+    inherent impls when there are some (they come first in rustc's lookup: a trait impl's
+    ``new`` does not make ``SmallVec::new`` ambiguous), else all."""
+    found = list(entries)
+    inherent: list[Target] = [item for item, via in found if not via]
+    return inherent or [item for item, _ in found]
