@@ -807,14 +807,14 @@ impl Shout for u8 {
     fn shout(&self) -> usize { 4 }
 }
 pub fn user() -> usize {
-    "x".shout() + b"x".shout() + 'x'.shout() + b'x'.shout()
+    "x".shout() + b"x".shout() + 'x'.shout() + b'x'.shout() + (300 as u8).shout()
 }
 """
 
 
-def test_methods_on_literals_go_by_the_literal_type() -> None:
+def test_methods_on_literals_and_casts_go_by_their_type() -> None:
     calls = calls_by_line(LITERALS)
-    owners = ["str", "[u8]", "char", "u8"]
+    owners = ["str", "[u8]", "char", "u8", "u8"]  # the last: a cast's type
     assert calls[17] == Counter((f"<{owner} as Shout>::shout", "exact") for owner in owners)
 
 

@@ -356,6 +356,9 @@ class FactCollector:
             return self._call_value(owner, value, src, depth)
         if kind == "self":
             return ["self"]
+        if kind == "type_cast_expression":  # `(x as u32).rotate_right(r)`
+            written = value.child_by_field_name("type")
+            return typed(written, src) if written is not None else []
         literal = _LITERALS.get(kind)
         if literal is not None:  # `"x".parse()`: a str's method; `b"x"` is bytes, `b'x'` a u8
             byte = src[value.start_byte : value.start_byte + 1] == b"b"
