@@ -843,3 +843,12 @@ def test_inherent_associated_items_come_before_trait_ones() -> None:
     calls = calls_by_line(INHERENT_FIRST)
     assert calls[15] == Counter([("demo::Small::new", "exact")])
     assert calls[16] == Counter([("demo::Small::push", "exact")])
+
+
+def test_a_crate_roots_own_name_is_not_defined_inside_it() -> None:
+    source = b"use other::thread;\npub fn f() {\n    thread::scope();\n}\n"
+    extract = extract_file("tests/thread.rs", source, ["thread"])
+    helper = extract_file("src/lib.rs", b"pub mod thread {\n    pub fn scope() {}\n}\n", ["other"])
+    resolution = resolve_workspace([(extract.path, extract.facts), (helper.path, helper.facts)])
+    calls = [(e.target, e.confidence) for e in resolution.edges if e.rel == "calls"]
+    assert calls == [("other::thread::scope", "exact")]

@@ -280,8 +280,12 @@ class Resolver:
         return self.external_assoc[owner] if isinstance(owner, str) else self.assoc[owner]
 
     def home_scope(self, found: Def) -> Scope | None:
-        """The scope an item's name is defined in (None: an associated item)."""
+        """The scope an item's name is defined in (None: an associated item, or a crate's
+        root module, whose name is not defined inside it: `thread::scope` in the test crate
+        `tests/thread.rs` is the imported `thread`'s)."""
         if not found.parent:
+            if found.kind == "mod" and found.qualified_name == found.module:
+                return None
             return self.scopes[found.module]
         parent = self.defs.get(found.parent)
         if parent is None:
