@@ -507,9 +507,7 @@ class EdgeBuilder:
             types, known = self._receiver(scope, owner, receiver[2])
             return self._field_types(types, receiver[1]) if known else ([], False)
         if receiver[0] == "call":  # the value of `inner.name()`: what that method returns
-            types, known = self._receiver(scope, owner, receiver[2])
-            methods = self._lookup(scope, owner, types, receiver[1], receiver[2]) if known else []
-            return self._returned(methods)
+            return self._returned(self._called(scope, owner, receiver))
         if receiver[0] == "elem":  # `let (s, r) = bounded(1);`: the tuple's element
             return self._element(scope, owner, receiver[2], receiver[1])
         segs = receiver[1]
@@ -525,11 +523,20 @@ class EdgeBuilder:
                 return [], False
             return self._type_of(r.scope_of(holder.id, holder.module), holder.id, holder.returns)
         if receiver[0] == "ret":
-            callees = self._callables(r.resolve(scope, segs, VALUES, owner))
-            if len(callees) == 1 and r.defs[callees[0]].returns == ["Self"] and len(segs) > 1:
+            callees = self._called(scope, owner, receiver)
+            one = callees[0] if len(callees) == 1 and isinstance(callees[0], int) else 0
+            if one and r.defs[one].returns == ["Self"] and len(segs) > 1:
                 return self._type_of(scope, owner, segs[:-1])  # `Bigint::from_u64(..)`
             return self._returned(callees)
         return self._type_of(scope, owner, segs)
+
+    def _called(self, scope: Scope, owner: int, value: list[Any]) -> list[Target]:
+        """What the call whose value ``value`` describes calls: ``["ret", path]`` the
+        path's functions, ``["call", name, receiver]`` the receiver's methods ``name``."""
+        if value[0] == "ret":
+            return list(self._callables(self.r.resolve(scope, value[1], VALUES, owner)))
+        types, known = self._receiver(scope, owner, value[2])
+        return self._lookup(scope, owner, types, value[1], value[2]) if known else []
 
     def _element(
         self, scope: Scope, owner: int, whole: list[Any], index: int
@@ -541,12 +548,7 @@ class EdgeBuilder:
         if whole[0] == "type":
             declared = whole[1]
         elif whole[0] in ("ret", "call"):
-            callees: list[Target]
-            if whole[0] == "ret":
-                callees = list(self._callables(r.resolve(scope, whole[1], VALUES, owner)))
-            else:
-                types, known = self._receiver(scope, owner, whole[2])
-                callees = self._lookup(scope, owner, types, whole[1], whole[2]) if known else []
+            callees = self._called(scope, owner, whole)
             if len(callees) == 1 and isinstance(callees[0], int):
                 callee = r.defs[callees[0]]
                 declared, at = callee.returns, callee.id

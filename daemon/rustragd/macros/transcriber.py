@@ -117,12 +117,8 @@ class Session(Matcher):
                     inner = self.expand_items(list(tree.trees), macros, depth)
                     tree = Group("{", tuple(inner), tree.open, tree.close)
                 at_start, kind = True, ""
-            elif is_punct(tree, ";"):
-                at_start, kind = True, ""
             else:
-                at_start = False
-                if not kind and is_ident(tree):
-                    kind = "" if tree.text in ITEM_PREFIX else tree.text
+                at_start, kind = _item_state(tree, kind)
             out.append(tree)
             i += 1
         return out
@@ -132,8 +128,7 @@ class Session(Matcher):
     ) -> list[Tree]:
         """Expand invocations of ``macros`` in type and expression position in the items of
         ``trees`` (headers, signatures, fields, values), ``depth`` levels deep; those at item
-        position, attributes and function bodies are left as written. ``changed`` tells
-        whether any was expanded."""
+        position, attributes and function bodies are left as written."""
         out: list[Tree] = []
         at_start, kind, i = True, "", 0
         while i < len(trees):
@@ -164,12 +159,8 @@ class Session(Matcher):
             elif isinstance(tree, Group):
                 tree = self._regroup(tree, self._expand_all(tree.trees, macros, depth))
                 at_start = False
-            elif is_punct(tree, ";"):
-                at_start, kind = True, ""
             else:
-                at_start = False
-                if not kind and is_ident(tree):
-                    kind = "" if tree.text in ITEM_PREFIX else tree.text
+                at_start, kind = _item_state(tree, kind)
             out.append(tree)
             i += 1
         return out
@@ -295,3 +286,13 @@ def invocation_at(trees: list[Tree] | tuple[Tree, ...], i: int) -> tuple[str, Gr
     if group.delim != "{" and is_punct(seq[end] if end < len(seq) else None, ";"):
         end += 1
     return name.text, group, end
+
+
+def _item_state(tree: Tree, kind: str) -> tuple[bool, str]:
+    """After ``tree`` (not a brace group) in a run of items: whether the next item starts,
+    and the kind of the item being read (its first word after any ``pub``, ``unsafe``...)."""
+    if is_punct(tree, ";"):
+        return True, ""
+    if not kind and is_ident(tree):
+        return False, "" if tree.text in ITEM_PREFIX else tree.text
+    return False, kind

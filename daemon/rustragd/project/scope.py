@@ -150,13 +150,14 @@ class ItemScope:
             return found
         known[path] = False  # a declaration cycle is not gated
         placed = self._files.get(path)
+        if placed is None:
+            return False
         declarations = [
             item
-            for item in (self._named(placed.module) if placed is not None else ())
+            for item in self._named(placed.module)
             if item.kind == "mod"
             and item.path != path
             and (other := self._files.get(item.path)) is not None
-            and placed is not None
             and other.target == placed.target
         ]
         found = known[path] = bool(declarations) and all(gated(item) for item in declarations)

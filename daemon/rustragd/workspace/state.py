@@ -16,6 +16,7 @@ import blake3
 from rustragd.graph.adjacency import Adjacency
 from rustragd.graph.incremental import IncrementalResolver, Update, facts_digest
 from rustragd.graph.library import LibraryBlobs, LibraryItem, library_items
+from rustragd.graph.structure import names
 from rustragd.model import FileExtract, Item, Resolution
 from rustragd.project.cfg import CfgSet, host_cfg
 from rustragd.project.scope import ItemScope
@@ -166,12 +167,10 @@ class Workspace:
     def find_library_items(self, query: str, kinds: frozenset[str] | None = None) -> list[int]:
         """Ids of the libraries' items (of ``kinds``, when given) that ``query`` names (a
         name, a qualified name or a ``::`` tail of one)."""
-        tail = "::" + query
         return [
             ident
             for ident, item in self._libraries_table().items()
-            if (kinds is None or item.kind in kinds)
-            and (item.qualified_name == query or item.qualified_name.endswith(tail))
+            if (kinds is None or item.kind in kinds) and names(item.qualified_name, query)
         ]
 
     def _libraries_table(self) -> dict[int, LibraryItem]:
