@@ -209,8 +209,11 @@ def breakdown(root: Path, state_dir: Path) -> None:
     """Part 2: each structure loaded from the daemon's store, in this process."""
     from rustragd.graph.adjacency import Adjacency
     from rustragd.graph.incremental import IncrementalResolver
-    from rustragd.graph.resolve import resolve_expanded
+    from rustragd.graph.library import LibraryBlobs
+    from rustragd.graph.resolve import library_base, resolve_expanded
+    from rustragd.index.libraries import cache_path, library_sources
     from rustragd.macros.expansion import pack_expansions
+    from rustragd.project.cargo_sources import dependency_graph
     from rustragd.search.lexical import LexicalIndex, lexical_text
     from rustragd.search.symbol_table import DERIVED, SymbolTable
     from rustragd.search.vector_index import VectorIndex
@@ -245,9 +248,21 @@ def breakdown(root: Path, state_dir: Path) -> None:
         "kept expansions (packed, as the worker sends)",
         lambda: pack_expansions(resolve_expanded(files)[1]),
     )
+    config = Config.load()
+    cache = config.libraries_dir()
+    libraries = None
+    if cache is not None:  # as the daemon has them: read from the cache its index filled
+        found = library_sources(dependency_graph(root))
+
+        def read_libraries() -> LibraryBlobs:
+            blobs = tuple(cache_path(cache, source).read_bytes() for source in found.sources)
+            return LibraryBlobs(blobs, found.links)
+
+        libraries = ledger.step("library interfaces (packed, std and deps)", read_libraries)
+        ledger.step("library base (their resolver, shared)", lambda: library_base(libraries))
     ledger.step(
         "incremental resolver (from those expansions)",
-        lambda: IncrementalResolver(files, expansions),
+        lambda: IncrementalResolver(files, expansions, libraries),
     )
     full = ledger.step("full items with docs and snippets", store.full_items)
 
@@ -257,7 +272,7 @@ def breakdown(root: Path, state_dir: Path) -> None:
         return index
 
     ledger.step("lexical index (tantivy)", lexical)
-    service = EmbeddingService(Config.load(), list, lambda _: None)
+    service = EmbeddingService(config, list, lambda _: None)
     model = ledger.step("ONNX session and tokenizer (embedder)", service.load)
     ledger.step(
         "vector index (hnswlib, from its file)",

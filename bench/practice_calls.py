@@ -116,7 +116,7 @@ def main() -> None:
         }
         for run, libs in (("before", None), ("after", blobs)):
             started = time.perf_counter()
-            resolution = resolve_workspace(facts, libs.unpack() if libs is not None else None)
+            resolution = resolve_workspace(facts, libs)
             seconds = time.perf_counter() - started
             targets = {**outside, **local} if libs is not None else local
             made = resolution.items

@@ -9,6 +9,8 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from rustragd.graph import file_facts
+from rustragd.graph.file_facts import RECENT
 from rustragd.graph.incremental import IncrementalResolver, Update
 from rustragd.graph.resolve import resolve_expanded, resolve_workspace
 from rustragd.macros.expansion import pack_expansions
@@ -135,8 +137,10 @@ def calls_from(update: Update, source: str) -> set[str]:
     return {e.target for e in update.edges if e.rel == "calls" and e.target.endswith(source)}
 
 
-@pytest.mark.parametrize("seeded", [False, True])
-def test_structural_edits(seeded: bool) -> None:
+@pytest.mark.parametrize(("seeded", "recent"), [(False, RECENT), (True, 1)])
+def test_structural_edits(seeded: bool, recent: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``recent``: files kept unpacked between edits (1: nearly every read unpacks)."""
+    monkeypatch.setattr(file_facts, "RECENT", recent)
     """Items, imports and modules added, renamed and removed: each update equals a full
     resolution (``Workspace._check``), re-resolves only the files it can reach, and only
     the edits that cannot be bounded (glob imports added or removed) resolve everything."""
@@ -220,8 +224,9 @@ def test_structural_edits(seeded: bool) -> None:
 
 
 @pytest.mark.skipif(not (PRACTICE / "serde").is_dir(), reason="practice crates not installed")
-@pytest.mark.parametrize("seeded", [False, True])
-def test_serde_edits(seeded: bool) -> None:
+@pytest.mark.parametrize(("seeded", "recent"), [(False, RECENT), (True, 1)])
+def test_serde_edits(seeded: bool, recent: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(file_facts, "RECENT", recent)
     ws = Workspace(PRACTICE / "serde", seeded)
     impls, private = "src/de/impls.rs", "src/private/de.rs"
     visit_char = r"(fn visit_char<E>\(self, v: char\) -> Result<Self::Value, E>\n[^{]*\{\n)"

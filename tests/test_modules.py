@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rustragd.project.crates import discover_crates, module_paths
+from rustragd.project.cfg import host_cfg
+from rustragd.project.crates import discover_crates, library_modules, module_paths
 
 
 def write(root: Path, files: dict[str, str]) -> list[str]:
@@ -95,6 +96,23 @@ def test_macro_wrapped_declarations(tmp_path: Path) -> None:
     )
     assert found["src/unix.rs"] == "p::unix"
     assert found["src/other.rs"] == "p::other"
+
+
+def test_a_library_compiles_what_the_cfg_of_a_macro_invocation_allows(tmp_path: Path) -> None:
+    """std's `#[cfg(doc)] cfg_if! { if #[cfg(not(windows))] { mod c; } }` is not built."""
+    rs = write(
+        tmp_path,
+        {
+            "src/lib.rs": (
+                "#[cfg(doc)]\ncfg_if::cfg_if! {\n  if #[cfg(not(windows))] { mod docs; }\n}\n"
+                "#[cfg(unix)]\ncfg_if::cfg_if! {\n  if #[cfg(not(windows))] { mod host; }\n}\n"
+            ),
+            "src/docs.rs": "",
+            "src/host.rs": "",
+        },
+    )
+    found = library_modules(tmp_path, "p", "src/lib.rs", rs, host_cfg())
+    assert found == {"src/lib.rs": ["p"], "src/host.rs": ["p", "host"]}
 
 
 def test_targets_and_lib_path(tmp_path: Path) -> None:

@@ -25,6 +25,7 @@ from typing import Any
 from blake3 import blake3
 
 from rustragd.delta import Delta, diff_items
+from rustragd.graph.file_facts import FileFacts
 from rustragd.graph.fingerprints import TypeTable
 from rustragd.graph.library import LibraryBlobs
 from rustragd.graph.resolve import SECTIONS, EdgeBuilder, workspace_resolver
@@ -88,10 +89,12 @@ class IncrementalResolver:
         (:attr:`Resolution.expansions`), taken instead of expanding them again;
         ``libraries``: what the workspace depends on (they never change here)."""
         self._libraries = libraries
-        self._blobs: dict[str, bytes] = dict(files)
-        self._facts: dict[str, Facts] = {path: unpack_facts(blob) for path, blob in files}
+        self._facts = FileFacts()
+        loaded = [(path, unpack_facts(blob)) for path, blob in files]
+        for (path, blob), (_path, facts) in zip(files, loaded, strict=True):
+            self._facts.put(path, blob, facts, keep=False)
         self._resolution: Resolution | None = None
-        self._full(unpack_expansions(expansions) if expansions else None)
+        self._full(unpack_expansions(expansions) if expansions else None, loaded)
 
     @property
     def resolution(self) -> Resolution:
@@ -137,7 +140,7 @@ class IncrementalResolver:
         return update
 
     def _update(self, changed: list[tuple[str, bytes]], removed: list[str]) -> Update:
-        fresh = {path: blob for path, blob in changed if self._blobs.get(path) != blob}
+        fresh = {path: blob for path, blob in changed if self._facts.blob(path) != blob}
         gone = [path for path in removed if path in self._facts]
         unpacked = {path: unpack_facts(blob) for path, blob in fresh.items()}
         sigs = {path: signature(facts, self._makers) for path, facts in unpacked.items()}
@@ -152,9 +155,9 @@ class IncrementalResolver:
         before = set(self._facts)
         old = {path: self._facts[path] for path in unpacked if path in self._facts}
         for path in gone:
-            del self._blobs[path], self._facts[path]
-        self._blobs.update(fresh)
-        self._facts.update(unpacked)
+            self._facts.remove(path)
+        for path, facts in unpacked.items():
+            self._facts.put(path, fresh[path], facts)
         self._resolution = None
         if reshaped and not gone and not edited_rules:
             structural = self._structural(unpacked, old, sigs)
@@ -186,10 +189,13 @@ class IncrementalResolver:
             full=True,
         )
 
-    def _full(self, expanded: Expansions | None = None) -> None:
+    def _full(
+        self, expanded: Expansions | None = None, loaded: list[tuple[str, Facts]] | None = None
+    ) -> None:
         """Resolve the whole workspace and index the result by file and by fact row
-        (``expanded``: every file's expansions, already made)."""
-        loaded = list(self._facts.items())
+        (``expanded``: every file's expansions, already made; ``loaded``: every file's
+        facts, already unpacked)."""
+        loaded = loaded or list(self._facts.items())
         self._rules = local_rules(loaded)
         self._makers: set[str] = item_makers(loaded)
         self._made: dict[str, list[Item]] = {}
@@ -202,8 +208,7 @@ class IncrementalResolver:
         extra = [
             (path, fragment) for path, fragments in self._extra.items() for fragment in fragments
         ]
-        libraries = self._libraries.unpack() if self._libraries is not None else None
-        graph = EdgeBuilder(workspace_resolver(loaded + extra, libraries))
+        graph = EdgeBuilder(workspace_resolver(loaded + extra, self._libraries))
         marks: list[list[int]] = []
         graph.build(marks)
         self._graph = graph
@@ -220,14 +225,14 @@ class IncrementalResolver:
         }
         resolver = graph.r
         resolver.files = []  # kept per file here; the resolver's list would hold old facts
-        resolver.library_files = []  # linked: unpacked again for a full resolution
+        resolver.forget_lookups()
         self._defs: dict[str, list[int]] = {path: [] for path in self._facts}
         for ident, found_def in resolver.defs.items():
             if ident not in resolver.library_ids:
                 self._defs[found_def.path].append(ident)
         self._methods = self._index_methods()
         self._words: dict[str, frozenset[str]] = {
-            path: _file_words(self._parts(path)) for path in self._facts
+            path: _file_words([facts, *self._extra[path]]) for path, facts in loaded
         }
         self._resolution = None
 
@@ -357,8 +362,8 @@ class IncrementalResolver:
             path
             for q in change.modules
             if r.module_items.get(q) != module_items[q]
-            for path, facts in self._facts.items()
-            if facts["mod"] == q or facts["mod"].startswith(q + "::")
+            for path in self._facts
+            if (module := self._facts.module(path)) == q or module.startswith(q + "::")
         }
         owners.update(
             ident
@@ -428,11 +433,11 @@ class IncrementalResolver:
     def _first_module(self, qualified: str) -> int | None:
         """The ``mod`` item that names module ``qualified``: the first loaded, as in
         :meth:`Resolver._load` (every file's facts in order, then the fragments)."""
+        for declared, ident in self._facts.declared_modules():
+            if declared == qualified:
+                return ident
         kind, name = ItemColumn.KIND, ItemColumn.QUALIFIED_NAME
-        parts = itertools.chain(
-            self._facts.values(), itertools.chain.from_iterable(self._extra.values())
-        )
-        for facts in parts:
+        for facts in itertools.chain.from_iterable(self._extra.values()):
             for row in facts["items"]:
                 if row[kind] == "mod" and row[name] == qualified:
                     return int(row[ItemColumn.ID])
@@ -511,8 +516,9 @@ class IncrementalResolver:
 
     def _impl_rows(self, paths: set[str]) -> Iterator[tuple[str, str, list[Any]]]:
         """The impl rows of ``paths``, in the order a full resolution registers them."""
-        for path, facts in self._facts.items():
+        for path in self._facts:
             if path in paths:
+                facts = self._facts[path]
                 yield from ((path, facts["mod"], row) for row in facts["impls"])
         for path in self._facts:
             if path in paths:

@@ -71,12 +71,6 @@ class Libraries:
         """The interfaces of every library, file by file."""
         return [entry for library in self.crates for entry in library.files]
 
-    def all_links(self) -> dict[str, Links]:
-        """Links of the workspace's crates and of every library."""
-        found = {library.crate: library.links for library in self.crates}
-        found.update(self.links)
-        return found
-
 
 @dataclass(frozen=True, slots=True)
 class LibraryBlobs:

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
+from weakref import WeakValueDictionary
 
 from rustragd.graph.fingerprints import TypeTable
-from rustragd.graph.library import Libraries
+from rustragd.graph.library import LibraryBlobs
 from rustragd.graph.scopes import (
     MACROS,
     TYPES,
@@ -32,6 +33,7 @@ __all__ = [
     "SECTIONS",
     "EdgeBuilder",
     "Registered",
+    "library_base",
     "resolve_expanded",
     "resolve_workspace",
     "workspace_resolver",
@@ -71,10 +73,12 @@ _PRIMITIVE = frozenset(
 _PSEUDO_OWNERS = (_PRIMITIVE - {"Self"}) | {SLICE}
 #: Derefs followed from a receiver's type in a method lookup (``&Box<Vec<T>>``: two).
 _DEREF_DEPTH = 3
+#: Library bases by the libraries' blobs, while a workspace resolver uses one.
+_BASES: WeakValueDictionary[tuple[bytes, ...], Resolver] = WeakValueDictionary()
 
 
 def resolve_workspace(
-    files: list[tuple[str, bytes]], libraries: Libraries | None = None
+    files: list[tuple[str, bytes]], libraries: LibraryBlobs | None = None
 ) -> Resolution:
     """Resolve every file's facts of one workspace into edges, types and macro-made items
     (names of ``libraries`` resolving into them)."""
@@ -82,7 +86,7 @@ def resolve_workspace(
 
 
 def resolve_expanded(
-    files: list[tuple[str, bytes]], libraries: Libraries | None = None
+    files: list[tuple[str, bytes]], libraries: LibraryBlobs | None = None
 ) -> tuple[Resolution, Expansions]:
     """:func:`resolve_workspace`, and the expansions it made on the way (per file)."""
     loaded = [(path, unpack_facts(blob)) for path, blob in files]
@@ -96,12 +100,29 @@ def resolve_expanded(
 
 
 def workspace_resolver(
-    files: list[tuple[str, dict[str, Any]]], libraries: Libraries | None
+    files: list[tuple[str, dict[str, Any]]], libraries: LibraryBlobs | None
 ) -> Resolver:
-    """The scopes of a workspace's ``files`` and of its ``libraries``."""
+    """The scopes of a workspace's ``files`` over those of its ``libraries``."""
     if libraries is None:
         return Resolver(files)
-    return Resolver(files, libraries.files(), libraries.all_links())
+    base = library_base(libraries)
+    return Resolver(files, links={**base.links, **libraries.links}, base=base)
+
+
+def library_base(libraries: LibraryBlobs) -> Resolver:
+    """The resolver of ``libraries`` alone, linked and their impls' methods registered:
+    the base of every workspace resolver over the same libraries (made once while one
+    of them lives; a second workspace on the same dependencies costs its tables only)."""
+    base = _BASES.get(libraries.blobs)
+    if base is None:
+        unpacked = libraries.unpack()
+        links = {library.crate: library.links for library in unpacked.crates}
+        base = Resolver([], unpacked.files(), links)
+        EdgeBuilder(base).register_libraries()
+        base.library_files = []  # linked: their facts are not read again
+        base.forget_lookups()
+        _BASES[libraries.blobs] = base
+    return base
 
 
 class EdgeBuilder:
@@ -122,10 +143,10 @@ class EdgeBuilder:
         start and where each row's end (see :meth:`references`).
         """
         r = self.r
-        r.link()
-        for path, facts in r.library_files:
-            for row in facts["impls"]:
-                self._impl(path, facts["mod"], row, emit=False)
+        if r.base is None:
+            self.register_libraries()
+        else:
+            r.link()
         for path, facts in r.files:
             for row in facts["impls"]:
                 self._impl(path, facts["mod"], row)
@@ -136,6 +157,15 @@ class EdgeBuilder:
             self.references(path, facts, found)
             if marks is not None and found is not None:
                 marks.append(found)
+
+    def register_libraries(self) -> None:
+        """Link the resolver and register the methods of its libraries' impls (no edge is
+        made of them)."""
+        r = self.r
+        r.link()
+        for path, facts in r.library_files:
+            for row in facts["impls"]:
+                self._impl(path, facts["mod"], row, emit=False)
 
     def impl_edges(self, path: str, facts: dict[str, Any]) -> None:
         """The ``impl_for`` and ``implements`` edges of one file, methods left registered."""
@@ -246,10 +276,9 @@ class EdgeBuilder:
         if emit:  # a library's impls are never taken out again
             self.registered[impl] = entries
         for owner in owners:
-            table = r.method_table(owner)
             for name, method in methods.items():
                 entry = (method, (via or impl) if trait is not None else 0)
-                table.setdefault(name, []).append(entry)
+                r.add_method(owner, name, entry)
                 if emit:
                     entries.append((owner, name, entry))
 
@@ -272,7 +301,7 @@ class EdgeBuilder:
             return
         r.deref_target[impl] = alias, owners
         for owner in owners:
-            r.deref_impls.setdefault(owner, []).append(impl)
+            r.add_deref(owner, impl)
 
     def unregister(self, impl: int) -> list[Registered]:
         """Take an impl's methods out of the resolver's tables (see :attr:`registered`)."""

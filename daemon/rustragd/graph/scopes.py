@@ -9,15 +9,18 @@ crate's extern names (:class:`Links`) and its prelude.
 
 Library crates (dependencies, std) are loaded beside the workspace's files from their
 interfaces (:mod:`rustragd.graph.library`): their names resolve like the workspace's,
-but no edge is made of them.
+but no edge is made of them. A resolver of libraries alone, linked, is the *base* that
+the resolvers of every workspace over the same libraries start from: each copies the
+base's tables (not what they hold), and copies a shared value before it changes it.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from copy import copy
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from rustragd.project.cfg import CfgSet, cfg_active, host_cfg
 
@@ -35,6 +38,8 @@ __all__ = [
 ]
 
 TYPES, VALUES, MACROS = 0, 1, 2
+K = TypeVar("K")
+V = TypeVar("V", list[Any], dict[Any, Any])
 _NAMESPACE = {
     "mod": TYPES,
     "struct": TYPES,
@@ -108,13 +113,17 @@ class Resolver:
         files: list[tuple[str, dict[str, Any]]],
         library_files: list[tuple[str, dict[str, Any]]] | None = None,
         links: dict[str, Links] | None = None,
+        base: Resolver | None = None,
     ) -> None:
         """``files``: the workspace's (made into edges); ``library_files``: the interfaces of
         its libraries (looked up only); ``links``: each crate's :class:`Links` (a workspace
-        crate without one sees every member by its name, as before dependencies)."""
+        crate without one sees every member by its name, as before dependencies);
+        ``base``: a linked resolver of the libraries alone, instead of ``library_files``
+        (shared: never changed here)."""
         self.files = files
         self.library_files = library_files or []
         self.links = links or {}
+        self.base = base
         self.defs: dict[int, Def] = {}
         self.children: dict[int, list[int]] = defaultdict(list)
         self.scopes: dict[str, Scope] = {}
@@ -139,12 +148,35 @@ class Resolver:
         self._memo: dict[tuple[str, str, int], list[Target]] = {}
         self._cfg_sets: dict[str, CfgSet] = {}
         self._busy: set[tuple[str, str, int]] = set()
+        if base is not None:
+            self._inherit(base)
         for path, facts in self.library_files:
             self._load(path, facts, library=True)
         #: Ids of the libraries' items (no edge is made of them).
-        self.library_ids = frozenset(self.defs)
+        self.library_ids: frozenset[int] = (
+            base.library_ids if base is not None else frozenset(self.defs)
+        )
         for path, facts in files:
             self._load(path, facts)
+
+    def _inherit(self, base: Resolver) -> None:
+        """Start from copies of the base's tables (their values shared)."""
+        self.defs = dict(base.defs)
+        self.children = defaultdict(list, base.children)
+        self.scopes = dict(base.scopes)
+        self.generics = dict(base.generics)
+        self.bounds = dict(base.bounds)
+        self.assoc = defaultdict(dict, base.assoc)
+        self.external_assoc = defaultdict(dict, base.external_assoc)
+        self.impl_self = dict(base.impl_self)
+        self.impl_trait = dict(base.impl_trait)
+        self.impl_generic = dict(base.impl_generic)
+        self.derived = dict(base.derived)
+        self.deref_impls = dict(base.deref_impls)
+        self.deref_target = dict(base.deref_target)
+        self.methods_by_name = defaultdict(list, base.methods_by_name)
+        self.module_items = dict(base.module_items)
+        self.macros = defaultdict(list, base.macros)
 
     def _load(self, path: str, facts: dict[str, Any], library: bool = False) -> None:
         module = facts["mod"]
@@ -181,9 +213,12 @@ class Resolver:
         return scope
 
     def link(self) -> None:
-        """Place every item and ``use`` in its scope, once all files are loaded."""
+        """Place every item and ``use`` in its scope, once all files are loaded (those of
+        the base are placed there)."""
+        placed = self.base.defs if self.base is not None else {}
         for ident in self.defs:
-            self._place(ident)
+            if ident not in placed:
+                self._place(ident)
         for _path, facts in self.library_files:
             self._place_uses(facts)
         for _path, facts in self.files:
@@ -197,15 +232,19 @@ class Resolver:
         if scope is not None:
             outer = self.scope_of(found.parent, found.module)
             scope.lexical, scope.module = outer.key, outer.module
+        base = self.base
         if found.kind == "method":
-            self.methods_by_name[found.name].append(ident)
+            shared = base.methods_by_name if base is not None else None
+            _owned(self.methods_by_name, shared, found.name, list).append(ident)
         if ns is None:
             return
         home = self.home_scope(found)
         if home is not None:
             home.items.setdefault((ns, found.name), []).append(ident)
         if found.kind == "macro_rules":
-            self.macros[found.name].append(ident)
+            _owned(self.macros, base.macros if base is not None else None, found.name, list).append(
+                ident
+            )
 
     def _place_uses(self, facts: dict[str, Any]) -> None:
         for owner, _line, _vis, segs, alias in facts["uses"]:
@@ -274,10 +313,34 @@ class Resolver:
         for key in stale:
             del self._memo[key]
 
+    def forget_lookups(self) -> None:
+        """Drop every remembered lookup: a whole resolution leaves tens of thousands, of
+        which an edit needs few (each is made again when looked up)."""
+        self._memo.clear()
+
     def method_table(self, owner: Target) -> dict[str, list[tuple[int, int]]]:
         """The methods (with the trait they come through) of a local type by id, or of a
-        foreign type (or of any type) by name."""
+        foreign type (or of any type) by name (read only: see :meth:`add_method`)."""
         return self.external_assoc[owner] if isinstance(owner, str) else self.assoc[owner]
+
+    def add_method(self, owner: Target, name: str, entry: tuple[int, int]) -> None:
+        """Register method ``entry`` (the method, the trait it comes through or 0) as
+        ``name`` of ``owner`` (see :meth:`method_table`)."""
+        base = self.base
+        if isinstance(owner, str):
+            tables = base.external_assoc if base is not None else None
+            table = _owned(self.external_assoc, tables, owner, dict)
+            shared = tables.get(owner) if tables is not None else None
+        else:
+            by_id = base.assoc if base is not None else None
+            table = _owned(self.assoc, by_id, owner, dict)
+            shared = by_id.get(owner) if by_id is not None else None
+        _owned(table, shared, name, list).append(entry)
+
+    def add_deref(self, owner: Target, impl: int) -> None:
+        """Remember ``impl Deref`` ``impl`` for its self type ``owner``."""
+        shared = self.base.deref_impls if self.base is not None else None
+        _owned(self.deref_impls, shared, owner, list).append(impl)
 
     def home_scope(self, found: Def) -> Scope | None:
         """The scope an item's name is defined in (None: an associated item, or a crate's
@@ -547,6 +610,17 @@ def path_text(segs: list[str]) -> str:
     if segs and segs[0] == "::":
         return "::" + "::".join(segs[1:])
     return "::".join(segs)
+
+
+def _owned(table: dict[K, V], shared: dict[K, V] | None, key: K, make: Callable[[], V]) -> V:
+    """``table[key]`` made if absent, and copied first if it is ``shared``'s (a base's
+    value, which is never changed)."""
+    value = table.get(key)
+    if value is None:
+        value = table[key] = make()
+    elif shared is not None and value is shared.get(key):
+        value = table[key] = copy(value)
+    return value
 
 
 def _drop(table: dict[Any, list[Any]], key: Any, value: Any) -> None:

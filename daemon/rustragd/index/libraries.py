@@ -29,7 +29,7 @@ from rustragd.project.walker import SKIPPED_DIRS
 __all__ = ["LibrarySource", "WorkspaceLinks", "build_library", "cache_path", "library_sources"]
 
 #: Bumped when what a library blob holds changes (old blobs are then not read).
-FORMAT = 10
+FORMAT = 11
 #: The std crates, by crate name: the externs each sees (core sees none) and its prelude.
 _STD = (
     ("core", (), "core::prelude::v1"),

@@ -145,9 +145,7 @@ def resolve_files(files: list[tuple[str, bytes]], libraries: LibraryBlobs | None
 
     gc.disable()
     try:
-        unpacked = libraries.unpack() if libraries is not None else None
-        resolution, expansions = resolve_expanded(files, unpacked)
-        del unpacked
+        resolution, expansions = resolve_expanded(files, libraries)
         resolution.expansions = pack_expansions(expansions)
         blob = encode_resolution(resolution)
     finally:

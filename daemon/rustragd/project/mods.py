@@ -66,7 +66,8 @@ def _scan(
             body = child.named_children[-1] if child.named_children else None
             text = (body.text or b"")[1:-1] if body is not None else b""
             if body is not None and body.type == "token_tree" and _DECLARES_MOD.search(text):
-                _scan_tokens(text, inline, found, depth + 1, cfg)
+                # `#[cfg(doc)] cfg_if! { .. mod c; .. }`: what it declares needs `doc`
+                _scan_tokens(text, inline, found, depth + 1, (*cfg, *_cfg_attrs(child)))
         elif kind == "ERROR":
             _scan(child, inline, found, depth, cfg)
 
