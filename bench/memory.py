@@ -76,6 +76,8 @@ class Sampler:
         self.peak_worker = 0
         self.started = time.perf_counter()
         self.peak_daemon_at = self.peak_group_at = 0.0
+        #: At the group's peak: the daemon's RSS and the other processes'.
+        self.at_group_peak: tuple[int, list[int]] = (0, [])
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -96,6 +98,7 @@ class Sampler:
                 self.peak_daemon, self.peak_daemon_at = daemon, now
             if daemon + sum(others) > self.peak_group:
                 self.peak_group, self.peak_group_at = daemon + sum(others), now
+                self.at_group_peak = daemon, sorted(others, reverse=True)
             self.peak_worker = max([self.peak_worker, *others])
             self._stop.wait(self.period)
 
@@ -160,6 +163,12 @@ def daemon_figures(root: Path, state: Path, reindexes: int) -> Path:
             f"    at {sampler.peak_daemon_at:.1f} s (daemon), {sampler.peak_group_at:.1f} s"
             " (group);"
             f" graph ready at {graph_ready:.1f} s, vectors done at {took:.1f} s"
+        )
+        at_daemon, at_others = sampler.at_group_peak
+        print(
+            f"    at the group's peak: daemon {at_daemon / MB:.1f} MB, others "
+            + (", ".join(f"{other / MB:.1f}" for other in at_others) or "none")
+            + " MB"
         )
         print(f"  3 s after            daemon {soon[0] / MB:8.1f} MB, group {soon[1] / MB:.1f} MB")
         print(

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any, NamedTuple, cast
+from weakref import WeakValueDictionary
 
 import msgpack
 
@@ -24,6 +25,7 @@ from rustragd.project.cfg import CfgSet, cfg_active
 from rustragd.syntax.facts import ItemColumn
 
 __all__ = [
+    "ItemTable",
     "Libraries",
     "Library",
     "LibraryBlobs",
@@ -98,9 +100,20 @@ class LibraryItem(NamedTuple):
     label: str
 
 
-def library_items(libraries: LibraryBlobs) -> dict[int, LibraryItem]:
-    """Every item of the libraries by id."""
-    found: dict[int, LibraryItem] = {}
+class ItemTable(dict[int, LibraryItem]):
+    """Every item of some libraries by id."""
+
+
+#: Item tables by the libraries' blobs, while a workspace holds one.
+_TABLES: WeakValueDictionary[tuple[bytes, ...], ItemTable] = WeakValueDictionary()
+
+
+def library_items(libraries: LibraryBlobs) -> ItemTable:
+    """Every item of the libraries by id (one table for every workspace on them)."""
+    found = _TABLES.get(libraries.blobs)
+    if found is not None:
+        return found
+    found = _TABLES[libraries.blobs] = ItemTable()
     for library in libraries.unpack().crates:
         for path, facts in library.files:
             for row in facts["items"]:

@@ -15,7 +15,7 @@ import blake3
 
 from rustragd.graph.adjacency import Adjacency
 from rustragd.graph.incremental import IncrementalResolver, Update, facts_digest
-from rustragd.graph.library import LibraryBlobs, LibraryItem, library_items
+from rustragd.graph.library import ItemTable, LibraryBlobs, LibraryItem, library_items
 from rustragd.graph.structure import names
 from rustragd.model import FileExtract, Item, Resolution
 from rustragd.project.cfg import CfgSet, host_cfg
@@ -119,7 +119,7 @@ class Workspace:
         """The libraries the last resolution resolved into (set by the index job)."""
         self.library_status: dict[str, Any] = {}
         """What ``status`` says of them (crates, std, missing dependencies, build time)."""
-        self._library_items: dict[int, LibraryItem] | None = None
+        self._library_items: ItemTable | None = None
         #: Host cfg options by a crate's enabled features.
         self._cfg_sets: dict[tuple[str, ...], CfgSet] = {}
         self._load()
@@ -173,9 +173,9 @@ class Workspace:
             if (kinds is None or item.kind in kinds) and names(item.qualified_name, query)
         ]
 
-    def _libraries_table(self) -> dict[int, LibraryItem]:
+    def _libraries_table(self) -> ItemTable:
         if self.libraries is None:
-            return {}
+            return ItemTable()
         if self._library_items is None:
             self._library_items = library_items(self.libraries)
         return self._library_items
