@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import signal
 import socket
 import stat
@@ -15,6 +16,7 @@ import msgpack
 import pytest
 from cargo_workspace import write_workspace
 from conftest import DaemonEnv, practice_crate
+from hostile import hostile_request
 from rustrag_protocol import HEADER, encode_frame, make_request, recv_frame
 
 
@@ -77,6 +79,51 @@ def test_bad_requests_get_clear_errors(
     assert response["ok"] is False
     assert response["error"]["code"] == code
     assert words in response["error"]["message"]
+    _still_serving(daemon)
+
+
+@pytest.mark.parametrize(
+    ("op", "args", "root", "words"),
+    [
+        ("index", {"path": "/tmp/ws\0x"}, None, "'path' holds a NUL byte"),
+        ("index", {"path": "/" + "d" * 256}, None, "a name of 256 bytes"),
+        ("index", {"path": "/d" * 2100}, None, "a path of 4200 bytes"),
+        ("index", {"path": "relative/ws"}, None, "'path' must be an absolute path"),
+        ("index", {"path": "/etc/hostname"}, None, "is not a directory"),
+        ("forget", {"path": "ws\0"}, None, "'path' holds a NUL byte"),
+        ("reindex", {"path": "."}, None, "'path' must be an absolute path"),
+        ("wait", {}, "/tmp/\0", "'root' holds a NUL byte"),
+        ("status", {}, "relative", "'root' must be an absolute path"),
+        ("search", {"name": "x"}, "/" + "r" * 5000, "'root' is a path of 5001 bytes"),
+    ],
+)
+def test_paths_are_checked_before_the_file_system(
+    daemon: DaemonEnv, op: str, args: dict, root: str | None, words: str
+) -> None:
+    response = daemon.request(op, args, root=root)
+    assert response["ok"] is False
+    assert response["error"]["code"] == "bad_request", response
+    assert words in response["error"]["message"]
+    assert len(response["error"]["message"]) < 400  # what it repeats of the input is cut
+    _still_serving(daemon)
+
+
+def test_fuzzed_requests_never_fail_inside(daemon: DaemonEnv, tmp_path: Path) -> None:
+    """Every op with hostile arguments and roots: a clear error or an answer, never an
+    ``internal`` one (a bug), and the daemon keeps serving."""
+    root = write_workspace(tmp_path / "ws")
+    assert daemon.request("index", {"path": str(root), "wait": True})["ok"]
+    rng = random.Random(20261204)
+    codes: dict[str, int] = {}
+    for ident in range(1500):
+        request = hostile_request(rng, ident, [str(root)])
+        with daemon.connect() as sock:
+            sock.sendall(encode_frame(request))
+            response = recv_frame(sock, 1 << 30)
+        code = "ok" if response["ok"] else response["error"]["code"]
+        assert code != "internal", (request, response)
+        codes[code] = codes.get(code, 0) + 1
+    assert codes.get("ok", 0) > 100 and codes.get("bad_request", 0) > 100, codes
     _still_serving(daemon)
 
 

@@ -25,12 +25,12 @@ from rustragd.project.cfg import CfgSet, cfg_active
 from rustragd.syntax.facts import ItemColumn
 
 __all__ = [
+    "Interface",
     "ItemTable",
     "Libraries",
     "Library",
     "LibraryBlobs",
     "LibraryItem",
-    "interface",
     "library_items",
     "pack_library",
     "unpack_library",
@@ -129,14 +129,20 @@ def library_items(libraries: LibraryBlobs) -> ItemTable:
     return found
 
 
-def interface(files: list[tuple[str, Facts]], active: CfgSet) -> list[tuple[str, Facts]]:
-    """What other crates can reach of one crate's ``files`` (its facts and macro-made
-    fragments, each file's facts before its fragments) compiled under ``active`` (the
-    files are those its compiled ``mod`` declarations reach: see
+class Interface:
+    """What other crates can reach of one crate compiled under ``active``, cut from its
+    facts and macro-made fragments one at a time, in order (each file's facts before its
+    fragments; the files those its compiled ``mod`` declarations reach: see
     :func:`rustragd.project.crates.library_modules`)."""
-    #: Kept item id -> whether its children need ``pub`` to be reachable (0: a file).
-    need_pub: dict[int, bool] = {0: True}
-    return [(path, _cut(facts, active, need_pub)) for path, facts in files]
+
+    def __init__(self, active: CfgSet) -> None:
+        self.active = active
+        #: Kept item id -> whether its children need ``pub`` to be reachable (0: a file).
+        self._need_pub: dict[int, bool] = {0: True}
+
+    def cut(self, facts: Facts) -> Facts:
+        """The interface facts of the next file or fragment."""
+        return _cut(facts, self.active, self._need_pub)
 
 
 def _cut(facts: Facts, active: CfgSet, need_pub: dict[int, bool]) -> Facts:

@@ -16,10 +16,11 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from blake3 import blake3
 
-from rustragd.graph.library import Library, interface, pack_library
+from rustragd.graph.library import Interface, Library, pack_library
 from rustragd.graph.scopes import Links
 from rustragd.project.cargo_sources import DependencyGraph, Package, std_sources
 from rustragd.project.cfg import host_cfg
@@ -27,6 +28,8 @@ from rustragd.project.crates import library_modules
 from rustragd.project.walker import SKIPPED_DIRS
 
 __all__ = ["LibrarySource", "WorkspaceLinks", "build_library", "cache_path", "library_sources"]
+
+Facts = dict[str, Any]
 
 #: Bumped when what a library blob holds changes (old blobs are then not read).
 FORMAT = 11
@@ -184,26 +187,41 @@ def _rust_files(root: Path) -> list[str]:
 
 
 def build_library(source: LibrarySource) -> bytes:
-    """Run in a worker: a library's interface, packed (see :func:`pack_library`)."""
-    from rustragd.macros.expansion import expand_files  # imported in the worker only
+    """Run in a worker: a library's interface, packed (see :func:`pack_library`).
+
+    Every file is extracted first (its facts kept packed), for the crate's macros; then
+    each file in turn is unpacked, expanded and cut to its interface, so that one file's
+    facts and expansions are held at a time, not the crate's (core: 118 -> 72 MB peak).
+    """
+    from rustragd.macros.expansion import expand_file, local_rules  # in the worker only
+    from rustragd.macros.macro_rules import expand, forget_expansions
     from rustragd.syntax.extract import extract_file
     from rustragd.syntax.facts import unpack_facts
 
     root = Path(source.root)
     active = host_cfg(source.features)
     modules = library_modules(root, source.crate, source.lib_path, _rust_files(root), active)
-    loaded = []
+    packed: list[tuple[str, bytes]] = []
+    rules: list[tuple[str, Facts]] = []
     for rel, module in modules.items():
         try:
             text = (root / rel).read_bytes()
         except OSError:
             continue
         path = str(root / rel)  # absolute: the ids and paths of items outside the workspace
-        loaded.append((path, unpack_facts(extract_file(path, text, module).facts)))
-    expansions = expand_files(loaded)
-    ordered = []
-    for path, facts in loaded:
-        ordered.append((path, facts))
-        ordered.extend((path, fragment) for fragment in expansions.get(path, ((), []))[1])
-    files = interface(ordered, active)
-    return pack_library(Library(source.crate, source.label, source.origin, source.links, files))
+        blob = extract_file(path, text, module).facts
+        packed.append((path, blob))
+        facts = unpack_facts(blob)
+        rules.append((path, {"mod": facts["mod"], "rules": facts["rules"]}))
+    crate_rules = local_rules(rules)
+    cut = Interface(active)
+    files: list[tuple[str, Facts]] = []
+    for path, blob in packed:
+        facts = unpack_facts(blob)
+        facts["calls"] = facts["types"] = []  # what bodies reference is not read of a library
+        _made, fragments = expand_file(path, facts, crate_rules, expand)
+        files.append((path, cut.cut(facts)))
+        files.extend((path, cut.cut(fragment)) for fragment in fragments)
+    blob = pack_library(Library(source.crate, source.label, source.origin, source.links, files))
+    forget_expansions()  # the next job is another crate's, with other macros
+    return blob

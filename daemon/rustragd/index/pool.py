@@ -136,6 +136,13 @@ def decode_resolution(blob: bytes) -> Resolution:
     )
 
 
+def build_library_job(source: LibrarySource) -> bytes:
+    """Run in a worker: :func:`build_library`, then the heap it freed handed back."""
+    blob = build_library(source)
+    release_heap()
+    return blob
+
+
 def resolve_files(files: list[tuple[str, bytes]], libraries: LibraryBlobs | None = None) -> bytes:
     """Run in a worker: resolve a whole workspace from its files' facts (with the
     expansions made on the way, for the daemon's incremental resolver), its names
@@ -329,7 +336,7 @@ class ExtractorPool:
 
     async def build_library(self, source: LibrarySource) -> bytes:
         """Build one library's interface in a worker process (see :func:`build_library`)."""
-        return await self.call(_RESOLVE, build_library, source)
+        return await self.call(_RESOLVE, build_library_job, source)
 
     async def resolve(
         self, files: list[tuple[str, bytes]], libraries: LibraryBlobs | None = None

@@ -122,6 +122,8 @@ def expand_file(
     twins = _Twins(facts)
     items: list[Item] = []
     extra: list[dict[str, Any]] = []
+    #: One copy of each view of the macros in scope (a key of the expanders' caches).
+    views: dict[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]] = {}
     # Each invocation of the file is the root of its nested expansions (its index here).
     work = [(row, 0, root) for root, row in enumerate(facts["macros"])]
     while work:
@@ -143,10 +145,10 @@ def expand_file(
             source, at, shift = text.encode("utf-8"), 0, body_line - 1
         else:
             if depth < _DEPTH and _invokes(expanded, local):  # a wrapper's layers
-                view = tuple(sorted(local.items()))
+                view = views.setdefault(key := tuple(sorted(local.items())), key)
                 expanded = expand_nested(view, expanded, _DEPTH - depth) or expanded
             if _invokes_inside(expanded, local):  # `impl T for (m!(a, A),)`
-                view = tuple(sorted(local.items()))
+                view = views.setdefault(key := tuple(sorted(local.items())), key)
                 expanded = expand_inner(view, expanded, _INNER_DEPTH) or expanded
             source, at, shift = expanded.encode("utf-8"), line, 0
         made, fragment = extract_fragment(path, source, scope, at, counts, shift)

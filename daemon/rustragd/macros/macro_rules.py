@@ -20,7 +20,7 @@ from rustragd.macros.lexer import Group, MacroError, Tok, Tree, is_punct, tokeni
 from rustragd.macros.matcher import Macro, load
 from rustragd.macros.transcriber import Session, invocation_at
 
-__all__ = ["expand", "expand_inner", "expand_nested", "expand_recursive"]
+__all__ = ["expand", "expand_inner", "expand_nested", "expand_recursive", "forget_expansions"]
 
 
 # ---------------------------------------------------------------- rendering and API
@@ -69,6 +69,13 @@ def _render(trees: list[Tree]) -> str:
             lines[after.src] = after.line
         prev = tok
     return "".join(parts)
+
+
+def forget_expansions() -> None:
+    """Empty the caches of expansions and compiled macros (after a job whose macros the
+    next one will not see: a library's)."""
+    for cached in (expand, expand_nested, expand_inner, load):
+        cached.cache_clear()
 
 
 @lru_cache(maxsize=4096)

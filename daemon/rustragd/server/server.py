@@ -33,6 +33,7 @@ from rustragd.server.config import Config
 from rustragd.server.daemon import Daemon
 from rustragd.server.events import Subscriber
 from rustragd.server.ops import Context, dispatch
+from rustragd.server.ops.args import absolute
 
 log = logging.getLogger(__name__)
 
@@ -323,6 +324,8 @@ def _validate(request: dict[str, Any]) -> tuple[str, str | None, dict[str, Any]]
     root = request.get("root")
     if root is not None and not isinstance(root, str):
         raise ProtocolError("root must be a string", ErrorCode.BAD_REQUEST)
+    if root:  # the workspace the request is about: a directory the client names
+        root = absolute(root, "root")
     args = request.get("args", {})
     if args is None:
         args = {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from rustrag_protocol import ErrorCode, ProtocolError
@@ -10,10 +11,47 @@ from rustragd.model import ITEM_KINDS, KIND_ALIASES
 
 #: Seconds ``wait`` and ``sync: true`` give pending changes by default.
 SYNC_TIMEOUT_S = 60.0
+#: The most bytes of a path, and of one of its names, the OS takes (Linux: 4095, 255).
+PATH_MAX = os.pathconf("/", "PC_PATH_MAX") - 1
+NAME_MAX = os.pathconf("/", "PC_NAME_MAX")
+#: The most characters of a request's value an error message repeats.
+SHOWN = 120
 
 
 def _bad(message: str) -> ProtocolError:
     return ProtocolError(message, ErrorCode.BAD_REQUEST)
+
+
+def shown(value: str) -> str:
+    """A request's value as an error message repeats it: quoted, cut at :data:`SHOWN`."""
+    if len(value) <= SHOWN:
+        return repr(value)
+    return f"{value[:SHOWN]!r}... ({len(value)} characters)"
+
+
+def checked_path(value: str, name: str) -> str:
+    """``value``, a path from argument ``name``, if the OS can take it: no NUL byte, at
+    most :data:`PATH_MAX` bytes and :data:`NAME_MAX` per name (else ``bad_request``)."""
+    if "\0" in value:
+        raise _bad(f"argument {name!r} holds a NUL byte: {shown(value)}")
+    encoded = os.fsencode(value)
+    if len(encoded) > PATH_MAX:
+        raise _bad(f"argument {name!r} is a path of {len(encoded)} bytes; the OS takes {PATH_MAX}")
+    longest = max(len(part) for part in encoded.split(b"/"))
+    if longest > NAME_MAX:
+        raise _bad(
+            f"argument {name!r} has a name of {longest} bytes in its path; the OS takes {NAME_MAX}"
+        )
+    return value
+
+
+def absolute(value: str, name: str) -> str:
+    """``value``, a path from argument ``name`` (``~`` expanded), if it is absolute and
+    the OS can take it (see :func:`checked_path`)."""
+    expanded = os.path.expanduser(checked_path(value, name))
+    if not os.path.isabs(expanded):
+        raise _bad(f"argument {name!r} must be an absolute path, got {shown(value)}")
+    return checked_path(expanded, name)
 
 
 def string(args: dict[str, Any], name: str, *, required: bool = False) -> str | None:
@@ -33,6 +71,18 @@ def required_string(args: dict[str, Any], name: str) -> str:
     value = string(args, name, required=True)
     assert value is not None
     return value
+
+
+def path(args: dict[str, Any], name: str) -> str | None:
+    """A path argument, absolute or relative to the workspace (see :func:`checked_path`)."""
+    value = string(args, name)
+    return None if value is None else checked_path(value, name)
+
+
+def absolute_path(args: dict[str, Any], name: str, *, required: bool = False) -> str | None:
+    """An absolute path argument (see :func:`absolute`)."""
+    value = string(args, name, required=required)
+    return None if value is None else absolute(value, name)
 
 
 def integer(args: dict[str, Any], name: str, default: int | None, minimum: int = 0) -> int | None:
@@ -72,7 +122,7 @@ def kind(args: dict[str, Any]) -> str | None:
         return None
     resolved = KIND_ALIASES.get(value, value)
     if resolved not in ITEM_KINDS:
-        raise _bad(f"unknown kind {value!r}; kinds: {', '.join(ITEM_KINDS)}")
+        raise _bad(f"unknown kind {shown(value)}; kinds: {', '.join(ITEM_KINDS)}")
     return resolved
 
 

@@ -207,7 +207,7 @@ async def methods(context: Context, args: dict[str, Any]) -> dict[str, Any]:
     """Inherent and trait methods of a type (``via_trait`` names the trait), and its traits."""
     workspace = context.workspace
     name = a.required_string(args, "name")
-    path = a.string(args, "path")
+    path = a.path(args, "path")
     await workspace.writes.flushed()  # the type table is read from the store
     scope = workspace.scope()
     if not path and not workspace.table.lookup(name, _METHOD_OWNERS):

@@ -15,10 +15,16 @@ from rustragd.workspace.state import Workspace, WorkspaceState
 
 
 def _directory(path: str) -> Path:
-    root = Path(os.path.realpath(os.path.expanduser(path)))
-    if not root.exists():
+    """The directory at ``path`` (absolute, checked by :func:`args.absolute`), resolved."""
+    try:
+        root = Path(os.path.realpath(path))
+        exists, directory = root.exists(), root.is_dir()
+    except OSError as exc:
+        message = f"{path} cannot be read: {exc.strerror}"
+        raise ProtocolError(message, ErrorCode.BAD_REQUEST) from exc
+    if not exists:
         raise ProtocolError(f"{path} does not exist", ErrorCode.NOT_FOUND)
-    if not root.is_dir():
+    if not directory:
         raise ProtocolError(f"{path} is not a directory", ErrorCode.BAD_REQUEST)
     return root
 
@@ -49,15 +55,16 @@ async def _index(context: Context, workspace: Workspace, wait: bool) -> dict[str
 @op("index")
 async def index(context: Context, args: dict[str, Any]) -> dict[str, Any]:
     """Register a workspace and index it (``wait``: return once it is done)."""
-    root = _directory(a.required_string(args, "path"))
-    workspace = context.daemon.add(root)
+    path = a.absolute_path(args, "path", required=True)
+    assert path is not None
+    workspace = context.daemon.add(_directory(path))
     return await _index(context, workspace, a.boolean(args, "wait"))
 
 
 @op("reindex")
 async def reindex(context: Context, args: dict[str, Any]) -> dict[str, Any]:
     """Re-check every file of a workspace against the disk."""
-    path = a.string(args, "path") or context.root
+    path = a.absolute_path(args, "path") or context.root
     workspace = context.daemon.workspace_containing(path)
     return await _index(context, workspace, a.boolean(args, "wait", default=True))
 
@@ -75,8 +82,9 @@ async def wait(context: Context, args: dict[str, Any]) -> dict[str, Any]:
 @op("forget")
 async def forget(context: Context, args: dict[str, Any]) -> dict[str, Any]:
     """Unregister a workspace and delete its state."""
-    path = a.required_string(args, "path")
-    root = Path(os.path.realpath(os.path.expanduser(path)))
+    path = a.absolute_path(args, "path", required=True)
+    assert path is not None
+    root = Path(os.path.realpath(path))
     workspace = context.daemon.workspaces.get(root)
     if workspace is None:
         raise ProtocolError(f"{path} is not a registered workspace", ErrorCode.NOT_INDEXED)

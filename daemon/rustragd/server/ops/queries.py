@@ -14,7 +14,7 @@ async def symbols(context: Context, args: dict[str, Any]) -> dict[str, Any]:
     """Every definition, optionally within a file or directory and of one kind."""
     workspace = context.workspace
     scope = workspace.scope()
-    path = a.string(args, "path")
+    path = a.path(args, "path")
     items = workspace.table.symbols(workspace.relative(path) if path else None, a.kind(args))
     keep = test_filter(scope, args)
     if keep is not None:
