@@ -33,20 +33,28 @@ _COMPOUND = re.compile(r"(\b[a-z0-9]*[A-Z_][A-Za-z0-9_]*)")
 # tantivy's default tokenizer: runs of alphanumerics, lowercased, <= 40 bytes.
 _WORD = re.compile(r"[^\W_]+")
 _MAX_TERM = 40
+#: Words and identifiers longer than this are split or normalised without their answer
+#: being cached: source and questions repeat short ones, and a request may hold 1 MiB.
+_CACHED = 64
 
 
 def _with_parts(text: str) -> str:
     """``text`` with each compound identifier followed by its words."""
     pieces = _COMPOUND.split(text)  # the compound identifiers at the odd indices
-    pieces[1::2] = map(_identifier_with_parts, pieces[1::2])
+    pieces[1::2] = [
+        _cached_identifier(piece) if len(piece) <= _CACHED else _identifier_with_parts(piece)
+        for piece in pieces[1::2]
+    ]
     return "".join(pieces)
 
 
-@lru_cache(maxsize=1 << 16)
 def _identifier_with_parts(identifier: str) -> str:
     """``HashMap`` -> ``HashMap Hash Map``; an identifier of one word stays as it is."""
     parts = split_identifier(identifier)
     return identifier if len(parts) < 2 else f"{identifier} {' '.join(parts)}"
+
+
+_cached_identifier = lru_cache(maxsize=1 << 16)(_identifier_with_parts)
 
 
 #: English words too common in questions to tell items apart.
@@ -75,15 +83,18 @@ def normalize(word: str) -> str:
 
 def _words(text: str) -> list[str]:
     """Index terms of ``text``: identifiers whole and split, lowercased, plurals dropped."""
-    return [term for term in map(_term, _WORD.findall(_with_parts(text).lower())) if term]
+    words = _WORD.findall(_with_parts(text).lower())
+    return [term for word in words if (term := _cached_term(word) if len(word) <= _CACHED else "")]
 
 
-@lru_cache(maxsize=1 << 17)
 def _term(word: str) -> str:
     """The index term of one lowercased word ("" when longer than tantivy keeps): code
     repeats its words, so each is normalised once (indexing a workspace's source is
     most of a cold index's main-thread time otherwise)."""
     return normalize(word) if len(word.encode()) <= _MAX_TERM else ""
+
+
+_cached_term = lru_cache(maxsize=1 << 17)(_term)
 
 
 def terms(text: str) -> list[str]:
