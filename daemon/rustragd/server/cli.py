@@ -114,9 +114,10 @@ GIL_SWITCH_S = 0.0005
 
 
 def _run(config: Config) -> int:
-    from rustragd.heap import GC_THRESHOLDS
+    from rustragd.heap import GC_THRESHOLDS, limit_arenas
     from rustragd.server.server import AlreadyRunning, Server
 
+    limit_arenas()
     gc.set_threshold(*GC_THRESHOLDS)
     # A batch's stages run in threads while the event loop sees file events and answers
     # queries: hand the GIL over every 0.5 ms (CPython's default: 5 ms), or each handover
