@@ -28,6 +28,9 @@ HEAVY = [
     "uvloop",
     "blake3",
     "yaml",
+    "mcp",
+    "anyio",
+    "pydantic",
 ]
 
 

@@ -1,0 +1,1 @@
+"""``rustrag-mcp``: rustragd's ops as MCP tools, for agents (see :mod:`rustrag_mcp.server`)."""

@@ -1,0 +1,7 @@
+"""``python -m rustrag_mcp``."""
+
+import sys
+
+from rustrag_mcp.server import main
+
+sys.exit(main())
