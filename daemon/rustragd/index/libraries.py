@@ -101,7 +101,9 @@ def library_sources(graph: DependencyGraph) -> WorkspaceLinks:
         key: _links(package, keys, std_names, package.origin != "workspace")
         for key, package in graph.packages.items()
     }
-    for key, package in graph.packages.items():
+    # Dependencies by crate key: workspaces on the same libraries list them alike, and
+    # share one resolver base (rustragd.graph.resolve.library_base).
+    for key, package in sorted(graph.packages.items(), key=lambda entry: keys[entry[0]]):
         if package.origin == "workspace":
             continue
         sources.append(
