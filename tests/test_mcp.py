@@ -39,7 +39,7 @@ def test_tools_answer_with_the_daemons_results_and_say_how_fresh(
 ) -> None:
     root = write_workspace(tmp_path / "ws")
     assert daemon.request("index", {"path": str(root), "wait": True})["ok"]
-    tools, (search, callers, missing, bad) = _session_run(
+    tools, (search, callers, missing, bad, query) = _session_run(
         daemon,
         root,
         [
@@ -47,6 +47,7 @@ def test_tools_answer_with_the_daemons_results_and_say_how_fresh(
             ("callers", {"name": "demo_core::Circle::new"}),
             ("search", {"name": "x", "root": str(tmp_path / "elsewhere")}),
             ("def", {"qualname": 5}),
+            ("query", {"script": "?[name] := *item{name, kind: 'trait'}"}),
         ],
     )
     names = {tool.name for tool in tools}
@@ -68,6 +69,8 @@ def test_tools_answer_with_the_daemons_results_and_say_how_fresh(
     assert "not_indexed" in missing.content[0].text
     assert "index tool" in missing.content[0].text
     assert bad.is_error
+    assert not query.is_error and ["Shape"] in query.structured_content["rows"]
+    assert query.content[0].text.splitlines()[0] == "name"
 
 
 def test_a_smaller_tool_set_and_a_token_budget(daemon: DaemonEnv, tmp_path: Path) -> None:

@@ -19,6 +19,7 @@ from rustrag_client.output import (
     impls_text,
     methods_text,
     progress_line,
+    rows_table,
     status_text,
 )
 
@@ -57,6 +58,7 @@ _COMMANDS = frozenset(
         "uses",
         "neighbors",
         "ask",
+        "query",
         "watch",
         "hooks",
         "forget",
@@ -193,6 +195,9 @@ def _parser(only: str | None = None) -> argparse.ArgumentParser:
     ask.add_argument("-k", type=int, default=10, help="results (default 10)")
     ask.add_argument("--budget", type=int, help="token budget for results and context")
     ask.add_argument("--mode", choices=("hybrid", "vector", "lexical"), default="hybrid")
+    query = command("query", "run a read-only CozoScript query over the workspace's graph")
+    query.add_argument("script", help="the query, or - to read it from standard input")
+    query.add_argument("--limit", type=int, help="at most this many rows")
     watch = command("watch", "print the daemon's pushed events (indexed, progress, error)")
     watch.add_argument("--all", action="store_true", help="every workspace, not just this one")
     hooks = command("hooks", "install or remove the git hooks that nudge the daemon")
@@ -246,6 +251,9 @@ def _op_args(options: argparse.Namespace) -> dict[str, Any]:
         return {"name": options.name, "path": options.path}
     if command == "neighbors":
         return {"id": options.id}
+    if command == "query":
+        script = sys.stdin.read() if options.script == "-" else options.script
+        return {"script": script, "limit": options.limit}
     if command == "ask":
         return {
             "query": options.query,
@@ -267,6 +275,8 @@ def _render(command: str, result: Any, options: argparse.Namespace) -> tuple[str
         return context_pack(result), EXIT_OK if result["results"] else EXIT_EMPTY
     if command == "neighbors":
         return edges_table(result["edges"]), EXIT_OK if result["edges"] else EXIT_EMPTY
+    if command == "query":
+        return rows_table(result), EXIT_OK if result["rows"] else EXIT_EMPTY
     if command == "impls":
         return impls_text(result), EXIT_OK if result["impls"] else EXIT_EMPTY
     if command == "methods":
@@ -295,6 +305,8 @@ def _is_empty(command: str, result: Any) -> bool:
         return not (result["methods"] or result["traits"])
     if command == "neighbors":
         return not result["edges"]
+    if command == "query":
+        return not result["rows"]
     return False
 
 

@@ -46,6 +46,15 @@ def edges_table(hits: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def rows_table(result: dict[str, Any]) -> str:
+    """A query's rows under its headers, tab-separated, and a note when rows were cut."""
+    lines = ["\t".join(map(str, result["headers"]))]
+    lines += ["\t".join(map(str, row)) for row in result["rows"]]
+    if result.get("truncated"):
+        lines.append(f"(cut at {len(result['rows'])} rows)")
+    return "\n".join(lines)
+
+
 def impls_text(result: dict[str, Any]) -> str:
     """Implementations of a trait, one per line."""
     return "\n".join(

@@ -14,6 +14,7 @@ from rustrag_client.output import (
     hits_table,
     impls_text,
     methods_text,
+    rows_table,
     status_text,
 )
 
@@ -156,6 +157,24 @@ TOOLS: tuple[Tool, ...] = (
         {"id": {"type": "integer"}},
         ("id",),
         lambda result: edges_table(result["edges"]) or "no edges",
+    ),
+    Tool(
+        "query",
+        "query",
+        "Read-only CozoScript (Datalog) over the workspace's graph, for what the other tools "
+        "do not answer. Relations: item {path, id => name, qualname, kind, ...}, edge {file, "
+        "src, rel, dst, line, target => confidence, via, extra} (rel and confidence are codes: "
+        "join relation_name {code => name}, confidence_name {code => name}), edge_file "
+        "{file => path}, file {path => ..., crate}. Who calls `reload`: ?[caller] := "
+        "*edge{src, dst, rel}, *relation_name{code: rel, name: 'calls'}, *item{id: dst, "
+        "name: 'reload'}, *item{id: src, qualname: caller}. `::relations` and `::columns R` "
+        "list the rest. Writes are refused; scripts are bounded in time and rows.",
+        {
+            "script": {"type": "string", "description": "one CozoScript query"},
+            "limit": _LIMIT,
+        },
+        ("script",),
+        rows_table,
     ),
     Tool(
         "index",

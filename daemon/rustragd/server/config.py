@@ -56,6 +56,10 @@ class Config:
     built once per crate version into ``library_cache``); off, names stop at the
     workspace."""
     library_cache: Path | None = None
+    query_timeout_s: float = 5.0
+    """The longest a ``query`` script runs before it is stopped."""
+    query_max_rows: int = 10_000
+    """The most rows a ``query`` answers (``truncated`` says when there were more)."""
     """Where library interfaces are kept; None: ``$XDG_CACHE_HOME/rustrag/libraries``."""
     embed_dependencies: bool = False
     """Embed dependencies' and std's items for ``ask``: only false is supported (library
@@ -153,6 +157,11 @@ def _convert(name: str, value: Any, source: str) -> Any:
             number = int(value)
             if number < 0:
                 raise ValueError("must not be negative")
+            return number
+        if name in ("query_max_rows", "query_timeout_s"):
+            number = int(value) if name == "query_max_rows" else float(value)
+            if not number > 0:
+                raise ValueError("must be positive")
             return number
         if name == "shutdown_timeout":
             return float(value)

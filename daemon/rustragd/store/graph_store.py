@@ -27,6 +27,7 @@ from rustragd.model import (
 )
 from rustragd.store.embedding_cache import SCHEMA as EMBEDDING_SCHEMA
 from rustragd.store.embedding_cache import EmbeddingCache
+from rustragd.store.read_only import bounded_script
 
 #: Bumped when what is stored changes meaning (5: macro-made items a wrapper's layers
 #: repeat are merged; 6: facts carry the trait bounds of type parameters; 7: a file
@@ -84,8 +85,13 @@ _SCHEMA = (
     " => confidence: Int, via: Int, extra: String}",
     ":create edge_file {file: Int => path: String}",
     ":create type {fingerprint: String => canonical: String, definition: Int}",
+    # The names of the codes in edge rows, for the read-only query console.
+    ":create relation_name {code: Int => name: String}",
+    ":create confidence_name {code: Int => name: String}",
     *EMBEDDING_SCHEMA,
 )
+#: Characters of a Cozo error a failed query's message keeps.
+_QUERY_ERROR_CHARS = 600
 
 #: Columns of an ``edge`` row, as :func:`_edge_row` orders them; the key first.
 _EDGE_COLUMNS = "file, src, rel, dst, line, target, confidence, via, extra"
@@ -96,6 +102,10 @@ _CONFIDENCE_CODES = {name: code for code, name in enumerate(CONFIDENCES)}
 
 class StoreError(Exception):
     """The store cannot be opened or written."""
+
+
+class QueryFailed(ValueError):
+    """Cozo could not run a read-only query (its message, cut)."""
 
 
 class GraphStore:
@@ -134,6 +144,33 @@ class GraphStore:
             "?[key, value] <- [['schema', $v]] :put meta {key => value}",
             {"v": str(SCHEMA_VERSION)},
         )
+        for relation, names in (("relation_name", RELATIONS), ("confidence_name", CONFIDENCES)):
+            self._run(
+                f"?[code, name] <- $rows :put {relation} {{code => name}}",
+                {"rows": [[code, name] for code, name in enumerate(names)]},
+            )
+
+    def query(self, script: str, timeout_s: float, max_rows: int) -> dict[str, Any]:
+        """A read-only CozoScript's answer, ``{headers, rows, took_ms, truncated}``
+        (:func:`~rustragd.store.read_only.bounded_script` says what is run; raises its
+        ``QueryRefused``, or :class:`QueryFailed`)."""
+        bounded = bounded_script(script, timeout_s, max_rows)
+        started = time.perf_counter()
+        try:
+            with self._lock:
+                result = self._db.run(bounded, {}, immutable=True)
+        except Exception as exc:  # pycozo raises its own error type with Cozo's message
+            message = " ".join(str(exc).split())
+            if len(message) > _QUERY_ERROR_CHARS:
+                message = message[:_QUERY_ERROR_CHARS] + "..."
+            raise QueryFailed(message) from exc
+        rows: list[list[Any]] = result["rows"]
+        return {
+            "headers": result["headers"],
+            "rows": rows[:max_rows],
+            "took_ms": round((time.perf_counter() - started) * 1000, 3),
+            "truncated": len(rows) > max_rows,
+        }
 
     def close(self) -> None:
         """Flush and close the database."""

@@ -3,12 +3,13 @@
 Importing this package registers every op.
 """
 
-from rustragd.server.ops import graph, maintenance, queries, retrieval, session, stream
+from rustragd.server.ops import datalog, graph, maintenance, queries, retrieval, session, stream
 from rustragd.server.ops.registry import OPS, Context, dispatch, op
 
 __all__ = [
     "OPS",
     "Context",
+    "datalog",
     "dispatch",
     "graph",
     "maintenance",
