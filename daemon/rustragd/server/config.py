@@ -159,10 +159,10 @@ def _convert(name: str, value: Any, source: str) -> Any:
                 raise ValueError("must not be negative")
             return number
         if name in ("query_max_rows", "query_timeout_s"):
-            number = int(value) if name == "query_max_rows" else float(value)
-            if not number > 0:
+            bound: float = int(value) if name == "query_max_rows" else float(value)
+            if not bound > 0:
                 raise ValueError("must be positive")
-            return number
+            return bound
         if name == "shutdown_timeout":
             return float(value)
         if name == "log_level":
