@@ -51,7 +51,7 @@ def test_tools_answer_with_the_daemons_results_and_say_how_fresh(
         ],
     )
     names = {tool.name for tool in tools}
-    assert {"ask", "search", "def", "callers", "callees", "impls", "methods", "index"} <= names
+    assert {"ask", "search", "def", "callers", "impls", "impact", "changed", "query"} <= names
     schema = next(tool for tool in tools if tool.name == "callers").input_schema
     assert schema["required"] == ["name"] and "root" in schema["properties"]
 

@@ -16,6 +16,7 @@ from rustrag_client.output import (
     event_line,
     generic_text,
     hits_table,
+    impact_text,
     impls_text,
     methods_text,
     progress_line,
@@ -59,6 +60,8 @@ _COMMANDS = frozenset(
         "neighbors",
         "ask",
         "query",
+        "impact",
+        "changed",
         "watch",
         "hooks",
         "forget",
@@ -101,6 +104,9 @@ class _Ignored:
 
     def add_argument(self, *args: Any, **kwargs: Any) -> None:
         return None
+
+    def add_mutually_exclusive_group(self, **kwargs: Any) -> _Ignored:
+        return self
 
 
 _IGNORED = _Ignored()
@@ -195,6 +201,15 @@ def _parser(only: str | None = None) -> argparse.ArgumentParser:
     ask.add_argument("-k", type=int, default=10, help="results (default 10)")
     ask.add_argument("--budget", type=int, help="token budget for results and context")
     ask.add_argument("--mode", choices=("hybrid", "vector", "lexical"), default="hybrid")
+    impact = command("impact", "what a change to a function, type or trait reaches")
+    impact.add_argument("name", metavar="NAME")
+    impact.add_argument("--depth", type=int, default=3, help="levels followed (default 3)")
+    impact.add_argument("--limit", type=int)
+    changed = command("changed", "the items a diff touches, and what they reach")
+    source = changed.add_mutually_exclusive_group(required=True)
+    source.add_argument("--since", metavar="REV", help="the working tree against a git revision")
+    source.add_argument("--diff", metavar="FILE", help="a unified diff, or - for standard input")
+    changed.add_argument("--depth", type=int, default=3, help="levels followed (default 3)")
     query = command("query", "run a read-only CozoScript query over the workspace's graph")
     query.add_argument("script", help="the query, or - to read it from standard input")
     query.add_argument("--limit", type=int, help="at most this many rows")
@@ -254,6 +269,15 @@ def _op_args(options: argparse.Namespace) -> dict[str, Any]:
     if command == "query":
         script = sys.stdin.read() if options.script == "-" else options.script
         return {"script": script, "limit": options.limit}
+    if command == "impact":
+        return {"name": options.name, "depth": options.depth, "limit": options.limit}
+    if command == "changed":
+        if options.since:
+            return {"since": options.since, "depth": options.depth}
+        if options.diff == "-":
+            return {"diff": sys.stdin.read(), "depth": options.depth}
+        with open(options.diff, encoding="utf-8", errors="replace") as diff:
+            return {"diff": diff.read(), "depth": options.depth}
     if command == "ask":
         return {
             "query": options.query,
@@ -277,6 +301,10 @@ def _render(command: str, result: Any, options: argparse.Namespace) -> tuple[str
         return edges_table(result["edges"]), EXIT_OK if result["edges"] else EXIT_EMPTY
     if command == "query":
         return rows_table(result), EXIT_OK if result["rows"] else EXIT_EMPTY
+    if command in ("impact", "changed"):
+        return impact_text(result), EXIT_OK if result["results"] or result.get(
+            "changed"
+        ) else EXIT_EMPTY
     if command == "impls":
         return impls_text(result), EXIT_OK if result["impls"] else EXIT_EMPTY
     if command == "methods":
@@ -307,6 +335,8 @@ def _is_empty(command: str, result: Any) -> bool:
         return not result["edges"]
     if command == "query":
         return not result["rows"]
+    if command in ("impact", "changed"):
+        return not (result["results"] or result.get("changed"))
     return False
 
 

@@ -55,6 +55,21 @@ def rows_table(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def impact_text(result: dict[str, Any]) -> str:
+    """What a change reaches, level by level and file by file; the tests among it."""
+    lines = []
+    if result.get("changed") is not None:
+        lines.append(f"changed: {len(result['changed'])} items in {len(result['files'])} files")
+        lines += [f"  {hit['path']}: {hit['qualified_name']}" for hit in result["changed"]]
+    for level in result["levels"]:
+        lines.append(f"depth {level['depth']}:")
+        for path, names in level["files"].items():
+            lines.append(f"  {path}: {', '.join(names)}")
+    if result["tests"]:
+        lines.append(f"tests reached: {', '.join(result['tests'])}")
+    return "\n".join(lines) or "nothing reached"
+
+
 def impls_text(result: dict[str, Any]) -> str:
     """Implementations of a trait, one per line."""
     return "\n".join(

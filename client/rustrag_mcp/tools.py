@@ -12,6 +12,7 @@ from rustrag_client.output import (
     edges_table,
     generic_text,
     hits_table,
+    impact_text,
     impls_text,
     methods_text,
     rows_table,
@@ -157,6 +158,31 @@ TOOLS: tuple[Tool, ...] = (
         {"id": {"type": "integer"}},
         ("id",),
         lambda result: edges_table(result["edges"]) or "no edges",
+    ),
+    Tool(
+        "impact",
+        "impact",
+        "What a change to a function, method, type or trait reaches, level by level: "
+        "transitive callers, items whose signatures or bodies use a type, impls of a trait "
+        "and their callers; each with the confidence of the edge that reached it, grouped by "
+        "depth and file, and the tests among them. Use it before changing an item.",
+        {"name": _NAME, "depth": {"type": "integer", "minimum": 1}, "limit": _LIMIT},
+        ("name",),
+        impact_text,
+    ),
+    Tool(
+        "changed",
+        "changed",
+        "The items a unified diff (`diff`) or the working tree against a git revision "
+        "(`since`, e.g. HEAD or main) touches, and what they reach (as impact). Use it to "
+        "review a change or pick the tests to run.",
+        {
+            "diff": {"type": "string", "description": "a unified diff"},
+            "since": {"type": "string", "description": "a git revision"},
+            "depth": {"type": "integer", "minimum": 1},
+        },
+        (),
+        impact_text,
     ),
     Tool(
         "query",

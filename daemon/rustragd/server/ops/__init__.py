@@ -3,7 +3,16 @@
 Importing this package registers every op.
 """
 
-from rustragd.server.ops import datalog, graph, maintenance, queries, retrieval, session, stream
+from rustragd.server.ops import (
+    datalog,
+    graph,
+    impact,
+    maintenance,
+    queries,
+    retrieval,
+    session,
+    stream,
+)
 from rustragd.server.ops.registry import OPS, Context, dispatch, op
 
 __all__ = [
@@ -12,6 +21,7 @@ __all__ = [
     "datalog",
     "dispatch",
     "graph",
+    "impact",
     "maintenance",
     "op",
     "queries",

@@ -24,7 +24,7 @@ MAX_DEPTH = 10
 DEFAULT_LIMIT = 1000
 
 
-def _targets(
+def named_items(
     workspace: Workspace, query: str, kinds: frozenset[str], what: str
 ) -> list[tuple[int, str]]:
     """``(id, qualified name)`` of the items of ``kinds`` that ``query`` names: the
@@ -98,7 +98,7 @@ async def _call_graph(context: Context, args: dict[str, Any], forward: bool) -> 
     query = a.required_string(args, "name")
     depth = min(a.integer(args, "depth", 1, minimum=1) or 1, MAX_DEPTH)
     limit = a.integer(args, "limit", DEFAULT_LIMIT, minimum=1) or DEFAULT_LIMIT
-    targets = _targets(workspace, query, FUNCTIONS, "function or method")
+    targets = named_items(workspace, query, FUNCTIONS, "function or method")
     scope = workspace.scope()
     keep = test_filter(scope, args)
     items = workspace.table.items
@@ -132,7 +132,7 @@ async def callees(context: Context, args: dict[str, Any]) -> dict[str, Any]:
 async def uses(context: Context, args: dict[str, Any]) -> dict[str, Any]:
     """Items whose signature, fields or impl header use a type."""
     workspace = context.workspace
-    targets = _targets(workspace, a.required_string(args, "name"), TYPES, "type")
+    targets = named_items(workspace, a.required_string(args, "name"), TYPES, "type")
     limit = a.integer(args, "limit", DEFAULT_LIMIT, minimum=1) or DEFAULT_LIMIT
     scope = workspace.scope()
     keep = test_filter(scope, args)
