@@ -127,6 +127,56 @@ def test_fuzzed_requests_never_fail_inside(daemon: DaemonEnv, tmp_path: Path) ->
     _still_serving(daemon)
 
 
+def _rss(pid: int) -> int:
+    with open(f"/proc/{pid}/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def _hostile_frame(daemon: DaemonEnv, rng: random.Random, kind: int, root: str) -> None:
+    """One hostile exchange on a fresh connection (the daemon may close it first)."""
+    with daemon.connect() as sock:
+        try:
+            if kind == 0:  # a header over the limit, then part of a body
+                sock.sendall(HEADER.pack(1 << 30) + b"\x81" * 5000)
+            elif kind == 1:  # a 1 MiB string
+                sock.sendall(
+                    encode_frame(make_request(1, "search", {"name": "q" * (1 << 20)}, root))
+                )
+            elif kind == 2:  # nested 100,000 levels deep
+                sock.sendall(_frame(b"\x91" * 100_000 + b"\xc0"))
+            elif kind == 3:  # truncated inside the body
+                sock.sendall(HEADER.pack(4096) + bytes(rng.randrange(256) for _ in range(100)))
+                return
+            else:  # hostile arguments, strings up to 1 MiB
+                sock.sendall(encode_frame(hostile_request(rng, 1, [root], huge=True)))
+            recv_frame(sock, 1 << 30)
+        except (OSError, EOFError, ValueError):
+            pass
+
+
+def test_hostile_frames_leave_the_daemons_memory_near_its_start(
+    daemon: DaemonEnv, tmp_path: Path
+) -> None:
+    root = write_workspace(tmp_path / "ws")
+    assert daemon.request("index", {"path": str(root), "wait": True})["ok"]
+    assert daemon.process is not None
+    pid, rng = daemon.process.pid, random.Random(5)
+    for n in range(100):  # caches and arenas in their steady state
+        _hostile_frame(daemon, rng, n % 5, str(root))
+    time.sleep(1)
+    start, peak = _rss(pid), 0
+    for n in range(2500):
+        _hostile_frame(daemon, rng, n % 5, str(root))
+        if n % 100 == 0:
+            peak = max(peak, _rss(pid))
+    time.sleep(1)
+    end = _rss(pid)
+    mb = 1 << 20
+    assert (peak - start) < 80 * mb, f"peak {peak / mb:.1f} MB from {start / mb:.1f} MB"
+    assert (end - start) < 40 * mb, f"end {end / mb:.1f} MB from {start / mb:.1f} MB"
+    _still_serving(daemon)
+
+
 def test_request_with_wrong_envelope_types(daemon: DaemonEnv) -> None:
     for body in (
         {"v": 1, "id": 1},
