@@ -79,7 +79,9 @@ async def _mcp(daemon: BenchDaemon, runs: int) -> tuple[dict[str, list[float]], 
             result = await session.call_tool(name, args)
             text = "".join(getattr(block, "text", "") for block in result.content)
             structured = json.dumps(result.structured_content or {})
-            cut = " (cut to the budget)" if "truncated" in (result.structured_content or {}) else ""
+            cut = (
+                " (cut to the budget)" if "budget_note" in (result.structured_content or {}) else ""
+            )
             error = " ERROR" if result.is_error else ""
             sizes.append(
                 f"  {name:<9} text {len(text):7d} chars ~{len(text) // 4:6d} tokens, "

@@ -82,7 +82,7 @@ def test_a_smaller_tool_set_and_a_token_budget(daemon: DaemonEnv, tmp_path: Path
     assert [tool.name for tool in tools] == ["symbols", "callers"]
     assert not symbols.is_error
     structured = symbols.structured_content
-    assert "token budget" in structured["truncated"]
+    assert "token budget" in structured["budget_note"]
     assert 0 < len(structured["results"]) < 8
     assert "[showing" in symbols.content[0].text
 

@@ -4,8 +4,9 @@ It talks to the daemon over its socket as ``rustrag-client`` does (starting it w
 absent), one connection per call, in a worker thread. Each result is the op's JSON as
 structured content (with ``freshness``: the daemon's clock, the workspace's state and
 its pending vectors and writes) and a text rendering (the markdown context pack for
-``ask``), both cut to ``--max-tokens`` with a note saying so. A daemon error comes back
-as a tool error with its message and a hint, never as a crash of the server.
+``ask``), both cut to ``--max-tokens`` with a note saying so (``budget_note``). A
+daemon error comes back as a tool error with its message and a hint, never as a crash
+of the server.
 """
 
 from __future__ import annotations
@@ -83,7 +84,7 @@ class Bridge:
             text += f"\n\n[{note}]"
         structured = {**result, "freshness": {"clock": response.get("clock"), **freshness}}
         if note:
-            structured["truncated"] = note
+            structured["budget_note"] = note
         return types.CallToolResult(
             content=[types.TextContent(type="text", text=text)], structured_content=structured
         )
