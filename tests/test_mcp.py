@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+import pytest
 from cargo_workspace import write_workspace
 from conftest import DaemonEnv
 from mcp import ClientSession, StdioServerParameters
@@ -97,3 +98,54 @@ def test_unknown_tools_are_refused_at_start() -> None:
         timeout=60,
     )
     assert done.returncode == 2 and "unknown tools: frobnicate" in done.stderr
+
+
+PRACTICE = Path("/tmp/rustrag-practice/regex-syntax")
+
+
+@pytest.mark.skipif(not PRACTICE.is_dir(), reason="practice crates not installed")
+def test_a_real_crate_through_mcp(daemon_env: DaemonEnv) -> None:
+    """regex-syntax: ask, impls, callers, impact and query give the right answers; a
+    mutating script is refused and nothing changes; a runaway one is stopped."""
+    config = Path(daemon_env.env["XDG_CONFIG_HOME"]) / "rustrag" / "config.yaml"
+    config.parent.mkdir(parents=True)
+    config.write_text("query_timeout_s: 1\n")
+    daemon_env.start()
+    assert daemon_env.request("index", {"path": str(PRACTICE), "wait": True})["ok"]
+    count = "?[count(id)] := *item{id}"
+    runaway = "n[x] := x = 0\nn[y] := n[x], y = x + 1\n?[count(x)] := n[x]"
+    put = "?[path, id, name] <- [['x.rs', 1, 'x']] :put item {path, id => name}"
+    tools, results = _session_run(
+        daemon_env,
+        PRACTICE,
+        [
+            ("ask", {"query": "escape the meta characters of a regex"}),
+            ("impls", {"name": "Visitor"}),
+            ("callers", {"name": "regex_syntax::is_meta_character"}),
+            ("impact", {"name": "regex_syntax::is_meta_character"}),
+            ("query", {"script": count}),
+            ("query", {"script": put}),
+            ("query", {"script": count}),
+            ("query", {"script": runaway}),
+            ("status", {}),
+        ],
+    )
+    assert all(tool.description and tool.input_schema["type"] == "object" for tool in tools)
+    ask, impls, callers, impact, before, refused, after, stopped, status = results
+    assert not ask.is_error
+    assert "regex_syntax::escape" in {
+        h["qualified_name"] for h in ask.structured_content["results"]
+    }
+    assert ask.content[0].text.startswith("## Relevant code")
+    implementors = {i["type"] for i in impls.structured_content["impls"]}
+    assert any("NestLimiter" in name for name in implementors), implementors
+    assert "regex_syntax::escape_into" in {
+        h["qualified_name"] for h in callers.structured_content["results"]
+    }
+    depths = {h["qualified_name"]: h["depth"] for h in impact.structured_content["results"]}
+    assert depths["regex_syntax::escape_into"] == 1 and depths["regex_syntax::escape"] == 2
+    assert not before.is_error and before.structured_content["rows"][0][0] > 1000
+    assert refused.is_error and ":put" in refused.content[0].text
+    assert after.structured_content["rows"] == before.structured_content["rows"]
+    assert stopped.is_error and "killed" in stopped.content[0].text
+    assert not status.is_error  # and the daemon kept serving
