@@ -19,6 +19,7 @@ Usage: python bench/fuzz.py [--frames 100000] [--vectors] [--seed 1]
 from __future__ import annotations
 
 import argparse
+import contextlib
 import random
 import socket
 import sys
@@ -50,14 +51,24 @@ def _pipelined(
     ends the exchange: its connection carries pushed events from then on)."""
     requests = [hostile_request(rng, i, roots, huge=rng.random() < 0.1) for i in range(8)]
     requests = [r for r in requests if r["op"] != "subscribe"] or requests[:1]
+    data = b"".join(encode_frame(request) for request in requests)
     with daemon.connect() as sock:
         sock.settimeout(120)
-        sock.sendall(b"".join(encode_frame(request) for request in requests))
+        # Sent from a thread while the answers are read: the daemon stops reading while
+        # its answers wait to be read (back pressure), so sending it all first could stall.
+        sender = threading.Thread(target=_send_quietly, args=(sock, data), daemon=True)
+        sender.start()
         try:
             _answers(sock, len(requests), codes)
         except (OSError, EOFError, ValueError) as exc:
             codes[f"connection: {type(exc).__name__}"] += 1
+        sender.join()
     return len(requests)
+
+
+def _send_quietly(sock: socket.socket, data: bytes) -> None:
+    with contextlib.suppress(OSError):
+        sock.sendall(data)
 
 
 def _raw(daemon: BenchDaemon, data: bytes, answers: int, codes: Counter[str]) -> None:
@@ -78,10 +89,13 @@ def _slow_sender(daemon: BenchDaemon, stop: threading.Event, codes: Counter[str]
     while not stop.is_set():
         with daemon.connect() as sock:
             sock.settimeout(60)
-            for at in range(0, len(frame), 7):
-                sock.sendall(frame[at : at + 7])
-                time.sleep(0.01)
-            _answers(sock, 1, codes)
+            try:
+                for at in range(0, len(frame), 7):
+                    sock.sendall(frame[at : at + 7])
+                    time.sleep(0.01)
+                _answers(sock, 1, codes)
+            except (OSError, EOFError, ValueError) as exc:
+                codes[f"slow sender: {type(exc).__name__}"] += 1
 
 
 def main() -> None:

@@ -852,3 +852,54 @@ def test_a_crate_roots_own_name_is_not_defined_inside_it() -> None:
     resolution = resolve_workspace([(extract.path, extract.facts), (helper.path, helper.facts)])
     calls = [(e.target, e.confidence) for e in resolution.edges if e.rel == "calls"]
     assert calls == [("other::thread::scope", "exact")]
+
+
+SUPERTRAITS = b"""\
+pub trait Integer: private::Sealed + Copy {}
+
+pub trait Wide where Self: Integer {
+    fn widen(self) -> u128 {
+        self.write() as u128
+    }
+}
+
+mod private {
+    pub trait Sealed {
+        fn write(self) -> u8;
+    }
+}
+
+pub fn format<I: Integer>(i: I) -> u8 {
+    i.write()
+}
+
+pub fn wide<W: Wide>(w: W) -> u8 {
+    w.write()
+}
+
+pub fn named<I: Integer>(i: I) -> u8 {
+    I::write(i)
+}
+"""
+
+
+def test_methods_of_supertraits_resolve_through_a_bound() -> None:
+    """``I: Integer`` with ``trait Integer: private::Sealed`` calls ``Sealed::write`` (and
+    so does a trait extending it through ``where Self:``, and its own default method)."""
+    extract = extract_file("src/lib.rs", SUPERTRAITS, ["demo"])
+    resolution = resolve_workspace([(extract.path, extract.facts)])
+    names = {i.id: i.qualified_name for i in extract.items}
+    calls = Counter(
+        (names[e.src], names.get(e.dst, "-"), e.confidence)
+        for e in resolution.edges
+        if e.rel == "calls"
+    )
+    write = "demo::private::Sealed::write"
+    assert calls == Counter(
+        {
+            ("demo::format", write, "exact"): 1,
+            ("demo::wide", write, "exact"): 1,
+            ("demo::named", write, "exact"): 1,
+            ("demo::Wide::widen", write, "exact"): 1,
+        }
+    )

@@ -73,6 +73,8 @@ _PRIMITIVE = frozenset(
 _PSEUDO_OWNERS = (_PRIMITIVE - {"Self"}) | {SLICE}
 #: Derefs followed from a receiver's type in a method lookup (``&Box<Vec<T>>``: two).
 _DEREF_DEPTH = 3
+#: Levels of supertraits a trait's method is looked up in.
+_SUPERTRAIT_DEPTH = 4
 #: Library bases by the libraries' blobs, while a workspace resolver uses one.
 _BASES: WeakValueDictionary[tuple[bytes, ...], Resolver] = WeakValueDictionary()
 
@@ -494,8 +496,8 @@ class EdgeBuilder:
         nothing else: ``impl Trait`` and ``dyn Trait`` values, and values of a type
         parameter (``A`` of ``fn f<A: SeqAccess>(a: A)``), whose methods can only come
         from its bounds (``self`` in an impl for a type parameter too). Empty when none
-        is local or has such a method (the call is then guessed): a bound on a
-        supertrait's method or on a foreign trait is not read."""
+        is local or has such a method (the call is then guessed); a bound's supertraits
+        are looked in when the bound has no such method."""
         r = self.r
         if receiver == ["self"]:  # in `impl<T: Trait> Other for &T`, `self` is a T
             around = r.enclosing(owner, _CONTAINERS)
@@ -644,8 +646,35 @@ class EdgeBuilder:
         if isinstance(owner, str):
             return inherent_first(r.external_assoc.get(owner, {}).get(name, ()))
         if r.defs[owner].kind == "trait":
-            return [c for c in r.children[owner] if r.defs[c].name == name]
+            return self._trait_items(owner, name)
         return inherent_first(r.assoc[owner].get(name, ()))
+
+    def _trait_items(self, trait: int, name: str) -> list[Target]:
+        """Items ``name`` of a trait, else of the nearest traits it extends that have one
+        (``trait Integer: private::Sealed``: ``Sealed::write``)."""
+        r = self.r
+        level, seen = [trait], {trait}
+        for _ in range(_SUPERTRAIT_DEPTH):
+            found: list[Target] = [
+                c for t in level for c in r.children[t] if r.defs[c].name == name
+            ]
+            if found:
+                return found
+            level = [s for t in level for s in self._supertraits(t) if s not in seen]
+            seen.update(level)
+        return []
+
+    def _supertraits(self, trait: int) -> list[int]:
+        """The traits ``trait`` extends (``trait A: B + C``, ``where Self: D``)."""
+        r = self.r
+        found = r.defs[trait]
+        scope = r.scope_of(trait, found.module)
+        return [
+            t
+            for segs in r.bounds.get(trait, {}).get("Self", ())
+            for t in r.resolve(scope, segs, TYPES, trait)
+            if isinstance(t, int) and r.defs[t].kind == "trait"
+        ]
 
     def _lookup(
         self, scope: Scope, owner: int, types: list[Target], name: str, receiver: list[Any]

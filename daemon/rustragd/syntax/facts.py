@@ -16,7 +16,7 @@ Layout (all lists, for compactness):
   ``#[cfg(...)]`` attributes, whitespace-normalised, "" when none);
 * ``gen``: ``[item id, [generic parameter names], [[name, trait segments], ...]]``, the
   last the parameters' trait bounds, inline (``<A: de::SeqAccess<'de>>``) and in the
-  ``where`` clause;
+  ``where`` clause, and a trait's supertraits as bounds on ``Self``;
 * ``uses``: ``[owner, line, visibility, segments, alias]`` per use-tree leaf;
   alias ``""`` keeps the last segment, ``"*"`` is a glob, ``"_"`` anonymous;
 * ``calls``: ``[owner, line, "p", segments]`` (path call),
@@ -164,8 +164,11 @@ class FactCollector:
         )
         if item.kind in _GENERIC_OWNERS:
             names = generic_names(node, src)
-            if names:
-                self.generics.append([item.id, names, generic_bounds(node, src, names)])
+            bounds = generic_bounds(node, src, names) if names else []
+            if item.kind == "trait":  # its supertraits bound `Self`
+                bounds += [["Self", path] for path in supertraits(node, src)]
+            if names or bounds:
+                self.generics.append([item.id, names, bounds])
         if item.kind == "impl":
             self._impl(node, item, src)
         elif item.kind == "macro_rules":
@@ -725,6 +728,22 @@ def generic_bounds(node: Node, src: bytes, names: list[str]) -> list[list[Any]]:
                         predicate.child_by_field_name("bounds"),
                     )
     return bounds
+
+
+def supertraits(node: Node, src: bytes) -> list[Segments]:
+    """The traits a trait extends: ``trait A: B + C`` and ``where Self: D``."""
+    found = []
+    listed = node.child_by_field_name("bounds")
+    if listed is not None:
+        found.extend(_bound_paths(listed, src))
+    for child in node.named_children:
+        if child.type == "where_clause":
+            for predicate in child.named_children:
+                left = predicate.child_by_field_name("left")
+                bounds = predicate.child_by_field_name("bounds")
+                if left is not None and bounds is not None and _text(left, src) == "Self":
+                    found.extend(_bound_paths(bounds, src))
+    return found
 
 
 def pattern_names(pattern: Node, src: bytes) -> list[str]:

@@ -16,6 +16,8 @@ PATH_MAX = os.pathconf("/", "PC_PATH_MAX") - 1
 NAME_MAX = os.pathconf("/", "PC_NAME_MAX")
 #: The most characters of a request's value an error message repeats.
 SHOWN = 120
+#: The longest item name or path a request may give (see :func:`item_name`).
+NAME_CHARS = 1024
 
 
 def _bad(message: str) -> ProtocolError:
@@ -63,6 +65,16 @@ def string(args: dict[str, Any], name: str, *, required: bool = False) -> str | 
         return None
     if not isinstance(value, str):
         raise _bad(f"argument {name!r} must be a string, got {type(value).__name__}")
+    return value
+
+
+def item_name(args: dict[str, Any], name: str) -> str:
+    """A required name or path of an item (``Config``, ``io::Read``), at most
+    :data:`NAME_CHARS` characters: a longer one names nothing, and matching it against
+    every symbol would hold the daemon for seconds."""
+    value = required_string(args, name)
+    if len(value) > NAME_CHARS:
+        raise _bad(f"argument {name!r} is {len(value)} characters; names end at {NAME_CHARS}")
     return value
 
 

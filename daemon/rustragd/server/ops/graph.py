@@ -95,7 +95,7 @@ def _edge_hits(
 
 async def _call_graph(context: Context, args: dict[str, Any], forward: bool) -> dict[str, Any]:
     workspace = context.workspace
-    query = a.required_string(args, "name")
+    query = a.item_name(args, "name")
     depth = min(a.integer(args, "depth", 1, minimum=1) or 1, MAX_DEPTH)
     limit = a.integer(args, "limit", DEFAULT_LIMIT, minimum=1) or DEFAULT_LIMIT
     targets = named_items(workspace, query, FUNCTIONS, "function or method")
@@ -132,7 +132,7 @@ async def callees(context: Context, args: dict[str, Any]) -> dict[str, Any]:
 async def uses(context: Context, args: dict[str, Any]) -> dict[str, Any]:
     """Items whose signature, fields or impl header use a type."""
     workspace = context.workspace
-    targets = named_items(workspace, a.required_string(args, "name"), TYPES, "type")
+    targets = named_items(workspace, a.item_name(args, "name"), TYPES, "type")
     limit = a.integer(args, "limit", DEFAULT_LIMIT, minimum=1) or DEFAULT_LIMIT
     scope = workspace.scope()
     keep = test_filter(scope, args)
@@ -175,7 +175,7 @@ async def neighbors(context: Context, args: dict[str, Any]) -> dict[str, Any]:
 async def impls(context: Context, args: dict[str, Any]) -> dict[str, Any]:
     """Implementations of a trait (local traits through resolved edges)."""
     workspace = context.workspace
-    name = a.required_string(args, "name")
+    name = a.item_name(args, "name")
     scope = workspace.scope()
     items = workspace.table.items
     found = impls_of(name, items.values(), workspace.graph.edges, keep=test_filter(scope, args))
@@ -206,7 +206,7 @@ def _trait_definitions(workspace: Workspace, scope: ItemScope, name: str) -> lis
 async def methods(context: Context, args: dict[str, Any]) -> dict[str, Any]:
     """Inherent and trait methods of a type (``via_trait`` names the trait), and its traits."""
     workspace = context.workspace
-    name = a.required_string(args, "name")
+    name = a.item_name(args, "name")
     path = a.path(args, "path")
     await workspace.writes.flushed()  # the type table is read from the store
     scope = workspace.scope()

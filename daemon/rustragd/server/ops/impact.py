@@ -66,7 +66,7 @@ async def impact(context: Context, args: dict[str, Any]) -> dict[str, Any]:
     """What a change to a function, method, type or trait reaches (``depth`` levels,
     default 3): transitive callers, users of a type, impls and their callers."""
     workspace = context.workspace
-    targets = named_items(workspace, a.required_string(args, "name"), FUNCTIONS | TYPES, "item")
+    targets = named_items(workspace, a.item_name(args, "name"), FUNCTIONS | TYPES, "item")
     depth, limit = _bounds(args)
     found = _impact(workspace, [ident for ident, _ in targets], depth, limit)
     return {"targets": [qualified for _, qualified in targets], **found}

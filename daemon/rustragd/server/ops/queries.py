@@ -30,7 +30,7 @@ async def search(context: Context, args: dict[str, Any]) -> dict[str, Any]:
     scope = workspace.scope()
     limit = a.integer(args, "limit", 20, minimum=1) or 20
     keep = test_filter(scope, args)
-    found = workspace.table.search(a.required_string(args, "name"), limit, a.kind(args), keep)
+    found = workspace.table.search(a.item_name(args, "name"), limit, a.kind(args), keep)
     return {"results": to_hits(workspace, [i for i, _ in found], [s for _, s in found], scope)}
 
 
@@ -39,7 +39,7 @@ async def definition(context: Context, args: dict[str, Any]) -> dict[str, Any]:
     """The definitions of a qualified name (or of a ``::``-suffix of one)."""
     workspace = context.workspace
     scope = workspace.scope()
-    qualname = a.required_string(args, "qualname")
+    qualname = a.item_name(args, "qualname")
     items = workspace.table.definitions(qualname)
     keep = test_filter(scope, args)
     if keep is not None:
