@@ -903,3 +903,58 @@ def test_methods_of_supertraits_resolve_through_a_bound() -> None:
             ("demo::Wide::widen", write, "exact"): 1,
         }
     )
+
+
+OUTER_BOUNDS = b"""\
+pub trait Make {
+    fn make() -> Self;
+}
+pub trait Show {
+    fn show(&self) -> u8;
+}
+
+pub struct Pair<L, R>(L, R);
+
+impl<L, R> Pair<L, R> {
+    pub fn left_or_made(self) -> L
+    where
+        L: Make,
+    {
+        L::make()
+    }
+
+    pub fn shown(&self) -> u8
+    where
+        R: Show,
+    {
+        self.1.show()
+    }
+
+    pub fn plain(&self, l: L) -> u8 {
+        l.show()
+    }
+}
+
+pub fn concrete(s: String) -> u8
+where
+    String: Show,
+{
+    s.show()
+}
+"""
+
+
+def test_where_clauses_bound_the_parameters_of_the_impl_around() -> None:
+    """``where L: Make`` on a method of ``impl<L, R> Pair<L, R>`` bounds the impl's ``L``
+    there (and only there); a bound on a concrete type bounds no parameter."""
+    extract = extract_file("src/lib.rs", OUTER_BOUNDS, ["demo"])
+    resolution = resolve_workspace([(extract.path, extract.facts)])
+    names = {i.id: i.qualified_name for i in extract.items}
+    calls = {
+        names[e.src].rsplit("::", 1)[-1]: (names.get(e.dst, "-"), e.confidence)
+        for e in resolution.edges
+        if e.rel == "calls"
+    }
+    assert calls["left_or_made"] == ("demo::Make::make", "exact")
+    assert calls["plain"][0] != "demo::Show::show" or calls["plain"][1] != "exact"
+    assert calls["concrete"][0] != "demo::Show::show" or calls["concrete"][1] != "exact"

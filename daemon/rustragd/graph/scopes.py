@@ -378,10 +378,14 @@ class Resolver:
 
     def bounds_of(self, owner: int, name: str) -> list[list[str]] | None:
         """The trait paths bounding the generic parameter ``name`` in scope at ``owner``
-        (None when ``name`` is not one there)."""
+        (None when ``name`` is not one there): where it is declared, and in the ``where``
+        clauses of the items inside that one (``where L: Default`` on a method of
+        ``impl<L> Either<L>``)."""
+        inner: list[list[str]] = []
         while owner:
             if name in self.generics.get(owner, ()):
-                return self.bounds.get(owner, {}).get(name, [])
+                return self.bounds.get(owner, {}).get(name, []) + inner
+            inner.extend(self.bounds.get(owner, {}).get(name, ()))
             found = self.defs.get(owner)
             if found is None or found.kind == "mod":
                 return None

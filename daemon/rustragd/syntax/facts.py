@@ -164,7 +164,7 @@ class FactCollector:
         )
         if item.kind in _GENERIC_OWNERS:
             names = generic_names(node, src)
-            bounds = generic_bounds(node, src, names) if names else []
+            bounds = generic_bounds(node, src, names)
             if item.kind == "trait":  # its supertraits bound `Self`
                 bounds += [["Self", path] for path in supertraits(node, src)]
             if names or bounds:
@@ -704,14 +704,16 @@ def generic_names(node: Node, src: bytes) -> list[str]:
 
 def generic_bounds(node: Node, src: bytes, names: list[str]) -> list[list[Any]]:
     """``[name, trait segments]`` of each trait bound on the type parameters ``names`` of
-    an item: inline (``<T: Trait>``) and in its ``where`` clause (``where T: Trait``)."""
+    an item, inline (``<T: Trait>``), and on any plain name in its ``where`` clause: its
+    own parameters', or those of the impl or trait around it (``where L: Default`` on a
+    method of ``impl<L> Either<L>``)."""
     bounds: list[list[Any]] = []
 
-    def add(left: Node | None, listed: Node | None) -> None:
+    def add(left: Node | None, listed: Node | None, anywhere: bool = False) -> None:
         if left is None or listed is None or left.type != "type_identifier":
             return
         name = _text(left, src)
-        if name in names:
+        if name in names or (anywhere and name != "Self"):
             bounds.extend([name, path] for path in _bound_paths(listed, src))
 
     params = node.child_by_field_name("type_parameters")
@@ -726,6 +728,7 @@ def generic_bounds(node: Node, src: bytes, names: list[str]) -> list[list[Any]]:
                     add(
                         predicate.child_by_field_name("left"),
                         predicate.child_by_field_name("bounds"),
+                        anywhere=True,
                     )
     return bounds
 
