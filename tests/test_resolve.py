@@ -958,3 +958,56 @@ def test_where_clauses_bound_the_parameters_of_the_impl_around() -> None:
     assert calls["left_or_made"] == ("demo::Make::make", "exact")
     assert calls["plain"][0] != "demo::Show::show" or calls["plain"][1] != "exact"
     assert calls["concrete"][0] != "demo::Show::show" or calls["concrete"][1] != "exact"
+
+
+ASSOCIATED_BOUNDS = b"""\
+pub trait AsSlice {
+    fn as_slice(&self) -> &[u32];
+}
+pub trait Fresh {
+    fn fresh() -> Self;
+}
+pub trait Core {
+    type Results: AsSlice + Fresh;
+    fn generate(&mut self, results: &mut Self::Results);
+}
+
+pub struct Block<R: Core> {
+    results: R::Results,
+    core: R,
+}
+
+impl<R: Core> Block<R> {
+    pub fn refill(&mut self) -> usize {
+        self.core.generate(&mut self.results);
+        let _fresh = R::Results::fresh();
+        self.results.as_slice().len()
+    }
+}
+
+pub trait Seeded {
+    type Seed: Fresh;
+    fn seed() -> Self::Seed {
+        Self::Seed::fresh()
+    }
+}
+"""
+
+
+def test_bounds_of_associated_types_and_of_generic_fields() -> None:
+    """``results: R::Results`` with ``type Results: AsSlice + Fresh`` in ``R``'s trait
+    calls those traits' methods; ``core: R`` calls ``R``'s bound's."""
+    extract = extract_file("src/lib.rs", ASSOCIATED_BOUNDS, ["demo"])
+    resolution = resolve_workspace([(extract.path, extract.facts)])
+    names = {i.id: i.qualified_name for i in extract.items}
+    calls = {
+        (names[e.src], e.target): e.confidence
+        for e in resolution.edges
+        if e.rel == "calls" and e.dst
+    }
+    assert calls == {
+        ("demo::Block::refill", "demo::Core::generate"): "exact",
+        ("demo::Block::refill", "demo::Fresh::fresh"): "exact",
+        ("demo::Block::refill", "demo::AsSlice::as_slice"): "exact",
+        ("demo::Seeded::seed", "demo::Fresh::fresh"): "exact",
+    }

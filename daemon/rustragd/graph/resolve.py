@@ -9,7 +9,7 @@ candidates give one ``ambiguous`` edge each, none an ``unresolved`` edge.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 from weakref import WeakValueDictionary
 
@@ -43,6 +43,7 @@ _TYPES = frozenset({"struct", "enum", "union", "type_alias"})
 #: What a path call can call: ``f(..)``, ``T::f(..)`` and the tuple variants ``Some(..)``.
 _CALLABLE = frozenset({"function", "method", "variant"})
 _CONTAINERS = frozenset({"impl", "trait"})
+_TRAITS = frozenset({"trait"})
 #: Marker traits the built-in derives implement too (as rustc expands them):
 #: ``derive(PartialEq)`` adds ``StructuralPartialEq``, ``derive(Clone, Copy)`` ``TrivialClone``.
 _IMPLIED = (
@@ -416,8 +417,8 @@ class EdgeBuilder:
             found = self._callables(r.resolve(scope, segs, VALUES, owner))
             if not found and len(segs) == 2 and segs[0] in _PSEUDO_OWNERS:  # `u64::f()`
                 found = [t for t in self._methods(segs[0], segs[1]) if isinstance(t, int)]
-            if not found and len(segs) == 2:  # `T::f()`, T a type parameter bound by traits
-                found = self._trait_methods(scope, owner, ["type", segs[:1], False], segs[1])
+            if not found and len(segs) in (2, 3):  # `T::f()`, `T::Assoc::f()`: by bounds
+                found = self._trait_methods(scope, owner, ["type", segs[:-1], False], segs[-1])
             if not found:  # `Wrapper(x)`: a tuple struct's constructor
                 found = self._constructors(r.resolve(scope, segs, TYPES, owner))
             self.edge(owner, "calls", found, line, path, r.written(scope, segs))
@@ -503,22 +504,63 @@ class EdgeBuilder:
             around = r.enclosing(owner, _CONTAINERS)
             param = r.impl_generic.get(around.id) if around is not None else None
             receiver = ["type", [param], False] if param is not None else []
-        if not receiver or receiver[0] not in ("bound", "type"):
+        if not receiver:
             return []
         if receiver[0] == "bound":
-            paths = receiver[1]
-        elif len(receiver[1]) == 1:
-            paths = r.bounds_of(owner, receiver[1][0]) or []
+            traits = self._traits(scope, owner, receiver[1])
+        elif receiver[0] == "type":
+            traits = self._bound_traits(scope, owner, receiver[1])
+        elif receiver[0] == "field":  # `self.core`, declared `core: R` or `R::Results`
+            types, known = self._receiver(scope, owner, receiver[2])
+            traits = [
+                t
+                for holder in (types if known else [])
+                if isinstance(holder, int)
+                for field in r.children[holder]
+                if r.defs[field].kind == "field" and r.defs[field].name == receiver[1]
+                for t in self._bound_traits(
+                    r.scope_of(field, r.defs[field].module), field, r.defs[field].returns or []
+                )
+            ]
         else:
             return []
-        traits = [
+        methods = (m for t in traits for m in self._methods(t, name) if isinstance(m, int))
+        return list(dict.fromkeys(methods))
+
+    def _traits(self, scope: Scope, owner: int, paths: Iterable[list[str]]) -> list[int]:
+        """The traits ``paths`` name at ``owner``."""
+        r = self.r
+        return [
             t
             for segs in paths
             for t in r.resolve(scope, segs, TYPES, owner)
             if isinstance(t, int) and r.defs[t].kind == "trait"
         ]
-        methods = (m for t in traits for m in self._methods(t, name) if isinstance(m, int))
-        return list(dict.fromkeys(methods))
+
+    def _bound_traits(self, scope: Scope, owner: int, segs: list[str]) -> list[int]:
+        """The traits a value of the written type ``segs`` is known to implement at
+        ``owner`` by bounds alone: a type parameter's (``T``), or those of an associated
+        type of one (``R::Results``, ``Self::Seed`` in a trait), as declared in its trait
+        (``type Results: AsRef<[u32]> + Default;``)."""
+        r = self.r
+        if not segs or len(segs) > 2:
+            return []
+        if segs[0] == "Self" and len(segs) == 2:
+            around = r.enclosing(owner, _TRAITS)
+            bounds = [around.id] if around is not None else []
+        else:
+            bounds = self._traits(scope, owner, r.bounds_of(owner, segs[0]) or [])
+        if len(segs) == 1:
+            return bounds
+        found: list[int] = []
+        for trait in bounds:
+            for assoc in self._trait_items(trait, segs[1]):
+                if not isinstance(assoc, int) or r.defs[assoc].kind != "type_alias":
+                    continue
+                held = r.defs[assoc]
+                home = r.scope_of(held.parent, held.module)
+                found += self._traits(home, assoc, r.bounds.get(assoc, {}).get("Self", ()))
+        return found
 
     def _receiver(self, scope: Scope, owner: int, receiver: list[Any]) -> tuple[list[Target], bool]:
         """The types a method call's receiver may have (a primitive or :data:`SLICE` by

@@ -35,9 +35,10 @@ from rustragd.store.read_only import bounded_script
 #: receiver (cfg of invocations, newtype fields, primitives, patterns); 11: macros in
 #: type and expression position inside an expansion are expanded, renaming the items
 #: made; 12: tuple types' heads; 13: receivers of literals and casts; 14: a trait's
-#: supertraits; 15: where-clause bounds on an enclosing item's parameters), so that a state
+#: supertraits; 15: where-clause bounds on an enclosing item's parameters; 16: bounds of
+#: associated types), so that a state
 #: written before is rebuilt, not trusted.
-SCHEMA_VERSION = 15
+SCHEMA_VERSION = 16
 #: Edge or type rows per transaction when a whole graph is written.
 GRAPH_CHUNK = 8192
 #: Files whose edges one transaction drops when a whole graph is replaced.

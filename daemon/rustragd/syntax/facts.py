@@ -16,7 +16,8 @@ Layout (all lists, for compactness):
   ``#[cfg(...)]`` attributes, whitespace-normalised, "" when none);
 * ``gen``: ``[item id, [generic parameter names], [[name, trait segments], ...]]``, the
   last the parameters' trait bounds, inline (``<A: de::SeqAccess<'de>>``) and in the
-  ``where`` clause, and a trait's supertraits as bounds on ``Self``;
+  ``where`` clause; a trait's supertraits and an associated type's bounds are bounds on
+  ``Self``;
 * ``uses``: ``[owner, line, visibility, segments, alias]`` per use-tree leaf;
   alias ``""`` keeps the last segment, ``"*"`` is a glob, ``"_"`` anonymous;
 * ``calls``: ``[owner, line, "p", segments]`` (path call),
@@ -165,8 +166,8 @@ class FactCollector:
         if item.kind in _GENERIC_OWNERS:
             names = generic_names(node, src)
             bounds = generic_bounds(node, src, names)
-            if item.kind == "trait":  # its supertraits bound `Self`
-                bounds += [["Self", path] for path in supertraits(node, src)]
+            if item.kind == "trait" or node.type == "associated_type":
+                bounds += [["Self", path] for path in self_bounds(node, src)]
             if names or bounds:
                 self.generics.append([item.id, names, bounds])
         if item.kind == "impl":
@@ -733,8 +734,9 @@ def generic_bounds(node: Node, src: bytes, names: list[str]) -> list[list[Any]]:
     return bounds
 
 
-def supertraits(node: Node, src: bytes) -> list[Segments]:
-    """The traits a trait extends: ``trait A: B + C`` and ``where Self: D``."""
+def self_bounds(node: Node, src: bytes) -> list[Segments]:
+    """The traits a trait extends (``trait A: B + C``, ``where Self: D``), or those an
+    associated type is bound by (``type Results: AsRef<[u32]> + Default;``)."""
     found = []
     listed = node.child_by_field_name("bounds")
     if listed is not None:
