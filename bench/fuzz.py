@@ -38,10 +38,17 @@ from hostile import hostile_request
 PRACTICE = Path("/tmp/rustrag-practice/regex-syntax")
 
 
+#: The first answers of code ``internal`` (a bug), for the report.
+INTERNAL: list[str] = []
+
+
 def _answers(sock: socket.socket, count: int, codes: Counter[str]) -> None:
     for _ in range(count):
         response = recv_frame(sock, 1 << 30)
-        codes["ok" if response.get("ok") else response["error"]["code"]] += 1
+        code = "ok" if response.get("ok") else response["error"]["code"]
+        codes[code] += 1
+        if code in ("internal", "timeout") and len(INTERNAL) < 20:
+            INTERNAL.append(f"{code}: {response['error']['message'][:300]}")
 
 
 def _pipelined(
@@ -153,6 +160,8 @@ def main() -> None:
         print(f"daemon after {sent} frames: {end / MB:.1f} MB (x{end / start:.3f} of the start)")
         print("answers: " + ", ".join(f"{code} {n}" for code, n in codes.most_common()))
         print(f"internal errors: {codes['internal']}")
+        for line in INTERNAL:
+            print(f"  {line}")
     finally:
         daemon.close()
 

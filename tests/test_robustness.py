@@ -68,6 +68,8 @@ def test_malformed_and_non_map_bodies_keep_the_connection(daemon: DaemonEnv) -> 
         ("index", {"path": ["a"]}, "bad_request", "'path' must be a string"),
         ("symbols", {"kind": "gizmo"}, "bad_request", "unknown kind 'gizmo'"),
         ("hello", {"version": 99}, "version_mismatch", "protocol v99"),
+        ("wait", {"timeout": float("nan")}, "bad_request", "finite, non-negative number"),
+        ("search", {"name": "x", "sync": True, "timeout": float("inf")}, "bad_request", "finite"),
     ],
 )
 def test_bad_requests_get_clear_errors(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from typing import Any
 
@@ -110,12 +111,14 @@ def integer(args: dict[str, Any], name: str, default: int | None, minimum: int =
 
 
 def number(args: dict[str, Any], name: str, default: float) -> float:
-    """A non-negative number argument."""
+    """A finite, non-negative number argument."""
     value = args.get(name)
     if value is None:
         return default
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+    if isinstance(value, bool) or not isinstance(value, int | float):
         raise _bad(f"argument {name!r} must be a non-negative number")
+    if not 0 <= value < math.inf:  # NaN too
+        raise _bad(f"argument {name!r} must be a finite, non-negative number, got {value}")
     return float(value)
 
 
