@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from rustragd.graph.adjacency import Adjacency
-from rustragd.model import Edge, Item
+from rustragd.model import ITEM_KINDS, Edge, Item
 
 __all__ = ["IMPACT_RELS", "Reached", "changed_lines", "items_touched", "reach"]
 
@@ -21,21 +21,7 @@ __all__ = ["IMPACT_RELS", "Reached", "changed_lines", "items_touched", "reach"]
 #: the more telling first (an impl for a type also uses it: it is reached as its impl).
 IMPACT_RELS = ("calls", "implements", "impl_for", "uses_type")
 #: Items a diff can touch (a field's or a variant's change is its type's).
-_TOUCHED_KINDS = frozenset(
-    {
-        "function",
-        "method",
-        "struct",
-        "enum",
-        "union",
-        "trait",
-        "type_alias",
-        "impl",
-        "const",
-        "static",
-        "macro_rules",
-    }
-)
+_TOUCHED_KINDS = frozenset(ITEM_KINDS) - {"field", "variant", "mod"}
 _HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@")
 
 
