@@ -42,14 +42,16 @@ class Connection:
         self._next_id += 1
         try:
             self._sock.sendall(encode_frame(dict(make_request(request_id, op, args, root))))
-            return recv_frame(self._sock, MAX_RESPONSE_FRAME)
+            response: dict[str, Any] = recv_frame(self._sock, MAX_RESPONSE_FRAME)
+            return response
         except TimeoutError as exc:
             raise RequestTimeout(f"no answer to {op!r} in time") from exc
 
     def receive(self) -> dict[str, Any]:
         """The next frame the daemon pushes (after ``subscribe``)."""
         try:
-            return recv_frame(self._sock, MAX_RESPONSE_FRAME)
+            frame: dict[str, Any] = recv_frame(self._sock, MAX_RESPONSE_FRAME)
+            return frame
         except TimeoutError as exc:
             raise RequestTimeout("no event in time") from exc
 
