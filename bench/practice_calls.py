@@ -27,7 +27,7 @@ from rustragd.graph.resolve import resolve_workspace
 from rustragd.index.libraries import build_library, cache_path, library_sources
 from rustragd.model import Edge
 from rustragd.project.cargo_sources import dependency_graph
-from rustragd.project.crates import discover_crates, module_paths
+from rustragd.project.crates import discover_crates, placements
 from rustragd.project.walker import rust_sources
 from rustragd.syntax.extract import extract_file
 
@@ -105,8 +105,9 @@ def main() -> None:
             print(f"{crate}: no truth at {truth} (run build_calls_truth.sh)")
             continue
         files = list(rust_sources(root))
-        modules = module_paths(root, discover_crates(root), files)
-        extracts = [extract_file(f, (root / f).read_bytes(), modules[f]) for f in files]
+        placed = placements(root, discover_crates(root), files)
+        gates = {f: p.gate for f, p in placed.items() if p.gate}
+        extracts = [extract_file(f, (root / f).read_bytes(), placed[f].module) for f in files]
         facts = [(e.path, e.facts) for e in extracts]
         local = {i.id: (i.path, i.start_line, i.qualified_name) for e in extracts for i in e.items}
         blobs, build_s = libraries(root, options.cache)
@@ -116,7 +117,7 @@ def main() -> None:
         }
         for run, libs in (("before", None), ("after", blobs)):
             started = time.perf_counter()
-            resolution = resolve_workspace(facts, libs)
+            resolution = resolve_workspace(facts, libs, gates)
             seconds = time.perf_counter() - started
             targets = {**outside, **local} if libs is not None else local
             made = resolution.items

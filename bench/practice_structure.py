@@ -38,6 +38,7 @@ KIT = Path("/work/shared/practice")
 class _Placed(NamedTuple):
     module: str
     target: str
+    gate: str = ""
 
 
 def _not_test(items: list[Item], placed: dict[str, _Placed]) -> Callable[[Item], bool]:

@@ -116,6 +116,9 @@ class FileExtract:
     #: :class:`rustragd.project.crates.Placement`; set by whoever placed the file.
     target: str = ""
     crate: str = ""
+    #: The ``#[cfg]`` of the ``mod`` declarations that reach the file (see
+    #: :attr:`rustragd.project.crates.Placement.gate`).
+    gate: str = ""
 
 
 #: Relation kinds of :class:`Edge`.

@@ -84,11 +84,14 @@ class IncrementalResolver:
         files: list[tuple[str, bytes]],
         expansions: bytes = b"",
         libraries: LibraryBlobs | None = None,
+        gates: dict[str, str] | None = None,
     ) -> None:
         """``expansions``: what a resolution of exactly these ``files`` expanded
         (:attr:`Resolution.expansions`), taken instead of expanding them again;
-        ``libraries``: what the workspace depends on (they never change here)."""
+        ``libraries``: what the workspace depends on, ``gates``: the ``cfg`` of the
+        declarations reaching each file (neither changes here)."""
         self._libraries = libraries
+        self._gates = gates
         self._facts = FileFacts()
         loaded = [(path, unpack_facts(blob)) for path, blob in files]
         for (path, blob), (_path, facts) in zip(files, loaded, strict=True):
@@ -208,7 +211,7 @@ class IncrementalResolver:
         extra = [
             (path, fragment) for path, fragments in self._extra.items() for fragment in fragments
         ]
-        graph = EdgeBuilder(workspace_resolver(loaded + extra, self._libraries))
+        graph = EdgeBuilder(workspace_resolver(loaded + extra, self._libraries, self._gates))
         marks: list[list[int]] = []
         graph.build(marks)
         self._graph = graph

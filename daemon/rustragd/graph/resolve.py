@@ -81,35 +81,41 @@ _BASES: WeakValueDictionary[tuple[bytes, ...], Resolver] = WeakValueDictionary()
 
 
 def resolve_workspace(
-    files: list[tuple[str, bytes]], libraries: LibraryBlobs | None = None
+    files: list[tuple[str, bytes]],
+    libraries: LibraryBlobs | None = None,
+    gates: dict[str, str] | None = None,
 ) -> Resolution:
     """Resolve every file's facts of one workspace into edges, types and macro-made items
-    (names of ``libraries`` resolving into them)."""
-    return resolve_expanded(files, libraries)[0]
+    (names of ``libraries`` resolving into them; ``gates``: see :class:`Resolver`)."""
+    return resolve_expanded(files, libraries, gates)[0]
 
 
 def resolve_expanded(
-    files: list[tuple[str, bytes]], libraries: LibraryBlobs | None = None
+    files: list[tuple[str, bytes]],
+    libraries: LibraryBlobs | None = None,
+    gates: dict[str, str] | None = None,
 ) -> tuple[Resolution, Expansions]:
     """:func:`resolve_workspace`, and the expansions it made on the way (per file)."""
     loaded = [(path, unpack_facts(blob)) for path, blob in files]
     expansions = expand_files(loaded)
     made = [item for items, _ in expansions.values() for item in items]
     extra = [(path, f) for path, (_, fragments) in expansions.items() for f in fragments]
-    graph = EdgeBuilder(workspace_resolver(loaded + extra, libraries))
+    graph = EdgeBuilder(workspace_resolver(loaded + extra, libraries, gates))
     graph.build()
     resolution = Resolution(edges=graph.edges, types=graph.types.records(), items=made)
     return resolution, expansions
 
 
 def workspace_resolver(
-    files: list[tuple[str, dict[str, Any]]], libraries: LibraryBlobs | None
+    files: list[tuple[str, dict[str, Any]]],
+    libraries: LibraryBlobs | None,
+    gates: dict[str, str] | None = None,
 ) -> Resolver:
     """The scopes of a workspace's ``files`` over those of its ``libraries``."""
     if libraries is None:
-        return Resolver(files)
+        return Resolver(files, gates=gates)
     base = library_base(libraries)
-    return Resolver(files, links={**base.links, **libraries.links}, base=base)
+    return Resolver(files, links={**base.links, **libraries.links}, base=base, gates=gates)
 
 
 def library_base(libraries: LibraryBlobs) -> Resolver:

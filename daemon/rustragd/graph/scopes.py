@@ -114,16 +114,20 @@ class Resolver:
         library_files: list[tuple[str, dict[str, Any]]] | None = None,
         links: dict[str, Links] | None = None,
         base: Resolver | None = None,
+        gates: dict[str, str] | None = None,
     ) -> None:
         """``files``: the workspace's (made into edges); ``library_files``: the interfaces of
         its libraries (looked up only); ``links``: each crate's :class:`Links` (a workspace
         crate without one sees every member by its name, as before dependencies);
         ``base``: a linked resolver of the libraries alone, instead of ``library_files``
-        (shared: never changed here)."""
+        (shared: never changed here); ``gates``: the ``cfg`` of the ``mod`` declarations
+        that reach each workspace file, by path (see
+        :attr:`rustragd.project.crates.Placement.gate`)."""
         self.files = files
         self.library_files = library_files or []
         self.links = links or {}
         self.base = base
+        self.gates = gates or {}
         self.defs: dict[int, Def] = {}
         self.children: dict[int, list[int]] = defaultdict(list)
         self.scopes: dict[str, Scope] = {}
@@ -518,6 +522,9 @@ class Resolver:
                 return True
             if found.cfg and not cfg_active(found.cfg, active):
                 return False
+            gate = self.gates.get(found.path) if not found.parent else None
+            if gate:  # the `mod` declarations that reach its file, whichever is first
+                return cfg_active(gate, active)
             owner = found.parent or self.module_items.get(found.module, 0)
             if owner == ident:
                 return True

@@ -44,7 +44,7 @@ async def resolve_graph(workspace: Workspace, pool: ExtractorPool, notify: Notif
     libraries = await load_libraries(workspace, pool)
     facts = await asyncio.to_thread(workspace.store.load_facts)
     files = sorted(facts.items())
-    resolution = await pool.resolve(files, libraries)
+    resolution = await pool.resolve(files, libraries, workspace.gates())
     workspace.keep_expansions(files, resolution.expansions)
     await _apply_while_storing(
         workspace,
@@ -157,12 +157,12 @@ def _plan(workspace: Workspace) -> tuple[list[Job], list[str], dict[str, Placeme
     placed = placements(root, discover_crates(root), sources)
     jobs: list[Job] = []
     for rel_path in sources:
-        module, target, crate = placed[rel_path]
+        module, target, crate, gate = placed[rel_path]
         stat = workspace.files.get(rel_path)
-        # A file that moved (a `mod` or Cargo.toml change: its module, target or
-        # package) is re-extracted.
-        place = ("::".join(module), target, crate)
-        same = stat is not None and (stat.module, stat.target, stat.crate) == place
+        # A file that moved (a `mod` or Cargo.toml change: its module, target, package or
+        # the cfg of its declarations) is re-extracted.
+        place = ("::".join(module), target, crate, gate)
+        same = stat is not None and (stat.module, stat.target, stat.crate, stat.gate) == place
         jobs.append((rel_path, module, stat.content_hash if stat is not None and same else ""))
     present = set(sources)
     removed = [path for path in workspace.files if path not in present]
@@ -186,7 +186,7 @@ async def index_workspace(
             for future in done:
                 for outcome in future.result():
                     if isinstance(outcome, FileExtract):
-                        _, outcome.target, outcome.crate = placed[outcome.path]
+                        _, outcome.target, outcome.crate, outcome.gate = placed[outcome.path]
                         extracts.append(outcome)
                     elif isinstance(outcome, Unreadable):
                         log.warning("skipping %s: %s", outcome.path, outcome.reason)

@@ -143,16 +143,20 @@ def build_library_job(source: LibrarySource) -> bytes:
     return blob
 
 
-def resolve_files(files: list[tuple[str, bytes]], libraries: LibraryBlobs | None = None) -> bytes:
+def resolve_files(
+    files: list[tuple[str, bytes]],
+    libraries: LibraryBlobs | None = None,
+    gates: dict[str, str] | None = None,
+) -> bytes:
     """Run in a worker: resolve a whole workspace from its files' facts (with the
     expansions made on the way, for the daemon's incremental resolver), its names
-    resolving into ``libraries``."""
+    resolving into ``libraries`` (``gates``: see :class:`rustragd.graph.scopes.Resolver`)."""
     from rustragd.graph.resolve import resolve_expanded
     from rustragd.macros.expansion import pack_expansions  # imported in the worker only
 
     gc.disable()
     try:
-        resolution, expansions = resolve_expanded(files, libraries)
+        resolution, expansions = resolve_expanded(files, libraries, gates)
         resolution.expansions = pack_expansions(expansions)
         blob = encode_resolution(resolution)
     finally:
@@ -339,14 +343,17 @@ class ExtractorPool:
         return await self.call(_RESOLVE, build_library_job, source)
 
     async def resolve(
-        self, files: list[tuple[str, bytes]], libraries: LibraryBlobs | None = None
+        self,
+        files: list[tuple[str, bytes]],
+        libraries: LibraryBlobs | None = None,
+        gates: dict[str, str] | None = None,
     ) -> Resolution:
         """Resolve a workspace's facts in a worker process, before waiting batches.
 
         A resolution ends an index job: unless other work came meanwhile, the workers
         exit at once (not after :data:`IDLE_S`), before the daemon takes the result in
         and writes it, so that the two do not hold their peaks at the same time."""
-        blob = await self.call(_RESOLVE, resolve_files, files, libraries)
+        blob = await self.call(_RESOLVE, resolve_files, files, libraries, gates)
         if self._idle is not None:  # nothing else in flight
             self._idle.cancel()
             self._stop_idle()

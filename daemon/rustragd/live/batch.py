@@ -58,7 +58,7 @@ def _placements_for(workspace: Workspace, paths: list[str]) -> dict[str, Placeme
     """Where each of ``paths`` sits: as stored for known files; a new one is placed."""
     files = workspace.files
     known = {
-        p: Placement(files[p].module.split("::"), files[p].target, files[p].crate)
+        p: Placement(files[p].module.split("::"), files[p].target, files[p].crate, files[p].gate)
         for p in paths
         if p in files
     }
@@ -87,7 +87,7 @@ def extract_changed(
         extract, segments = extract_segments(path, source, module, tree, previous)
         workspace.trees.keep_segments(path, segments)
         extract.module = "::".join(module)
-        extract.target, extract.crate = place.target, place.crate
+        extract.target, extract.crate, extract.gate = place.target, place.crate, place.gate
         mark = time.perf_counter()
         timings["parse"] += mark - started
         stored = last.items if last is not None else workspace.store.items_of(path)

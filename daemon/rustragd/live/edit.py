@@ -188,7 +188,9 @@ async def load_resolver(workspace: Workspace) -> None:
     files = sorted(facts.items())
     expanded = await asyncio.to_thread(workspace.take_expansions, files)
     started = time.perf_counter()
-    workspace.resolver = await asyncio.to_thread(IncrementalResolver, files, expanded, libraries)
+    workspace.resolver = await asyncio.to_thread(
+        IncrementalResolver, files, expanded, libraries, workspace.gates()
+    )
     log.info(
         "%s: resolver for edits ready in %.0f ms (%s)",
         workspace.root,

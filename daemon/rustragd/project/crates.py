@@ -75,6 +75,10 @@ class Placement(NamedTuple):
     module: list[str]
     target: str
     crate: str
+    #: The ``#[cfg]`` lines of the ``mod`` declarations that reach it, one a line ("":
+    #: none, or declarations under other conditions reach it too): once_cell's three
+    #: ``#[cfg(..)] #[path = ..] mod imp;`` compile one of their files each.
+    gate: str = ""
 
 
 def discover_crates(root: Path) -> list[Crate]:
@@ -212,6 +216,8 @@ def _reached(
     while queue:
         rel, placed, mod_rs = queue.popleft()
         if rel in found:
+            if found[rel].gate != placed.gate:  # reached under another condition too
+                found[rel] = found[rel]._replace(gate="")
             continue
         found[rel] = placed
         try:
@@ -222,10 +228,11 @@ def _reached(
             if active is not None and not cfg_active("\n".join(decl.cfg), active):
                 continue
             child = _declared_file(rel, mod_rs, decl, known)
-            if child is not None and child[0] not in found:
+            if child is not None:
                 names = [name for name, _ in decl.inline]
                 module = [*placed.module, *names, decl.name]
-                queue.append((child[0], placed._replace(module=module), child[1]))
+                gate = "\n".join(line for line in (placed.gate, *decl.cfg) if line)
+                queue.append((child[0], placed._replace(module=module, gate=gate), child[1]))
     return found
 
 

@@ -78,6 +78,9 @@ class Placed(Protocol):
     @property
     def target(self) -> str: ...
 
+    @property
+    def gate(self) -> str: ...
+
 
 class ItemScope:
     """Which items are test code, over one view of a workspace (memoised per file: make
@@ -126,6 +129,11 @@ class ItemScope:
         return not self._gated(item, lambda attrs: not cfg_active(attrs, active), self._file_out)
 
     def _file_out(self, path: str) -> bool:
+        placed = self._files.get(path)
+        if placed is not None and placed.gate and self._options is not None:
+            active = self._options(placed.module.partition("::")[0])
+            if active is not None:  # the `mod` declarations that reach it, whichever first
+                return not cfg_active(placed.gate, active)
         return self._file_gated(path, self._files_out, lambda item: not self.is_compiled(item))
 
     def _gated(

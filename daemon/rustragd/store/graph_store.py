@@ -36,9 +36,9 @@ from rustragd.store.read_only import bounded_script
 #: type and expression position inside an expansion are expanded, renaming the items
 #: made; 12: tuple types' heads; 13: receivers of literals and casts; 14: a trait's
 #: supertraits; 15: where-clause bounds on an enclosing item's parameters; 16: bounds of
-#: associated types), so that a state
+#: associated types; 17: a file's gate, the cfg of the mods reaching it), so that a state
 #: written before is rebuilt, not trusted.
-SCHEMA_VERSION = 16
+SCHEMA_VERSION = 17
 #: Edge or type rows per transaction when a whole graph is written.
 GRAPH_CHUNK = 8192
 #: Files whose edges one transaction drops when a whole graph is replaced.
@@ -74,7 +74,7 @@ _BRIEF_LISTED = ", ".join(_BRIEF_COLUMNS)
 _SCHEMA = (
     ":create meta {key: String => value: String}",
     ":create file {path: String => hash: String, lines: Int, size: Int, errors: Int,"
-    " module: String, target: String, crate: String}",
+    " module: String, target: String, crate: String, gate: String}",
     ":create facts {path: String => blob: Bytes}",
     f":create item {_ITEM_SCHEMA}",
     # Items made by expanding crate-local macros: replaced with the graph, not per file.
@@ -179,11 +179,11 @@ class GraphStore:
         with self._lock:
             self._db.close()
 
-    def file_stats(self) -> list[tuple[str, str, int, int, str, str, str]]:
-        """``(path, hash, lines, errors, module, target, crate)`` of every stored file."""
-        columns = "path, hash, lines, errors, module, target, crate"
+    def file_stats(self) -> list[tuple[str, str, int, int, str, str, str, str]]:
+        """``(path, hash, lines, errors, module, target, crate, gate)`` of every stored file."""
+        columns = "path, hash, lines, errors, module, target, crate, gate"
         rows = self._run(f"?[{columns}] := *file{{{columns}}}")
-        return [(row[0], row[1], row[2], row[3], row[4], row[5], row[6]) for row in rows]
+        return [(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7]) for r in rows]
 
     def load_items(self, relation: str = "item") -> list[Item]:
         """Every stored item, without doc and snippet (kept on disk until a hit needs them).
@@ -352,7 +352,17 @@ class GraphStore:
             return
         item_rows = [item.as_row() for e in extracts for item in e.items]
         file_rows = [
-            [e.path, e.content_hash, e.lines, e.size, e.error_count, e.module, e.target, e.crate]
+            [
+                e.path,
+                e.content_hash,
+                e.lines,
+                e.size,
+                e.error_count,
+                e.module,
+                e.target,
+                e.crate,
+                e.gate,
+            ]
             for e in extracts
         ]
         facts_rows = [[e.path, e.facts] for e in extracts]
@@ -361,8 +371,8 @@ class GraphStore:
             "{ ?[path] <- $paths :rm file {path} }"
             "{ ?[path] <- $paths :rm facts {path} }"
             f"{{ ?[{_ITEM_LISTED}] <- $items :put item {{{_ITEM_PUT}}} }}"
-            "{ ?[path, hash, lines, size, errors, module, target, crate] <- $files"
-            " :put file {path => hash, lines, size, errors, module, target, crate} }"
+            "{ ?[path, hash, lines, size, errors, module, target, crate, gate] <- $files"
+            " :put file {path => hash, lines, size, errors, module, target, crate, gate} }"
             "{ ?[path, blob] <- $facts :put facts {path => blob} }"
             "{ ?[key, value] <- [['graph_stale', '1']] :put meta {key => value} }"
         )

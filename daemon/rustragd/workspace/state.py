@@ -59,6 +59,8 @@ class FileStat:
     module: str
     target: str
     crate: str
+    #: The ``#[cfg]`` of the ``mod`` declarations that reach it ("" none).
+    gate: str = ""
 
     @classmethod
     def of(cls, extract: FileExtract) -> FileStat:
@@ -70,6 +72,7 @@ class FileStat:
             extract.module,
             sys.intern(extract.target),
             sys.intern(extract.crate),
+            extract.gate,
         )
 
 
@@ -127,9 +130,18 @@ class Workspace:
         self.semantic.load()
 
     def _load(self) -> None:
-        for path, content_hash, lines, errors, module, target, crate in self.store.file_stats():
+        for (
+            path,
+            content_hash,
+            lines,
+            errors,
+            module,
+            target,
+            crate,
+            gate,
+        ) in self.store.file_stats():
             stat = FileStat(
-                content_hash, lines, errors, module, sys.intern(target), sys.intern(crate)
+                content_hash, lines, errors, module, sys.intern(target), sys.intern(crate), gate
             )
             self.files[path] = stat
         by_path: dict[str, list[Item]] = {}
@@ -159,6 +171,10 @@ class Workspace:
         """Take the libraries a resolution is made with (and forget their items' table)."""
         self.libraries, self.library_status = libraries, status
         self._library_items = None
+
+    def gates(self) -> dict[str, str]:
+        """The ``cfg`` of the ``mod`` declarations reaching each file that has one."""
+        return {path: stat.gate for path, stat in self.files.items() if stat.gate}
 
     def library_item(self, ident: int) -> LibraryItem | None:
         """An item of a library by id (their table is made on first use)."""
