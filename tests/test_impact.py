@@ -115,3 +115,33 @@ def test_changed_since_a_git_revision_through_the_client(indexed: tuple[DaemonEn
     assert text.returncode == 0 and "tests reached: demo_core::tests::unit_circle_is_round" in (
         text.stdout
     )
+
+
+def test_a_diff_touches_the_innermost_items_of_its_hunks() -> None:
+    from rustragd.graph.impact import changed_lines, items_touched
+    from rustragd.syntax.extract import extract_file
+
+    source = (
+        "pub struct Point {\n"  # 1
+        "    pub x: i32,\n"  # 2
+        "}\n"  # 3
+        "impl Point {\n"  # 4
+        "    pub fn norm(&self) -> i32 {\n"  # 5
+        "        self.x\n"  # 6
+        "    }\n"  # 7
+        "}\n"  # 8
+        "pub fn free() {}\n"  # 9
+    )
+    items = extract_file("src/lib.rs", source.encode(), ["demo"]).items
+    diff = (
+        "--- a/src/lib.rs\n+++ b/src/lib.rs\n"
+        "@@ -2 +2 @@\n-    pub x: u32,\n+    pub x: i32,\n"
+        "@@ -6 +6 @@\n-        0\n+        self.x\n"
+        "--- a/src/gone.rs\n+++ /dev/null\n@@ -1 +0,0 @@\n-pub fn gone() {}\n"
+    )
+    ranges = changed_lines(diff)
+    assert ranges == {"src/lib.rs": [(2, 2), (6, 6)]}
+    touched = [item.qualified_name for item in items_touched(items, ranges)]
+    assert touched == ["demo::Point", "demo::Point::norm"]  # a field's type, a method not its impl
+    whole = [item.qualified_name for item in items_touched(items, {"src/lib.rs": [(1, 9)]})]
+    assert sorted(whole) == ["demo::Point", "demo::Point::norm", "demo::free"]

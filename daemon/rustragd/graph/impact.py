@@ -88,12 +88,5 @@ def items_touched(
     for path, candidates in by_path.items():
         for first, last in ranges[path]:
             overlapping = [i for i in candidates if i.start_line <= last and first <= i.end_line]
-            innermost = [
-                i
-                for i in overlapping
-                if not any(
-                    o is not i and i.start_line <= o.start_line and o.end_line <= i.end_line
-                    for o in overlapping
-                )
-            ]
-            yield from innermost
+            holders = {i.parent for i in overlapping}  # an item holding a touched one
+            yield from (i for i in overlapping if i.id not in holders)
