@@ -300,11 +300,9 @@ def _render(command: str, result: Any, options: argparse.Namespace) -> tuple[str
     if command == "neighbors":
         return edges_table(result["edges"]), EXIT_OK if result["edges"] else EXIT_EMPTY
     if command == "query":
-        return rows_table(result), EXIT_OK if result["rows"] else EXIT_EMPTY
+        return rows_table(result), EXIT_EMPTY if _is_empty(command, result) else EXIT_OK
     if command in ("impact", "changed"):
-        return impact_text(result), EXIT_OK if result["results"] or result.get(
-            "changed"
-        ) else EXIT_EMPTY
+        return impact_text(result), EXIT_EMPTY if _is_empty(command, result) else EXIT_OK
     if command == "impls":
         return impls_text(result), EXIT_OK if result["impls"] else EXIT_EMPTY
     if command == "methods":

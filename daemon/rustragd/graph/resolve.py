@@ -9,7 +9,7 @@ candidates give one ``ambiguous`` edge each, none an ``unresolved`` edge.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 from weakref import WeakValueDictionary
 
@@ -19,6 +19,7 @@ from rustragd.graph.scopes import (
     MACROS,
     TYPES,
     VALUES,
+    Def,
     Resolver,
     Scope,
     Target,
@@ -520,13 +521,8 @@ class EdgeBuilder:
             types, known = self._receiver(scope, owner, receiver[2])
             traits = [
                 t
-                for holder in (types if known else [])
-                if isinstance(holder, int)
-                for field in r.children[holder]
-                if r.defs[field].kind == "field" and r.defs[field].name == receiver[1]
-                for t in self._bound_traits(
-                    r.scope_of(field, r.defs[field].module), field, r.defs[field].returns or []
-                )
+                for home, field in (self._fields(types, receiver[1]) if known else [])
+                for t in self._bound_traits(home, field.id, field.returns or [])
             ]
         else:
             return []
@@ -661,12 +657,21 @@ class EdgeBuilder:
             if name == "0" and newtype.kind == "struct" and newtype.returns:  # `self.0`
                 scope = r.scope_of(owner, newtype.module)
                 found += self._type_of(scope, owner, newtype.returns)[0]
-            for child in r.children[owner]:
-                field = r.defs[child]
-                if field.kind == "field" and field.name == name and field.returns:
-                    scope = r.scope_of(child, field.module)
-                    found += self._type_of(scope, child, field.returns)[0]
+            for scope, field in self._fields([owner], name):
+                if field.returns:
+                    found += self._type_of(scope, field.id, field.returns)[0]
         return found, bool(found)
+
+    def _fields(self, types: list[Target], name: str) -> Iterator[tuple[Scope, Def]]:
+        """The fields ``name`` of the local ``types``, each with the scope its declared
+        type is written in."""
+        r = self.r
+        for owner in types:
+            if isinstance(owner, int):
+                for child in r.children[owner]:
+                    field = r.defs[child]
+                    if field.kind == "field" and field.name == name:
+                        yield r.scope_of(child, field.module), field
 
     def _type_of(
         self, scope: Scope, owner: int, segs: list[str], depth: int = 0
@@ -715,14 +720,8 @@ class EdgeBuilder:
     def _supertraits(self, trait: int) -> list[int]:
         """The traits ``trait`` extends (``trait A: B + C``, ``where Self: D``)."""
         r = self.r
-        found = r.defs[trait]
-        scope = r.scope_of(trait, found.module)
-        return [
-            t
-            for segs in r.bounds.get(trait, {}).get("Self", ())
-            for t in r.resolve(scope, segs, TYPES, trait)
-            if isinstance(t, int) and r.defs[t].kind == "trait"
-        ]
+        scope = r.scope_of(trait, r.defs[trait].module)
+        return self._traits(scope, trait, r.bounds.get(trait, {}).get("Self", ()))
 
     def _lookup(
         self, scope: Scope, owner: int, types: list[Target], name: str, receiver: list[Any]

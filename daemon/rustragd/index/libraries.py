@@ -193,7 +193,7 @@ def build_library(source: LibrarySource) -> bytes:
 
     Every file is extracted first (its facts kept packed), for the crate's macros; then
     each file in turn is unpacked, expanded and cut to its interface, so that one file's
-    facts and expansions are held at a time, not the crate's (core: 118 -> 72 MB peak).
+    facts and expansions are held at a time, not the crate's (core: peak 118 -> 92 MB RSS).
     """
     from rustragd.macros.expansion import expand_file, local_rules  # in the worker only
     from rustragd.macros.macro_rules import expand, forget_expansions

@@ -56,11 +56,11 @@ class Config:
     built once per crate version into ``library_cache``); off, names stop at the
     workspace."""
     library_cache: Path | None = None
+    """Where library interfaces are kept; None: ``$XDG_CACHE_HOME/rustrag/libraries``."""
     query_timeout_s: float = 5.0
     """The longest a ``query`` script runs before it is stopped."""
     query_max_rows: int = 10_000
     """The most rows a ``query`` answers (``truncated`` says when there were more)."""
-    """Where library interfaces are kept; None: ``$XDG_CACHE_HOME/rustrag/libraries``."""
     embed_dependencies: bool = False
     """Embed dependencies' and std's items for ``ask``: only false is supported (library
     graphs keep interfaces, not bodies); ``true`` is refused."""

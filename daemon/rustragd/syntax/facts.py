@@ -722,16 +722,19 @@ def generic_bounds(node: Node, src: bytes, names: list[str]) -> list[list[Any]]:
         if param.type in ("type_parameter", "constrained_type_parameter"):
             left = param.child_by_field_name("name") or param.child_by_field_name("left")
             add(left or named_child(param, 0), param.child_by_field_name("bounds"))
+    for left, listed in _where_predicates(node):
+        add(left, listed, anywhere=True)
+    return bounds
+
+
+def _where_predicates(node: Node) -> Iterator[tuple[Node | None, Node | None]]:
+    """``(left, bounds)`` of each predicate of an item's ``where`` clause."""
     for child in node.named_children:
         if child.type == "where_clause":
             for predicate in child.named_children:
                 if predicate.type == "where_predicate":
-                    add(
-                        predicate.child_by_field_name("left"),
-                        predicate.child_by_field_name("bounds"),
-                        anywhere=True,
-                    )
-    return bounds
+                    left = predicate.child_by_field_name("left")
+                    yield left, predicate.child_by_field_name("bounds")
 
 
 def self_bounds(node: Node, src: bytes) -> list[Segments]:
@@ -741,13 +744,9 @@ def self_bounds(node: Node, src: bytes) -> list[Segments]:
     listed = node.child_by_field_name("bounds")
     if listed is not None:
         found.extend(_bound_paths(listed, src))
-    for child in node.named_children:
-        if child.type == "where_clause":
-            for predicate in child.named_children:
-                left = predicate.child_by_field_name("left")
-                bounds = predicate.child_by_field_name("bounds")
-                if left is not None and bounds is not None and _text(left, src) == "Self":
-                    found.extend(_bound_paths(bounds, src))
+    for left, bounds in _where_predicates(node):
+        if left is not None and bounds is not None and _text(left, src) == "Self":
+            found.extend(_bound_paths(bounds, src))
     return found
 
 

@@ -12,6 +12,7 @@ from rustrag_protocol import ErrorCode, ProtocolError
 
 from rustragd.graph.impact import changed_lines, items_touched, reach
 from rustragd.model import Item
+from rustragd.project.scope import ItemScope
 from rustragd.server.ops import args as a
 from rustragd.server.ops.graph import FUNCTIONS, MAX_DEPTH, TYPES, named_items
 from rustragd.server.ops.hits import to_hits
@@ -26,13 +27,14 @@ MAX_DIFF = 16 << 20
 GIT_TIMEOUT_S = 30.0
 
 
-def _impact(workspace: Workspace, starts: list[int], depth: int, limit: int) -> dict[str, Any]:
+def _impact(
+    workspace: Workspace, scope: ItemScope, starts: list[int], depth: int, limit: int
+) -> dict[str, Any]:
     """The items ``starts`` reach: hits with ``depth``, ``rel`` and ``confidence``, by
     depth and file, and the test items among them."""
     reached = reach(workspace.graph, starts, depth, limit)
     items = workspace.table.items
     known = [(r, items[r.id]) for r in reached if r.id in items]
-    scope = workspace.scope()
     hits = to_hits(workspace, [item for _, item in known], scope=scope)
     levels: dict[int, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     for (found, item), hit in zip(known, hits, strict=True):
@@ -68,7 +70,7 @@ async def impact(context: Context, args: dict[str, Any]) -> dict[str, Any]:
     workspace = context.workspace
     targets = named_items(workspace, a.item_name(args, "name"), FUNCTIONS | TYPES, "item")
     depth, limit = _bounds(args)
-    found = _impact(workspace, [ident for ident, _ in targets], depth, limit)
+    found = _impact(workspace, workspace.scope(), [ident for ident, _ in targets], depth, limit)
     return {"targets": [qualified for _, qualified in targets], **found}
 
 
@@ -93,11 +95,11 @@ async def changed(context: Context, args: dict[str, Any]) -> dict[str, Any]:
         item.id: item for item in items_touched(workspace.table.items.values(), ranges)
     }
     depth, limit = _bounds(args)
-    found = _impact(workspace, list(touched), depth, limit)
-    items = list(touched.values())
+    scope = workspace.scope()
+    found = _impact(workspace, scope, list(touched), depth, limit)
     return {
         "files": sorted(ranges),
-        "changed": to_hits(workspace, items, scope=workspace.scope()),
+        "changed": to_hits(workspace, list(touched.values()), scope=scope),
         **found,
     }
 
