@@ -29,6 +29,7 @@ def test_settings_come_from_the_file_then_the_environment(
         ("embed_dependencies: true", "not supported"),
         ("dependencies: maybe", "must be true or false"),
         ("dependency: true", "unknown setting 'dependency'"),
+        ("store_write_buffer_mb: 0", "must be positive"),
     ],
 )
 def test_bad_settings_are_refused_with_the_reason(

@@ -66,3 +66,27 @@ def test_a_graph_write_stopped_midway_leaves_the_graph_stale(
         assert store.graph_stale()  # the next start resolves the graph again
     finally:
         store.close()
+
+
+def _rocksdb_setting(db: Path, name: str) -> str:
+    """A setting of the newest options file RocksDB wrote for the database it opened."""
+    newest = max((db / "data").glob("OPTIONS-*"), key=lambda p: int(p.name.split("-")[1]))
+    lines = [line.strip() for line in newest.read_text().splitlines()]
+    return next(line.split("=", 1)[1] for line in lines if line.startswith(f"{name}="))
+
+
+def test_rocksdb_opens_with_the_configured_memtable_and_keeps_the_data(tmp_path: Path) -> None:
+    db = tmp_path / "graph.db"
+    store = GraphStore(db, write_buffer_mb=4)
+    try:
+        store.replace_graph(_resolution("kept"))
+        assert _rocksdb_setting(db, "write_buffer_size") == str(4 << 20)
+        assert _rocksdb_setting(db, "compression") == "kLZ4Compression"
+    finally:
+        store.close()
+    store = GraphStore(db, write_buffer_mb=16)  # an existing store, reopened with another size
+    try:
+        assert _rocksdb_setting(db, "write_buffer_size") == str(16 << 20)
+        assert sorted(store.load_edges()) == sorted(set(_resolution("kept").edges))
+    finally:
+        store.close()

@@ -57,6 +57,8 @@ class Config:
     workspace."""
     library_cache: Path | None = None
     """Where library interfaces are kept; None: ``$XDG_CACHE_HOME/rustrag/libraries``."""
+    store_write_buffer_mb: int = 8
+    """The size of a workspace store's RocksDB memtable; the store holds up to about four."""
     query_timeout_s: float = 5.0
     """The longest a ``query`` script runs before it is stopped."""
     query_max_rows: int = 10_000
@@ -158,8 +160,8 @@ def _convert(name: str, value: Any, source: str) -> Any:
             if number < 0:
                 raise ValueError("must not be negative")
             return number
-        if name in ("query_max_rows", "query_timeout_s"):
-            bound: float = int(value) if name == "query_max_rows" else float(value)
+        if name in ("query_max_rows", "query_timeout_s", "store_write_buffer_mb"):
+            bound: float = float(value) if name == "query_timeout_s" else int(value)
             if not bound > 0:
                 raise ValueError("must be positive")
             return bound

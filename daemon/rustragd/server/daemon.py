@@ -94,7 +94,9 @@ class Daemon:
     # -- workspaces ---------------------------------------------------------------------
 
     def _open(self, root: Path) -> Workspace:
-        workspace = Workspace(root, self.config.state_dir, self.model)
+        workspace = Workspace(
+            root, self.config.state_dir, self.model, self.config.store_write_buffer_mb
+        )
         workspace.library_cache = self.config.libraries_dir()
         self.workspaces[root] = workspace
         self.semantic_changed(workspace)

@@ -45,6 +45,36 @@ GRAPH_CHUNK = 8192
 _FILE_CHUNK = 256
 #: Seconds a measure of the store's size on disk stays current.
 DISK_BYTES_TTL_S = 2.0
+#: RocksDB's memtable size by default. RocksDB holds up to two of them and, under
+#: Cozo's transactions, as much again of flushed ones: its default of 64 MiB kept about
+#: 110 MB resident after a cold index of a 100k-line crate.
+WRITE_BUFFER_MB = 8
+
+#: The RocksDB options file Cozo reads from the database directory (``options``): Cozo's
+#: own defaults, but for the memtable size.
+_ROCKSDB_OPTIONS = """\
+[Version]
+  rocksdb_version=8.1.1
+  options_file_version=1.1
+
+[DBOptions]
+  max_background_jobs=6
+  bytes_per_sync=1048576
+
+[CFOptions "default"]
+  write_buffer_size={write_buffer_bytes}
+  max_write_buffer_number=2
+  compression=kLZ4Compression
+  bottommost_compression=kZSTD
+  level_compaction_dynamic_level_bytes=true
+  compaction_pri=kMinOverlappingRatio
+
+[TableOptions/BlockBasedTable "default"]
+  block_size=16384
+  format_version=5
+  cache_index_and_filter_blocks=true
+  pin_l0_filter_and_index_blocks_in_cache=true
+"""
 
 #: Item columns in :data:`ITEM_FIELDS` order (``qualified_name`` is stored as ``qualname``).
 _ITEM_COLUMNS = tuple("qualname" if name == "qualified_name" else name for name in ITEM_FIELDS)
@@ -110,6 +140,17 @@ class QueryFailed(ValueError):
     """Cozo could not run a read-only query (its message, cut)."""
 
 
+def _write_options(path: Path, write_buffer_mb: int) -> None:
+    """Put the RocksDB options in the database directory, where Cozo reads them on open."""
+    path.mkdir(parents=True, exist_ok=True)
+    options = _ROCKSDB_OPTIONS.format(write_buffer_bytes=write_buffer_mb << 20)
+    target = path / "options"
+    if not target.is_file() or target.read_text() != options:
+        written = path / "options.tmp"
+        written.write_text(options)
+        written.replace(target)
+
+
 class GraphStore:
     """Files and items of one workspace, persisted in CozoDB (RocksDB engine).
 
@@ -117,12 +158,12 @@ class GraphStore:
     moment leaves each file either fully old or fully new.
     """
 
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+    def __init__(self, path: Path, write_buffer_mb: int = WRITE_BUFFER_MB) -> None:
         self.path = path
         self._lock = threading.Lock()
         self._disk_bytes, self._disk_bytes_at = 0, -DISK_BYTES_TTL_S
         try:
+            _write_options(path, write_buffer_mb)
             self._db = Client("rocksdb", str(path), dataframe=False)
         except Exception as exc:
             raise StoreError(f"cannot open the store at {path}: {exc}") from exc

@@ -22,7 +22,7 @@ from rustragd.project.cfg import CfgSet, host_cfg
 from rustragd.project.scope import ItemScope
 from rustragd.search.semantic import EmbeddingModel, SemanticIndex
 from rustragd.search.symbol_table import DERIVED, SymbolTable
-from rustragd.store.graph_store import SCHEMA_VERSION, GraphStore
+from rustragd.store.graph_store import SCHEMA_VERSION, WRITE_BUFFER_MB, GraphStore
 from rustragd.store.write_behind import WriteBehind
 from rustragd.syntax.tree_cache import TreeCache
 from rustragd.workspace.stats import LiveStats
@@ -87,12 +87,18 @@ def _drop_other_schemas(state_dir: Path) -> None:
 class Workspace:
     """A workspace root and everything the daemon keeps about it."""
 
-    def __init__(self, root: Path, state_root: Path, model: EmbeddingModel | None) -> None:
+    def __init__(
+        self,
+        root: Path,
+        state_root: Path,
+        model: EmbeddingModel | None,
+        write_buffer_mb: int = WRITE_BUFFER_MB,
+    ) -> None:
         self.root = root
         self.id = workspace_id(root)
         self.state_dir = state_root / self.id / f"v{SCHEMA_VERSION}"
         _drop_other_schemas(self.state_dir)
-        self.store = GraphStore(self.state_dir / "graph.db")
+        self.store = GraphStore(self.state_dir / "graph.db", write_buffer_mb)
         self.table = SymbolTable()
         self.graph = Adjacency()
         self.graph_stale = False
