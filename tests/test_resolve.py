@@ -1011,3 +1011,73 @@ def test_bounds_of_associated_types_and_of_generic_fields() -> None:
         ("demo::Block::refill", "demo::AsSlice::as_slice"): "exact",
         ("demo::Seeded::seed", "demo::Fresh::fresh"): "exact",
     }
+
+
+POINTERS_AND_CHAINS = b"""\
+pub trait Count {
+    fn count(&self) -> usize;
+}
+impl Count for [u32] {
+    fn count(&self) -> usize { 1 }
+}
+impl<T> Count for *const [T] {
+    fn count(&self) -> usize { 2 }
+}
+impl Count for u64 {
+    fn count(&self) -> usize { 3 }
+}
+pub trait Source {
+    fn next_u64(&mut self) -> u64;
+}
+pub trait Convert<T> {
+    fn convert(&self) -> T;
+}
+impl Convert<u64> for u8 {
+    fn convert(&self) -> u64 { 0 }
+}
+pub trait Again {
+    fn convert(&self) -> u64;
+}
+impl Again for u8 {
+    fn convert(&self) -> u64 { 1 }
+}
+pub fn user<R: Source>(rng: &mut R, p: *const [u32], words: &[u32], x: u8) -> usize {
+    let unpointed = unsafe { &*(p as *const [u32]) };
+    p.count()
+        + words.count()
+        + unpointed.count()
+        + rng.next_u64().count()
+        + x.convert().count()
+}
+pub struct Cell(*const [u32]);
+impl Cell {
+    pub fn get(&self) -> *const [u32] { self.0 }
+}
+pub fn pointee(c: &Cell) -> usize {
+    unsafe { (*c.get()).count() }
+}
+"""
+
+
+def test_raw_pointers_chains_on_bounds_and_agreeing_candidates_type_receivers() -> None:
+    """A raw pointer is its own receiver type (not what it points to); ``&*(p as *const
+    T)`` is a T; ``rng.next_u64()`` on a bounded parameter returns what the bound's
+    method returns; and a call whose candidates (here two traits' methods) all return
+    one type has that type; a block's value is its tail expression's."""
+    calls = calls_by_line(POINTERS_AND_CHAINS)  # 0-based lines
+    assert calls[30] == Counter({("<*const [T] as Count>::count", "exact"): 1})
+    assert calls[31] == Counter({("<[u32] as Count>::count", "exact"): 1})
+    assert calls[32] == Counter({("<[u32] as Count>::count", "exact"): 1})
+    assert calls[33] == Counter(
+        {("demo::Source::next_u64", "exact"): 1, ("<u64 as Count>::count", "exact"): 1}
+    )
+    assert calls[34] == Counter(
+        {
+            ("<u8 as Convert<u64>>::convert", "ambiguous"): 1,
+            ("<u8 as Again>::convert", "ambiguous"): 1,
+            ("<u64 as Count>::count", "exact"): 1,
+        }
+    )
+    # `*p` of a pointer is what it points to: unknown here, so not the pointer's method
+    assert ("<*const [T] as Count>::count", "exact") not in calls[41]
+    assert ("demo::Cell::get", "exact") in calls[41]

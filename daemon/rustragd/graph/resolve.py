@@ -28,7 +28,7 @@ from rustragd.graph.scopes import (
 )
 from rustragd.macros.expansion import Expansions, expand_files
 from rustragd.model import Edge, Resolution
-from rustragd.syntax.facts import SLICE, TUPLE, unpack_facts
+from rustragd.syntax.facts import CONST_POINTER, MUT_POINTER, SLICE, TUPLE, unpack_facts
 
 __all__ = [
     "SECTIONS",
@@ -72,7 +72,7 @@ _PRIMITIVE = frozenset(
     | {f"{sign}{bits}" for sign in "iu" for bits in ("8", "16", "32", "64", "128", "size")}
 )
 #: Receiver types named, not defined: primitives and slices (their impls are in core).
-_PSEUDO_OWNERS = (_PRIMITIVE - {"Self"}) | {SLICE}
+_PSEUDO_OWNERS = (_PRIMITIVE - {"Self"}) | {SLICE, CONST_POINTER, MUT_POINTER}
 #: Derefs followed from a receiver's type in a method lookup (``&Box<Vec<T>>``: two).
 _DEREF_DEPTH = 3
 #: Levels of supertraits a trait's method is looked up in.
@@ -489,6 +489,7 @@ class EdgeBuilder:
         and no local impl has a method ``name`` for a type of that name or for any type:
         the method called is another crate's (``f.write_str(..)``, ``f: &mut Formatter``),
         so the call is ``unresolved``, not guessed among local methods of that name."""
+        receiver = _underef(receiver)
         if not receiver or receiver[0] != "type" or not receiver[2]:
             return False
         r, segs = self.r, receiver[1]
@@ -507,6 +508,7 @@ class EdgeBuilder:
         is local or has such a method (the call is then guessed); a bound's supertraits
         are looked in when the bound has no such method."""
         r = self.r
+        receiver = _underef(receiver)  # `(*x).f()`: by x's bounds
         if receiver == ["self"]:  # in `impl<T: Trait> Other for &T`, `self` is a T
             around = r.enclosing(owner, _CONTAINERS)
             param = r.impl_generic.get(around.id) if around is not None else None
@@ -570,6 +572,10 @@ class EdgeBuilder:
         r = self.r
         if not receiver or receiver[0] == "bound":
             return [], False
+        if receiver[0] == "deref":  # `*x`: what a reference or a box holds, not a pointer's
+            types, known = self._receiver(scope, owner, receiver[1])
+            pointer = any(t in (CONST_POINTER, MUT_POINTER) for t in types)
+            return ([], False) if pointer else (types, known)
         if receiver[0] == "self":
             around = r.enclosing(owner, _CONTAINERS)
             if around is None:
@@ -611,7 +617,9 @@ class EdgeBuilder:
         if value[0] == "ret":
             return list(self._callables(self.r.resolve(scope, value[1], VALUES, owner)))
         types, known = self._receiver(scope, owner, value[2])
-        return self._lookup(scope, owner, types, value[1], value[2]) if known else []
+        if known:
+            return self._lookup(scope, owner, types, value[1], value[2])
+        return list(self._trait_methods(scope, owner, value[2], value[1]))  # `rng.next_u64()`
 
     def _element(
         self, scope: Scope, owner: int, whole: list[Any], index: int
@@ -634,16 +642,26 @@ class EdgeBuilder:
         return self._type_of(where, at, element.split("::")) if element else ([], False)
 
     def _returned(self, callees: Sequence[Target]) -> tuple[list[Target], bool]:
-        """The types the one callee of a call returns, and whether that is known."""
+        """The types a call returns, and whether that is known: its callee's return type,
+        or the one its candidates all return (a trait's method and a blanket impl's)."""
+        agreed: list[Target] | None = None
+        for callee in dict.fromkeys(callees):
+            types, known = self._returned_by(callee)
+            if not known or (agreed is not None and set(types) != set(agreed)):
+                return [], False
+            agreed = types
+        return (agreed, True) if agreed else ([], False)
+
+    def _returned_by(self, callee: Target) -> tuple[list[Target], bool]:
         r = self.r
-        if len(callees) != 1 or not isinstance(callees[0], int):
+        if not isinstance(callee, int):
             return [], False
-        callee = r.defs[callees[0]]
-        if callee.kind == "struct":  # a tuple struct's constructor makes one
-            return [callee.id], True
-        if callee.returns is None:
+        found = r.defs[callee]
+        if found.kind == "struct":  # a tuple struct's constructor makes one
+            return [found.id], True
+        if found.returns is None:
             return [], False
-        return self._type_of(r.scope_of(callee.id, callee.module), callee.id, callee.returns)
+        return self._type_of(r.scope_of(found.id, found.module), found.id, found.returns)
 
     def _field_types(self, types: list[Target], name: str) -> tuple[list[Target], bool]:
         """The local types the field ``name`` of ``types`` is declared with (``self.name``,
@@ -730,6 +748,7 @@ class EdgeBuilder:
         the blanket impls of traits in scope (``impl<T> Tr for T``), else of what they
         deref to (``Vec`` to slices, ``String`` to ``str``, ``Arc<T>`` to the receiver's
         ``T``, local ``Deref`` impls), as method lookup auto-derefs."""
+        receiver = _underef(receiver)
         argument = receiver[3] if len(receiver) > 3 and receiver[0] == "type" else None
         blanket: list[Target] = [
             m
@@ -845,3 +864,10 @@ class EdgeBuilder:
         if local:
             src = owner or r.module_items.get(module, 0)
             self.edge(src, "expands", list(local), line, path, name)
+
+
+def _underef(receiver: list[Any]) -> list[Any]:
+    """The receiver ``*receiver`` dereferences (``(*x).f()`` goes by ``x``)."""
+    while receiver and receiver[0] == "deref":
+        receiver = receiver[1]
+    return receiver

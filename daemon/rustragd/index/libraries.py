@@ -32,7 +32,7 @@ __all__ = ["LibrarySource", "WorkspaceLinks", "build_library", "cache_path", "li
 Facts = dict[str, Any]
 
 #: Bumped when what a library blob holds changes (old blobs are then not read).
-FORMAT = 14
+FORMAT = 15
 #: The std crates, by crate name: the externs each sees (core sees none) and its prelude.
 _STD = (
     ("core", (), "core::prelude::v1"),

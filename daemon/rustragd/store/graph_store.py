@@ -36,9 +36,9 @@ from rustragd.store.read_only import bounded_script
 #: type and expression position inside an expansion are expanded, renaming the items
 #: made; 12: tuple types' heads; 13: receivers of literals and casts; 14: a trait's
 #: supertraits; 15: where-clause bounds on an enclosing item's parameters; 16: bounds of
-#: associated types; 17: a file's gate, the cfg of the mods reaching it), so that a state
-#: written before is rebuilt, not trusted.
-SCHEMA_VERSION = 17
+#: associated types; 17: a file's gate, the cfg of the mods reaching it; 18: raw pointers
+#: are heads of their own), so that a state written before is rebuilt, not trusted.
+SCHEMA_VERSION = 18
 #: Edge or type rows per transaction when a whole graph is written.
 GRAPH_CHUNK = 8192
 #: Files whose edges one transaction drops when a whole graph is replaced.

@@ -32,7 +32,8 @@ Layout (all lists, for compactness):
   (``receiver.name``, ``self.name`` among them; ``name`` "0" for ``receiver.0``),
   ``["call", name, receiver]`` (the value of the method call ``receiver.name()``),
   ``["pat", segments, index]`` (what a tuple struct or variant pattern ``segments(..)``
-  binds at ``index``), ``["elem", index, receiver]`` (element ``index`` of a tuple);
+  binds at ``index``), ``["elem", index, receiver]`` (element ``index`` of a tuple),
+  ``["deref", receiver]`` (``*receiver``: what it points to, when a raw pointer);
 * ``types``: ``[owner, line, template]``; a template is a list of tokens (str)
   and paths (lists of segments);
 * ``impls``: ``[impl id, line, self template, self head segments | None, trait segments | None]``;
@@ -81,6 +82,8 @@ __all__ = [
 
 #: The type head of slices and arrays (``[T]``, ``[T; N]``): their methods' owner.
 SLICE = "[]"
+#: The heads of raw pointer types (``*const T``, ``*mut T``), whatever they point to.
+CONST_POINTER, MUT_POINTER = "*const", "*mut"
 #: The first segment of a tuple type's head; each element's head follows, its segments
 #: joined by ``::`` ("" for an element without one).
 TUPLE = "()"
@@ -369,11 +372,22 @@ class FactCollector:
             return ["type", [_BYTE_LITERALS.get(literal, literal) if byte else literal], True]
         if kind == "identifier":
             return self._binding(owner, _text(value, src), value.start_byte)
+        if kind in ("block", "unsafe_block"):  # `unsafe { &*p }`: its tail expression's
+            tail = _tail(value)
+            return self._receiver(owner, tail, src, depth) if tail is not None else []
         if kind == "unary_expression" and not _text(value, src).startswith("*"):
             return []  # `(*x).f()` calls what `x.f()` would; `(!x)`, `(-x)` are other values
         if kind in ("parenthesized_expression", "reference_expression", "unary_expression"):
             inner = named_child(value, value.named_child_count - 1)
-            return self._receiver(owner, inner, src, depth) if inner is not None else []
+            if inner is None:
+                return []
+            if kind == "unary_expression":  # `*x`
+                pointee = _cast_pointee(inner)  # `*(p as *const [u32])`
+                if pointee is not None:
+                    return typed(pointee, src)
+                pointed = self._receiver(owner, inner, src, depth)
+                return ["deref", pointed] if pointed else []
+            return self._receiver(owner, inner, src, depth)
         if kind == "field_expression" and depth < _CHAIN_DEPTH:
             base, field = value.child_by_field_name("value"), value.child_by_field_name("field")
             if base is not None and field is not None and field.type in _FIELD_NAMES:
@@ -563,8 +577,9 @@ def segments(node: Node, src: bytes) -> Segments | None:
 
 
 def head(node: Node, src: bytes) -> Segments | None:
-    """The path a type is named by, through references, pointers and generic arguments;
-    a primitive type by its name, a slice or array by :data:`SLICE`."""
+    """The path a type is named by, through references and generic arguments; a
+    primitive type by its name, a slice or array by :data:`SLICE`, a raw pointer by
+    :data:`CONST_POINTER` or :data:`MUT_POINTER`."""
     pointee = _pointee(node)
     return _named(pointee, src) if pointee is not None else None
 
@@ -575,6 +590,9 @@ def _named(node: Node, src: bytes) -> Segments | None:
         return [_text(node, src)]
     if kind == "array_type":
         return [SLICE]
+    if kind == "pointer_type":
+        mutable = any(child.type == "mutable_specifier" for child in node.children)
+        return [MUT_POINTER if mutable else CONST_POINTER]
     if kind == "tuple_type":  # `(Sender<T>, Receiver<T>)`: [TUPLE, "Sender", "Receiver"]
         return [TUPLE, *("::".join(head(e, src) or ()) for e in node.named_children)]
     return segments(node, src)
@@ -596,13 +614,37 @@ def first_argument(node: Node, src: bytes) -> Segments | None:
 
 
 def _pointee(node: Node) -> Node | None:
-    """The type behind any references and pointers (``&mut *const T``: ``T``)."""
-    while node.type in ("reference_type", "pointer_type"):
+    """The type behind any references (``&mut &T``: ``T``); a raw pointer stays one: it
+    does not auto-deref, and its methods are the pointer's (``*const [T]::len``)."""
+    while node.type == "reference_type":
         inner = node.child_by_field_name("type")
         if inner is None:
             return None
         node = inner
     return node
+
+
+def _tail(block: Node) -> Node | None:
+    """The expression a block ends with, its value (None: it ends with a statement)."""
+    if block.type == "unsafe_block":
+        inner = named_child(block, 0)
+        if inner is None:
+            return None
+        block = inner
+    last = named_child(block, block.named_child_count - 1) if block.named_child_count else None
+    if last is None or last.type.endswith(("_statement", "_declaration", "_item")):
+        return None
+    return last
+
+
+def _cast_pointee(node: Node) -> Node | None:
+    """The type a cast to a raw pointer points to (``(x as *const [u32])``: ``[u32]``)."""
+    while node.type == "parenthesized_expression" and node.named_child_count == 1:
+        node = named_child(node, 0) or node
+    written = node.child_by_field_name("type") if node.type == "type_cast_expression" else None
+    if written is None or written.type != "pointer_type":
+        return None
+    return written.child_by_field_name("type")
 
 
 def _declared_type(node: Node, kind: str) -> Node | None:
