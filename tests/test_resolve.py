@@ -1081,3 +1081,38 @@ def test_raw_pointers_chains_on_bounds_and_agreeing_candidates_type_receivers() 
     # `*p` of a pointer is what it points to: unknown here, so not the pointer's method
     assert ("<*const [T] as Count>::count", "exact") not in calls[41]
     assert ("demo::Cell::get", "exact") in calls[41]
+
+
+CONSTRUCTED_ARGUMENTS = b"""\
+use std::ops::Deref;
+pub struct Holder<T>(T);
+impl<T> Holder<T> {
+    pub fn new(value: T) -> Holder<T> { Holder(value) }
+}
+impl<T> Deref for Holder<T> {
+    type Target = T;
+    fn deref(&self) -> &T { &self.0 }
+}
+impl<T> Clone for Holder<T> {
+    fn clone(&self) -> Self { todo!() }
+}
+pub struct Lock;
+impl Lock {
+    pub fn new() -> Lock { Lock }
+    pub fn write(&self) {}
+}
+pub fn user() {
+    let held = Holder::new(Lock::new());
+    held.write();
+    let again = held.clone();
+    again.write();
+}
+"""
+
+
+def test_a_constructors_argument_types_what_its_value_derefs_to() -> None:
+    """``Holder::new(Lock::new())`` is a ``Holder<Lock>``: with ``type Target = T``, its
+    methods calls go to ``Lock``'s, and so do those of its ``clone()``."""
+    calls = calls_by_line(CONSTRUCTED_ARGUMENTS)  # 0-based lines
+    assert calls[20][("demo::Lock::write", "exact")] == 1
+    assert calls[22][("demo::Lock::write", "exact")] == 1

@@ -748,21 +748,44 @@ class EdgeBuilder:
         the blanket impls of traits in scope (``impl<T> Tr for T``), else of what they
         deref to (``Vec`` to slices, ``String`` to ``str``, ``Arc<T>`` to the receiver's
         ``T``, local ``Deref`` impls), as method lookup auto-derefs."""
-        receiver = _underef(receiver)
-        argument = receiver[3] if len(receiver) > 3 and receiver[0] == "type" else None
         blanket: list[Target] = [
             m
             for m, trait in self.r.external_assoc.get(_BLANKET, {}).get(name, ())
             if self._in_scope(scope, owner, trait)
         ]
-        for _ in range(_DEREF_DEPTH):
+        for depth in range(_DEREF_DEPTH):
             found = [m for t in types for m in self._methods(t, name) or self._derived(t, name)]
             if found or not types:
                 return list(dict.fromkeys(found))
             if blanket:  # `impl<T: Debug> Show for T`: every type's, after its own
                 return blanket
-            types = [d for t in types for d in self._deref(scope, owner, t, argument)]
-            argument = None
+            argument = self._argument(scope, owner, receiver) if depth == 0 else []
+            types = [d for t in types for d in self._deref(t, argument)]
+        return []
+
+    def _argument(
+        self, scope: Scope, owner: int, receiver: list[Any], depth: int = 0
+    ) -> list[Target]:
+        """The types of a receiver's first type argument, where a generic ``Deref`` target
+        (``type Target = T;``) needs them: written (``Arc<Exec>``: ``Exec``), or given to a
+        constructor (``Arc::new(Lock::new())``: ``Lock``), through calls that return the
+        receiver's own type (``arc.clone()``)."""
+        receiver = _underef(receiver)
+        if not receiver or depth > _DEREF_DEPTH:
+            return []
+        if receiver[0] == "type":
+            written = receiver[3] if len(receiver) > 3 else None
+            return self._type_of(scope, owner, written)[0] if written else []
+        if receiver[0] == "ret" and len(receiver) > 2 and len(receiver[1]) > 1:
+            made = set(self._type_of(scope, owner, receiver[1][:-1])[0])
+            returned = set(self._receiver(scope, owner, receiver[:2])[0])
+            if made and made == returned:  # a constructor of the type it is called on
+                return self._receiver(scope, owner, receiver[2])[0]
+        if receiver[0] == "call":
+            inner = receiver[2]
+            same = set(self._receiver(scope, owner, receiver)[0])
+            if same and same == set(self._receiver(scope, owner, inner)[0]):
+                return self._argument(scope, owner, inner, depth + 1)
         return []
 
     def _in_scope(self, scope: Scope, owner: int, trait: int) -> bool:
@@ -788,12 +811,10 @@ class EdgeBuilder:
             for m in self._methods(t, name)
         ]
 
-    def _deref(
-        self, scope: Scope, owner: int, pointer: Target, argument: list[str] | None
-    ) -> list[Target]:
+    def _deref(self, pointer: Target, argument: list[Target]) -> list[Target]:
         """What ``pointer`` derefs to: its ``impl Deref``'s ``type Target``; a target that
-        is the impl's type parameter is the type ``argument`` the receiver was written
-        with at ``owner`` (``Arc<Exec>``: ``Exec``)."""
+        is the impl's type parameter is the receiver's type ``argument`` (``Arc<Exec>``:
+        ``Exec``)."""
         r = self.r
         found: list[Target] = []
         for impl in r.deref_impls.get(pointer, ()):
@@ -802,8 +823,7 @@ class EdgeBuilder:
             if not segs:
                 continue
             if r.generic(alias, segs[0]):  # `type Target = T;`
-                if argument:
-                    found += self._type_of(scope, owner, argument)[0]
+                found += argument
                 continue
             found += self._type_of(r.scope_of(alias, r.defs[alias].module), alias, segs)[0]
         return found

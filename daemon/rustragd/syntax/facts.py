@@ -31,6 +31,7 @@ Layout (all lists, for compactness):
   value of type ``impl Trait`` or ``dyn Trait``), ``["field", name, receiver]``
   (``receiver.name``, ``self.name`` among them; ``name`` "0" for ``receiver.0``),
   ``["call", name, receiver]`` (the value of the method call ``receiver.name()``),
+  ``["ret", segments, receiver]`` (a path call's value, its first argument's receiver),
   ``["pat", segments, index]`` (what a tuple struct or variant pattern ``segments(..)``
   binds at ``index``), ``["elem", index, receiver]`` (element ``index`` of a tuple),
   ``["deref", receiver]`` (``*receiver``: what it points to, when a raw pointer);
@@ -404,7 +405,12 @@ class FactCollector:
             return []
         if function.type == "scoped_identifier":
             segs = segments(function, src)
-            return ["ret", segs] if segs is not None and len(segs) >= 2 else []
+            if segs is None or len(segs) < 2:
+                return []
+            arguments = call.child_by_field_name("arguments")
+            first = named_child(arguments, 0) if arguments is not None else None
+            given = self._receiver(owner, first, src, depth + 1) if first is not None else []
+            return ["ret", segs, given] if given else ["ret", segs]  # `Arc::new(Lock::new())`
         if function.type == "identifier":  # `bounded(1)`, unless a local closure's call
             name = _text(function, src)
             return [] if self._bound(owner, name, function.start_byte) else ["ret", [name]]
