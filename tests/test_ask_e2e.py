@@ -66,8 +66,11 @@ def test_ask_finds_the_code_with_its_context(
     assert top["qualified_name"] == "<demo_core::Circle as demo_core::Shape>::area" or top[
         "name"
     ] in ("area", "Circle")
-    reasons = {c["reason"] for c in area["context"]}
-    assert reasons & {"implemented trait", "self type"}
+    reasons = {(c["reason"], c["qualified_name"]) for c in area["context"]}
+    if top["qualified_name"] == "demo_core::Shape::area":  # a trait's method: its impls
+        assert ("implementation", "<demo_core::Circle as Shape>::area") in reasons
+    else:
+        assert {reason for reason, _ in reasons} & {"implemented trait", "self type"}
     vector_only = daemon.client_json("ask", "reload config", "--mode", "vector", cwd=root)
     assert all(set(h["ranks"]) == {"vector"} for h in vector_only["results"])
     lexical_only = daemon.client_json("ask", "reload config", "--mode", "lexical", cwd=root)
@@ -194,3 +197,37 @@ def test_model_change_re_embeds(
     daemon.client_json("wait", cwd=root)
     assert _embedded_since_start(daemon) == 17
     assert daemon.client_json("ask", "reload config", cwd=root)["vectors_missing"] == 0
+
+
+#: Questions about the docs-stripped regex-syntax of the practice kit (its docs' first
+#: sentences, as the kit's queries are made), with the item that answers each.
+QUESTIONS = {
+    "Translate the given abstract syntax tree (AST) into a high level intermediate"
+    " representation (HIR)": "regex_syntax::hir::translate::Translator::translate",
+    "Returns true if the given character has significance in a regex": (
+        "regex_syntax::is_meta_character"
+    ),
+    "When enabled, the parser will permit the construction of a regular expression that"
+    " may match invalid UTF-8": "regex_syntax::parser::ParserBuilder::allow_invalid_utf8",
+    "Return notes for the line indexed at i (zero-based)": (
+        "regex_syntax::error::Spans::notate_line"
+    ),
+    "Extends each literal in this set with the bytes given": (
+        "regex_syntax::hir::literal::Literals::cross_add"
+    ),
+}
+
+
+def test_questions_about_a_real_crate_find_their_item_first(
+    embedding_daemon: DaemonEnv,
+) -> None:
+    """The real model and indexes, on a real crate without its docs, answer each
+    question with the item it is about first."""
+    root = Path("/tmp/rustrag-practice/regex-syntax-nodoc")
+    if not root.is_dir():
+        pytest.fail(f"{root} is missing; .ci/run makes it (../shared/practice/setup.sh)")
+    embedding_daemon.start()
+    embedding_daemon.client_json("index", str(root), "--wait")
+    for question, expected in QUESTIONS.items():
+        answer = embedding_daemon.client_json("ask", question, "-k", "3", cwd=root)
+        assert answer["results"][0]["qualified_name"] == expected, question

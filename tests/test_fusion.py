@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from rustragd.model import Item
+from rustragd.search.ask import Priors, in_trait_impl, prior, rerank
 from rustragd.search.fusion import Fused, reciprocal_rank_fusion
 
 
@@ -32,3 +34,27 @@ def test_empty_inputs() -> None:
 def test_negative_k_is_refused() -> None:
     with pytest.raises(ValueError):
         reciprocal_rank_fusion({"a": [1]}, k=-1)
+
+
+def _item(item_id: int, qualified_name: str, path: str = "src/lib.rs") -> Item:
+    name = qualified_name.rsplit("::", 1)[-1]
+    return Item(item_id, "method", name, qualified_name, path, item_id, item_id)
+
+
+def test_rerank_weights_trait_impl_members_and_test_code_below_the_rest() -> None:
+    items = {
+        1: _item(1, "<demo::Json as demo::Format>::write"),
+        2: _item(2, "demo::Format::write"),
+        3: _item(3, "tests::writes", "tests/format.rs"),
+        4: _item(4, "demo::Json::new"),
+    }
+    fused = reciprocal_rank_fusion({"vector": [1, 3, 2, 4], "lexical": [1, 3, 4, 2]}, k=0)
+    ranked = rerank(fused, items, lambda item: item.path.startswith("tests/"), Priors(0.3, 0.5))
+    # fused: 1: 2, 3: 1, 2 and 4: 7/12 (2 first); weighted: 1: 0.6, 3: 0.5 (test code)
+    assert [r.item.id for r in ranked] == [1, 2, 4, 3]
+    assert ranked[0].score == pytest.approx(0.6) and ranked[-1].score == pytest.approx(0.5)
+    unweighted = rerank(fused, items, None, Priors(1.0, 1.0))
+    assert [r.item.id for r in unweighted] == [f.id for f in fused]  # fusion's order
+    assert prior(items[1], False, Priors(0.3, 0.5)) == pytest.approx(0.3)
+    assert prior(items[1], True, Priors(0.3, 0.5)) == pytest.approx(0.15)
+    assert in_trait_impl(items[1]) and not in_trait_impl(items[2])

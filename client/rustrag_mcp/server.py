@@ -90,16 +90,33 @@ class Bridge:
         )
 
     def _fit(self, result: Any) -> tuple[Any, str]:
-        """``result`` with its main list cut until its JSON fits the budget, and a note."""
+        """``result`` with its lists cut until its JSON fits the budget (``ask``'s graph
+        context first, then its main list), and a note saying what was kept."""
         if not isinstance(result, dict):
             return result, ""
         key = next((k for k in _LISTS if isinstance(result.get(k), list)), None)
         if key is None or _size(result) <= self.max_chars:
             return result, ""
+        notes = []
+        if key != "context" and isinstance(result.get("context"), list):
+            result, note = self._cut(result, "context", least=0)
+            notes.append(note)
+            if _size(result) <= self.max_chars:
+                return result, notes[0]
+        result, note = self._cut(result, key, least=1)
+        return result, "; ".join([note, *notes])
+
+    def _cut(self, result: dict[str, Any], key: str, least: int) -> tuple[dict[str, Any], str]:
+        """``result`` with the longest prefix of its list ``key`` that fits (``least`` at
+        the fewest), and a note."""
         entries = result[key]
-        kept = len(entries)
-        while kept > 1 and _size({**result, key: entries[:kept]}) > self.max_chars:
-            kept //= 2
+        kept, over = least, len(entries) + 1  # the longest prefix that fits: in between
+        while over - kept > 1:
+            middle = (kept + over) // 2
+            if _size({**result, key: entries[:middle]}) <= self.max_chars:
+                kept = middle
+            else:
+                over = middle
         note = f"showing {kept} of {len(entries)} {key} (token budget); ask for fewer"
         return {**result, key: entries[:kept]}, note
 

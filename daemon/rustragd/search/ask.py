@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,14 +10,25 @@ import numpy as np
 
 from rustragd.graph.adjacency import Adjacency
 from rustragd.model import Item
-from rustragd.search.fusion import reciprocal_rank_fusion
+from rustragd.search.fusion import Fused, reciprocal_rank_fusion
 from rustragd.search.semantic import EMBEDDED_KINDS, SemanticIndex
 from rustragd.search.symbol_table import SymbolTable
 
 #: Candidates taken from each source before fusion.
 CANDIDATES = 50
+#: What a fused score keeps for a member of a trait impl (``<X as Trait>::f``, its
+#: associated types): the trait's declaration documents the contract, and a trait of
+#: many impls would otherwise fill the answer with copies of one method. On the practice
+#: kit (docs-stripped regex, regex-syntax, serde, serde_json) any weight in 0.3..0.5
+#: scores alike; left out crate by crate, the weight tuned on the other three is 0.3.
+TRAIT_IMPL_WEIGHT = 0.3
+#: What a fused score keeps for test code (``#[cfg(test)]``, ``tests/``, ``benches/``):
+#: questions are about what a crate does, and its tests repeat its names.
+TEST_WEIGHT = 0.5
 #: Results whose graph neighbourhood becomes context.
 EXPANDED = 5
+#: Implementations of a trait's method brought in as its context, at most.
+IMPLEMENTATIONS = 3
 #: Characters per token, to estimate budgets without running the tokenizer.
 CHARS_PER_TOKEN = 4
 MODES = ("hybrid", "vector", "lexical")
@@ -30,6 +41,26 @@ class Ranked:
     item: Item
     score: float
     ranks: dict[str, int]
+
+
+@dataclass(frozen=True, slots=True)
+class Priors:
+    """Per-item weights of fused scores (1.0: none); see the constants above."""
+
+    trait_impl: float = TRAIT_IMPL_WEIGHT
+    test: float = TEST_WEIGHT
+
+
+def in_trait_impl(item: Item) -> bool:
+    """Whether ``item`` is a member of a trait impl (``<X as Trait>::name``)."""
+    name = item.qualified_name
+    return name.startswith("<") and " as " in name
+
+
+def prior(item: Item, is_test: bool, priors: Priors) -> float:
+    """The weight of ``item``'s fused score."""
+    weight = priors.trait_impl if in_trait_impl(item) else 1.0
+    return weight * priors.test if is_test else weight
 
 
 @dataclass(slots=True)
@@ -49,9 +80,12 @@ def retrieve(
     k: int,
     mode: str,
     keep: Callable[[Item], bool] | None = None,
+    is_test: Callable[[Item], bool] | None = None,
+    priors: Priors = Priors(),
 ) -> list[Ranked]:
     """The ``k`` best items: reciprocal-rank fusion of vector and lexical rankings (of
-    the candidates ``keep`` says yes to, when given)."""
+    the candidates ``keep`` says yes to, when given), each fused score weighted by the
+    item's :func:`prior` (``is_test`` tells test code)."""
     items = table.items
 
     def wanted(item_id: int) -> bool:
@@ -69,8 +103,24 @@ def retrieve(
             for item_id, _ in hits
             if wanted(item_id) and items[item_id].kind in EMBEDDED_KINDS
         ]
-    fused = reciprocal_rank_fusion(rankings, limit=k)
-    return [Ranked(table.items[f.id], f.score, f.ranks) for f in fused]
+    return rerank(reciprocal_rank_fusion(rankings), items, is_test, priors)[:k]
+
+
+def rerank(
+    fused: list[Fused],
+    items: Mapping[int, Item],
+    is_test: Callable[[Item], bool] | None,
+    priors: Priors,
+) -> list[Ranked]:
+    """``fused`` with each score weighted by its item's :func:`prior`, best first (ties
+    keep fusion's order)."""
+    weighted = []
+    for found in fused:
+        item = items[found.id]
+        score = found.score * prior(item, is_test is not None and is_test(item), priors)
+        weighted.append(Ranked(item, score, found.ranks))
+    weighted.sort(key=lambda ranked: -ranked.score)
+    return weighted
 
 
 def expand(
@@ -108,6 +158,13 @@ def expand(
                 add(edge.dst, "implemented trait", item.id)
             for edge in graph.edges_from(parent.id, "impl_for"):
                 add(edge.dst, "self type", item.id)
+        elif parent is not None and parent.kind == "trait":  # where its contract is kept
+            impls = {e.src for e in graph.edges_to(parent.id, "implements")}
+            found = [m for m in table.with_name(item.name) if m.parent in impls]
+            for implementation in sorted(found, key=lambda m: (m.path, m.start_line))[
+                :IMPLEMENTATIONS
+            ]:
+                add(implementation.id, "implementation", item.id)
     return context
 
 

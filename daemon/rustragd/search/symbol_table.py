@@ -124,6 +124,10 @@ class SymbolTable:
         """Items whose qualified name is exactly ``qualname``."""
         return [self.items[i] for i in self._by_qualname.get(qualname, ())]
 
+    def with_name(self, name: str) -> list[Item]:
+        """Items whose own (last) name is ``name``."""
+        return [self.items[i] for i in self._by_name.get(name, ())]
+
     def definitions(self, qualname: str) -> list[Item]:
         """Items whose qualified name is ``qualname``, else ends with ``::qualname``."""
         exact = self.named(qualname)

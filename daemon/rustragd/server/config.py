@@ -63,6 +63,10 @@ class Config:
     """The longest a ``query`` script runs before it is stopped."""
     query_max_rows: int = 10_000
     """The most rows a ``query`` answers (``truncated`` says when there were more)."""
+    ask_trait_impl_weight: float = 0.3
+    """What ``ask`` keeps of the score of a trait impl's member (1: all of it)."""
+    ask_test_weight: float = 0.5
+    """What ``ask`` keeps of the score of test code (1: all of it)."""
     embed_dependencies: bool = False
     """Embed dependencies' and std's items for ``ask``: only false is supported (library
     graphs keep interfaces, not bodies); ``true`` is refused."""
@@ -165,6 +169,11 @@ def _convert(name: str, value: Any, source: str) -> Any:
             if not bound > 0:
                 raise ValueError("must be positive")
             return bound
+        if name in ("ask_trait_impl_weight", "ask_test_weight"):
+            weight = float(value)
+            if not 0.0 <= weight <= 1.0:
+                raise ValueError("must be between 0 and 1")
+            return weight
         if name == "shutdown_timeout":
             return float(value)
         if name == "log_level":

@@ -7,7 +7,7 @@ from typing import Any
 
 from rustrag_protocol import ErrorCode, ProtocolError
 
-from rustragd.search.ask import MODES, expand, retrieve, trim
+from rustragd.search.ask import MODES, Priors, expand, retrieve, trim
 from rustragd.server.ops import args as a
 from rustragd.server.ops.hits import test_filter, to_hits
 from rustragd.server.ops.registry import Context, op
@@ -32,7 +32,17 @@ async def ask(context: Context, args: dict[str, Any]) -> dict[str, Any]:
     vector = await daemon.embeddings.embed_query(query) if mode != "lexical" else None
     timings["embed_query"] = time.perf_counter() - mark
     mark = time.perf_counter()
-    ranked = retrieve(workspace.semantic, workspace.table, query, vector, k, mode, keep)
+    ranked = retrieve(
+        workspace.semantic,
+        workspace.table,
+        query,
+        vector,
+        k,
+        mode,
+        keep,
+        scope.is_test,
+        Priors(daemon.config.ask_trait_impl_weight, daemon.config.ask_test_weight),
+    )
     timings["search"] = time.perf_counter() - mark
     mark = time.perf_counter()
     neighbours = expand(workspace.graph, workspace.table, ranked, keep)
