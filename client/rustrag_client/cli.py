@@ -163,6 +163,9 @@ def _parser(only: str | None = None) -> argparse.ArgumentParser:
     index = command("index", "add a workspace and index it")
     index.add_argument("path")
     index.add_argument("--wait", action="store_true", help="return once it is indexed")
+    index.add_argument(
+        "--cluster", help="run the job on the Ray cluster at ADDRESS (auto, host:port, local)"
+    )
     reindex = command("reindex", "re-check a workspace against the disk")
     reindex.add_argument("path", nargs="?")
     reindex.add_argument("--no-wait", action="store_true", help="return at once (for hooks)")
@@ -238,7 +241,8 @@ def _request_args(options: argparse.Namespace) -> dict[str, Any]:
 def _op_args(options: argparse.Namespace) -> dict[str, Any]:
     command = options.command
     if command == "index":
-        return {"path": _absolute(options.path), "wait": options.wait}
+        indexed = {"path": _absolute(options.path), "wait": options.wait}
+        return {**indexed, "cluster": options.cluster} if options.cluster else indexed
     if command == "reindex":
         wait = not options.no_wait
         return {"wait": wait, "path": _absolute(options.path)} if options.path else {"wait": wait}

@@ -19,7 +19,7 @@ from rustragd.index.libraries import (
     cache_path,
     library_sources,
 )
-from rustragd.index.pool import ExtractorPool, Job, Unchanged, Unreadable
+from rustragd.index.pool import IndexPool, Job, Unchanged, Unreadable
 from rustragd.model import FileExtract, Item
 from rustragd.project.cargo_sources import dependency_graph
 from rustragd.project.crates import Placement, discover_crates, placements
@@ -37,7 +37,7 @@ class WorkspaceMissing(Exception):
 Notify = Callable[[Workspace], None]
 
 
-async def resolve_graph(workspace: Workspace, pool: ExtractorPool, notify: Notify) -> None:
+async def resolve_graph(workspace: Workspace, pool: IndexPool, notify: Notify) -> None:
     """Re-resolve the whole workspace's relations from the stored facts."""
     started = time.perf_counter()
     await workspace.writes.flushed()
@@ -56,7 +56,7 @@ async def resolve_graph(workspace: Workspace, pool: ExtractorPool, notify: Notif
     workspace.last_resolve_ms = round((time.perf_counter() - started) * 1000, 1)
 
 
-async def load_libraries(workspace: Workspace, pool: ExtractorPool | None) -> LibraryBlobs | None:
+async def load_libraries(workspace: Workspace, pool: IndexPool | None) -> LibraryBlobs | None:
     """The interfaces of the workspace's dependencies and std, from the shared cache,
     those not there yet built first (in ``pool``'s workers, else in a thread); None
     when the workspace resolves no names beyond itself."""
@@ -101,7 +101,7 @@ def _workspace_links(root: Path) -> WorkspaceLinks:
     return library_sources(dependency_graph(root))
 
 
-async def _build(pool: ExtractorPool | None, source: LibrarySource) -> bytes:
+async def _build(pool: IndexPool | None, source: LibrarySource) -> bytes:
     if pool is None:
         return await asyncio.to_thread(build_library, source)
     return await pool.build_library(source)
@@ -170,7 +170,7 @@ def _plan(workspace: Workspace) -> tuple[list[Job], list[str], dict[str, Placeme
 
 
 async def index_workspace(
-    workspace: Workspace, pool: ExtractorPool, clock: Clock, files_per_batch: int, notify: Notify
+    workspace: Workspace, pool: IndexPool, clock: Clock, files_per_batch: int, notify: Notify
 ) -> None:
     """Bring the workspace's store in line with the files on disk (by content hash)."""
     started = time.perf_counter()

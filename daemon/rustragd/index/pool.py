@@ -25,7 +25,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import msgpack
 
@@ -169,23 +169,52 @@ def resolve_files(
     return blob
 
 
-def extract_batch(root: str, jobs: list[Job]) -> bytes:
-    """Run in a worker: extract every changed file of ``jobs``."""
-    from rustragd.syntax.extract import extract_file  # imported in the worker only
+#: A file to extract, shipped with its contents: (path, module path, source).
+Source = tuple[str, list[str], bytes]
 
-    outcomes: list[Outcome] = []
+
+def read_jobs(root: str, jobs: list[Job]) -> tuple[list[Outcome], list[Source]]:
+    """Read the files of ``jobs``: the outcomes known without parsing (unreadable,
+    unchanged by content hash) and the sources left to extract."""
+    known: list[Outcome] = []
+    sources: list[Source] = []
     for rel_path, module_path, known_hash in jobs:
         try:
             source = Path(root, rel_path).read_bytes()
         except OSError as exc:
-            outcomes.append(Unreadable(rel_path, exc.strerror or str(exc)))
+            known.append(Unreadable(rel_path, exc.strerror or str(exc)))
             continue
         if known_hash and content_hash(source) == known_hash:
-            outcomes.append(Unchanged(rel_path))
-            continue
+            known.append(Unchanged(rel_path))
+        else:
+            sources.append((rel_path, module_path, source))
+    return known, sources
+
+
+def extract_sources(sources: list[Source]) -> list[Outcome]:
+    """Extract each file from its contents."""
+    from rustragd.syntax.extract import extract_file  # imported in the worker only
+
+    outcomes: list[Outcome] = []
+    for rel_path, module_path, source in sources:
         extract = extract_file(rel_path, source, module_path)
         extract.module = "::".join(module_path)
         outcomes.append(extract)
+    return outcomes
+
+
+def extract_shipped(sources: list[Source]) -> bytes:
+    """Run in a worker that need not see the files (a cluster's): extract ``sources``."""
+    blob = encode_outcomes(extract_sources(sources))
+    release_heap()
+    return blob
+
+
+def extract_batch(root: str, jobs: list[Job]) -> bytes:
+    """Run in a worker: extract every changed file of ``jobs``."""
+    known, sources = read_jobs(root, jobs)
+    outcomes = known + extract_sources(sources)
+    del sources
     blob = encode_outcomes(outcomes)
     del outcomes
     release_heap()  # a batch's trees and rows are freed: hand their memory back
@@ -277,6 +306,27 @@ class _NodePool:
             turn.cancel()
         self._waiting.clear()
         self.executor.shutdown(wait=True, cancel_futures=True)
+
+
+class IndexPool(Protocol):
+    """Where an index job's work runs: the local pools, or a cluster's
+    (:class:`rustragd.index.cluster.ClusterPool`)."""
+
+    @property
+    def workers(self) -> int:
+        """How many batches run at once."""
+        ...
+
+    async def run(self, root: Path, jobs: list[Job]) -> list[Outcome]: ...
+
+    async def build_library(self, source: LibrarySource) -> bytes: ...
+
+    async def resolve(
+        self,
+        files: list[tuple[str, bytes]],
+        libraries: LibraryBlobs | None = None,
+        gates: dict[str, str] | None = None,
+    ) -> Resolution: ...
 
 
 class ExtractorPool:

@@ -57,6 +57,8 @@ class Config:
     workspace."""
     library_cache: Path | None = None
     """Where library interfaces are kept; None: ``$XDG_CACHE_HOME/rustrag/libraries``."""
+    cluster: str = ""
+    """A Ray cluster for cold index jobs (``auto`` or ``host:port``); "": the local pools."""
     store_write_buffer_mb: int = 8
     """The size of a workspace store's RocksDB memtable; the store holds up to about four."""
     query_timeout_s: float = 5.0
@@ -97,6 +99,7 @@ class Config:
             "embeddings": os.environ.get("RUSTRAG_EMBEDDINGS"),
             "watch": os.environ.get("RUSTRAG_WATCH"),
             "dependencies": os.environ.get("RUSTRAG_DEPENDENCIES"),
+            "cluster": os.environ.get("RUSTRAG_CLUSTER"),
         }
         config = config.merged({k: v for k, v in env.items() if v}, source="environment")
         return config.merged({k: v for k, v in (overrides or {}).items() if v is not None}, "flags")

@@ -9,14 +9,16 @@ import os
 import shutil
 import time
 from pathlib import Path
+from typing import Any
 
 from rustrag_protocol import ErrorCode, ProtocolError
 
 from rustragd.clock import Clock
 from rustragd.heap import settle_heap
+from rustragd.index.cluster import ClusterPool, ClusterUnavailable, connect, disconnect
 from rustragd.index.indexer import WorkspaceMissing, index_workspace
 from rustragd.index.machine import default_batch_files, l3_bytes
-from rustragd.index.pool import ExtractorPool
+from rustragd.index.pool import ExtractorPool, IndexPool
 from rustragd.live.batch import needs_full_pass
 from rustragd.live.edit import apply_edit, prepare_edits
 from rustragd.live.watcher import ChangeBatch, WorkspaceWatcher
@@ -53,6 +55,10 @@ class Daemon:
             config, lambda: [w.semantic for w in self.workspaces.values()], self._embedded
         )
         self.model: EmbeddingModel | None = None
+        self.cluster: ClusterPool | None = None
+        """The cluster the last index job that asked for one ran on."""
+        self.cluster_fallback: dict[str, Any] | None = None
+        """Why the last index job that asked for a cluster ran locally (None: it did not)."""
 
     async def start(self) -> None:
         """Load the embedding model (when enabled), then reopen the registered workspaces."""
@@ -215,21 +221,52 @@ class Daemon:
 
     # -- index jobs ---------------------------------------------------------------------
 
-    def start_index(self, workspace: Workspace) -> asyncio.Task[None]:
-        """Start (or return the running) index job of a workspace."""
+    def start_index(self, workspace: Workspace, cluster: str | None = None) -> asyncio.Task[None]:
+        """Start (or return the running) index job of a workspace, on the Ray cluster at
+        ``cluster`` (default: the config's ``cluster``; "": the local pools)."""
         if workspace.job is not None and not workspace.job.done():
             return workspace.job
         workspace.idle.clear()
         workspace.state = WorkspaceState.INDEXING
-        workspace.job = asyncio.create_task(self._run_index(workspace))
+        address = self.config.cluster if cluster is None else cluster.removeprefix("local")
+        workspace.job = asyncio.create_task(self._run_index(workspace, address))
         return workspace.job
 
-    async def _run_index(self, workspace: Workspace) -> None:
+    def cluster_status(self) -> dict[str, Any] | None:
+        """What ``status`` says of the cluster (None: no job asked for one)."""
+        if self.cluster_fallback is not None:
+            return self.cluster_fallback
+        return self.cluster.describe() if self.cluster is not None else None
+
+    async def _index_pool(self, address: str) -> IndexPool:
+        """The cluster at ``address`` when it answers, else the local pools (and why)."""
+        if not address:
+            return self.pool
+        try:
+            self.cluster = await asyncio.to_thread(connect, address, self.pool)
+        except ClusterUnavailable as exc:
+            log.warning("indexing on the local pools: %s", exc)
+            self.cluster = None
+            self.cluster_fallback = {
+                "address": address,
+                "nodes": 0,
+                "cpus": 0,
+                "gpus": 0,
+                "tasks_done": 0,
+                "bytes_shipped": 0,
+                "fallback_reason": str(exc),
+            }
+            return self.pool
+        self.cluster_fallback = None
+        return self.cluster
+
+    async def _run_index(self, workspace: Workspace, cluster: str = "") -> None:
         try:
             async with workspace.write_lock:
                 workspace.resolver = None  # rebuilt after the job (see prepare_edits)
+                pool = await self._index_pool(cluster)
                 await index_workspace(
-                    workspace, self.pool, self.clock, self.files_per_batch, self.semantic_changed
+                    workspace, pool, self.clock, self.files_per_batch, self.semantic_changed
                 )
             workspace.state = WorkspaceState.READY
             workspace.last_error = None
@@ -301,3 +338,4 @@ class Daemon:
             await workspace.writes.flushed()
             await asyncio.to_thread(workspace.close)
         await asyncio.to_thread(self.pool.shutdown)
+        await asyncio.to_thread(disconnect)

@@ -29,7 +29,7 @@ def _directory(path: str) -> Path:
     return root
 
 
-def _index_result(workspace: Workspace, wait: bool) -> dict[str, Any]:
+def _index_result(context: Context, workspace: Workspace, wait: bool) -> dict[str, Any]:
     return {
         "root": str(workspace.root),
         "files": len(workspace.files),
@@ -37,11 +37,14 @@ def _index_result(workspace: Workspace, wait: bool) -> dict[str, Any]:
         "took_ms": workspace.last_index_ms if wait else None,
         "state": workspace.state.value,
         "error": workspace.last_error,
+        "cluster": context.daemon.cluster_status() if wait else None,
     }
 
 
-async def _index(context: Context, workspace: Workspace, wait: bool) -> dict[str, Any]:
-    job = context.daemon.start_index(workspace)
+async def _index(
+    context: Context, workspace: Workspace, wait: bool, cluster: str | None = None
+) -> dict[str, Any]:
+    job = context.daemon.start_index(workspace, cluster)
     if wait:
         await asyncio.shield(asyncio.gather(job, return_exceptions=True))
         if workspace.state in (WorkspaceState.FAILED, WorkspaceState.MISSING):
@@ -49,7 +52,7 @@ async def _index(context: Context, workspace: Workspace, wait: bool) -> dict[str
                 f"indexing {workspace.root} failed: {workspace.last_error}", ErrorCode.INTERNAL
             )
         await context.daemon.wait_idle([workspace])
-    return _index_result(workspace, wait)
+    return _index_result(context, workspace, wait)
 
 
 @op("index")
@@ -58,7 +61,8 @@ async def index(context: Context, args: dict[str, Any]) -> dict[str, Any]:
     path = a.absolute_path(args, "path", required=True)
     assert path is not None
     workspace = context.daemon.add(_directory(path))
-    return await _index(context, workspace, a.boolean(args, "wait"))
+    cluster = a.string(args, "cluster")
+    return await _index(context, workspace, a.boolean(args, "wait"), cluster)
 
 
 @op("reindex")

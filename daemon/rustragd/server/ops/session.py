@@ -51,6 +51,7 @@ async def status(context: Context, args: dict[str, Any]) -> dict[str, Any]:
         "clock": str(daemon.clock),
         "workers": daemon.pool.workers,
         "pools": daemon.pool.describe(),
+        "cluster": daemon.cluster_status(),
         "files_per_batch": daemon.files_per_batch,
         "embeddings": daemon.embeddings.describe(),
         "workspaces": [

@@ -1,0 +1,142 @@
+"""Index jobs on a real local Ray cluster (started here, stopped after), against local ones."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cargo_workspace import write_workspace
+from conftest import DaemonEnv
+
+PRACTICE = Path("/tmp/rustrag-practice/regex-syntax")
+RAY = Path(sys.executable).with_name("ray")
+ITEMS = "?[path, id, kind, name, qualname, start_line, end_line] := *item{path, id, kind, name, qualname, start_line, end_line}"  # noqa: E501
+EDGES = "?[file, src, rel, dst, line, target, confidence, via, extra] := *edge{file, src, rel, dst, line, target, confidence, via, extra}"  # noqa: E501
+TYPES = "?[fingerprint, canonical, definition] := *type{fingerprint, canonical, definition}"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[str]:
+    """The address of a one-node Ray cluster with 2 CPUs, started for this module."""
+    pytest.importorskip("ray", reason="ray is not installed (pip install '.[cluster]')")
+    port = _free_port()
+    temp = Path(tempfile.mkdtemp(prefix="rt", dir="/tmp"))  # Ray's socket paths are short
+    started = subprocess.run(
+        [
+            *(str(RAY), "start", "--head", f"--port={port}", "--num-cpus=2"),
+            *("--include-dashboard=false", "--disable-usage-stats", f"--temp-dir={temp}"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    if started.returncode != 0:
+        pytest.skip(f"Ray cannot start here: {started.stderr[-500:]}")
+    try:
+        yield f"127.0.0.1:{port}"
+    finally:
+        subprocess.run([str(RAY), "stop", "--force"], capture_output=True, timeout=120)
+        shutil.rmtree(temp, ignore_errors=True)
+
+
+def _graph(daemon: DaemonEnv, root: Path) -> dict[str, list[tuple[Any, ...]]]:
+    """Every item, edge and type row of the workspace's store, sorted."""
+    found = {}
+    for name, script in (("items", ITEMS), ("edges", EDGES), ("types", TYPES)):
+        answer = daemon.client_json("query", script, cwd=root)
+        assert not answer["truncated"]
+        found[name] = sorted(tuple(row) for row in answer["rows"])
+    return found
+
+
+def _index_both_ways(daemon: DaemonEnv, root: Path, address: str) -> tuple[Any, Any, Any]:
+    """The workspace indexed on the cluster, then again locally: (the cluster's answer,
+    its graph, the local graph)."""
+    answer = daemon.client_json("index", str(root), "--wait", "--cluster", address)
+    on_cluster = _graph(daemon, root)
+    daemon.client_json("forget", str(root))
+    daemon.client_json("index", str(root), "--wait", "--cluster", "local")
+    return answer, on_cluster, _graph(daemon, root)
+
+
+def _start(daemon: DaemonEnv) -> None:
+    config = Path(daemon.env["XDG_CONFIG_HOME"]) / "rustrag"
+    config.mkdir(parents=True)
+    (config / "config.yaml").write_text("query_max_rows: 1000000\n")
+    daemon.start()
+
+
+def test_a_cluster_index_equals_a_local_one(
+    daemon_env: DaemonEnv, cluster: str, tmp_path: Path
+) -> None:
+    _start(daemon_env)
+    fixture = write_workspace(tmp_path / "ws")
+    for root in (fixture, PRACTICE):
+        answer, on_cluster, local = _index_both_ways(daemon_env, root, cluster)
+        assert answer["state"] == "ready" and answer["cluster"]["fallback_reason"] is None
+        assert answer["cluster"]["address"] == cluster and answer["cluster"]["cpus"] == 2
+        assert answer["cluster"]["tasks_done"] >= 2  # extraction batches and the resolution
+        assert answer["cluster"]["bytes_shipped"] > 0
+        assert on_cluster["items"] and on_cluster["edges"]
+        assert on_cluster == local, root
+    status = daemon_env.client_json("status")
+    assert status["cluster"]["address"] == cluster and status["cluster"]["nodes"] == 1
+
+
+def test_an_unreachable_cluster_falls_back_to_the_local_pools(
+    daemon_env: DaemonEnv, tmp_path: Path
+) -> None:
+    _start(daemon_env)
+    root = write_workspace(tmp_path / "ws")
+    address = f"127.0.0.1:{_free_port()}"  # nothing listens there
+    answer = daemon_env.client_json("index", str(root), "--wait", "--cluster", address)
+    assert answer["state"] == "ready" and answer["items"] > 0
+    reason = answer["cluster"]["fallback_reason"]
+    assert f"nothing answers at {address}" in reason
+    assert daemon_env.client_json("status")["cluster"]["fallback_reason"] == reason
+
+
+def test_a_worker_killed_mid_job_is_survived(daemon_env: DaemonEnv, cluster: str) -> None:
+    """The resolution's worker is killed while it runs: Ray runs the task again and the
+    job ends with the graph a local job makes."""
+    _start(daemon_env)
+    killed: list[int] = []
+    stop = threading.Event()
+
+    def kill_the_resolution() -> None:
+        while not stop.is_set() and not killed:
+            found = subprocess.run(
+                ["pgrep", "-f", "ray::resolve_files"], capture_output=True, text=True
+            ).stdout.split()
+            for pid in found:
+                os.kill(int(pid), signal.SIGKILL)
+                killed.append(int(pid))
+            time.sleep(0.01)
+
+    killer = threading.Thread(target=kill_the_resolution)
+    killer.start()
+    try:
+        answer, on_cluster, local = _index_both_ways(daemon_env, PRACTICE, cluster)
+    finally:
+        stop.set()
+        killer.join()
+    assert killed, "the resolution's worker was never seen"
+    assert answer["state"] == "ready" and answer["cluster"]["fallback_reason"] is None
+    assert on_cluster == local
