@@ -15,9 +15,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from cargo_workspace import write_workspace
 from conftest import DaemonEnv
+from rustragd.store.graph_store import GraphStore
 
 PRACTICE = Path("/tmp/rustrag-practice/regex-syntax")
 RAY = Path(sys.executable).with_name("ray")
@@ -76,11 +78,21 @@ def _index_both_ways(daemon: DaemonEnv, root: Path, address: str) -> tuple[Any, 
     return answer, on_cluster, _graph(daemon, root)
 
 
-def _start(daemon: DaemonEnv) -> None:
+def _start(daemon: DaemonEnv, settings: str = "") -> None:
     config = Path(daemon.env["XDG_CONFIG_HOME"]) / "rustrag"
-    config.mkdir(parents=True)
-    (config / "config.yaml").write_text("query_max_rows: 1000000\n")
+    config.mkdir(parents=True, exist_ok=True)
+    (config / "config.yaml").write_text("query_max_rows: 1000000\n" + settings)
     daemon.start()
+
+
+def _vectors(state: Path) -> dict[int, Any]:
+    """Every item's vector in the store under ``state`` (the daemon stopped)."""
+    store = GraphStore(next(state.glob("rustrag/*/v*/graph.db")))
+    try:
+        rows = store.embeddings.item_vectors()
+    finally:
+        store.close()
+    return {item_id: np.frombuffer(vector, dtype=np.float32) for item_id, vector in rows}
 
 
 def test_a_cluster_index_equals_a_local_one(
@@ -140,3 +152,35 @@ def test_a_worker_killed_mid_job_is_survived(daemon_env: DaemonEnv, cluster: str
     assert killed, "the resolution's worker was never seen"
     assert answer["state"] == "ready" and answer["cluster"]["fallback_reason"] is None
     assert on_cluster == local
+
+
+def test_the_cluster_embeds_a_jobs_vectors_as_the_daemon_does(
+    daemon_env: DaemonEnv, cluster: str, tmp_path: Path
+) -> None:
+    """The job's bulk of vectors goes to the cluster's embedder actors (the daemon's
+    model, on each CPU): the same vectors as a local job's."""
+    daemon_env.env["RUSTRAG_EMBEDDINGS"] = "1"
+    root = tmp_path / "ws"  # one file of 40 functions: one batch of the job, a bulk
+    (root / "src").mkdir(parents=True)
+    (root / "Cargo.toml").write_text('[package]\nname = "many"\nversion = "0.1.0"\n')
+    functions = (
+        f"/// Step {n} of the pipeline.\npub fn step_{n}(x: u32) -> u32 {{ x + {n} }}\n"
+        for n in range(40)
+    )
+    (root / "src" / "lib.rs").write_text("".join(functions))
+    found = {}
+    for where in (cluster, "local"):
+        state = tmp_path / f"state-{len(found)}"
+        daemon_env.env["XDG_STATE_HOME"] = str(state)
+        _start(daemon_env, "embed_batch: 2\n")  # batches of 8: 40 pending are a bulk
+        answer = daemon_env.client_json("index", str(root), "--wait", "--cluster", where)
+        assert answer["state"] == "ready"
+        if where == cluster:
+            assert answer["cluster"]["embedders"] == 2, answer["cluster"]
+            assert answer["cluster"]["embedded"] >= 16  # two batches at least
+        daemon_env.stop()
+        found[where] = _vectors(state)
+    on_cluster, local = found[cluster], found["local"]
+    assert len(local) == 40 and on_cluster.keys() == local.keys()
+    for item_id, vector in local.items():
+        assert float(vector @ on_cluster[item_id]) > 0.9999, item_id

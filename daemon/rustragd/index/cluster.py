@@ -6,13 +6,16 @@ this process reads the files and ships their contents (the cluster's machines ne
 see this disk, only have rustrag installed), each batch's extraction and the
 workspace's resolution run as tasks that Ray retries when their worker dies, and their
 results come back in the local pools' format, to be stored here as a local job's.
-Libraries are built by the local pools: their sources are this machine's. Everything
-after the job (live edits, queries, embeddings) stays local.
+Libraries are built by the local pools: their sources are this machine's. The job's
+bulk of vectors can be embedded by :class:`ClusterEmbedders`, Ray actors running the
+daemon's own embedder (one per GPU on a cluster with GPUs, its CUDA path; one per CPU
+otherwise). Live edits and queries stay local.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import socket
 import threading
@@ -33,8 +36,16 @@ from rustragd.index.pool import (
     resolve_files,
 )
 from rustragd.model import Resolution
+from rustragd.search.embedder import Embedder, EmbedderConfig
 
-__all__ = ["ClusterPool", "ClusterUnavailable", "connect"]
+__all__ = [
+    "ClusterEmbedders",
+    "ClusterPool",
+    "ClusterUnavailable",
+    "connect",
+    "disconnect",
+    "fallback_status",
+]
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +80,10 @@ class ClusterPool:
     gpus: int
     tasks_done: int = 0
     bytes_shipped: int = 0
+    embedders: ClusterEmbedders | None = None
+    """The embedder actors, once started (:meth:`start_embedders`)."""
+    embedders_reason: str | None = None
+    """Why vectors are embedded locally on a connected cluster (None: they are not)."""
 
     @property
     def workers(self) -> int:
@@ -85,7 +100,21 @@ class ClusterPool:
             "tasks_done": self.tasks_done,
             "bytes_shipped": self.bytes_shipped,
             "fallback_reason": None,
+            "embedders": len(self.embedders.actors) if self.embedders is not None else 0,
+            "embedded": self.embedders.embedded if self.embedders is not None else 0,
+            "embedders_reason": self.embedders_reason,
         }
+
+    async def start_embedders(self, config: EmbedderConfig, model_id: str) -> None:
+        """Start the embedder actors (once), running the daemon's model ``model_id``; when
+        they cannot, say why (:attr:`embedders_reason`) and leave the vectors local."""
+        if self.embedders is not None:
+            return
+        try:
+            self.embedders = await ClusterEmbedders.start(config, model_id, self.cpus, self.gpus)
+            self.embedders_reason = None
+        except ClusterUnavailable as exc:
+            self.embedders_reason = str(exc)
 
     async def run(self, root: Any, jobs: list[Job]) -> list[Outcome]:
         """Extract one batch on the cluster: the files read here, their contents shipped."""
@@ -122,6 +151,78 @@ class ClusterPool:
         result: bytes = await asyncio.wrap_future(ref.future())
         self.tasks_done += 1
         return result
+
+
+class EmbedderWorker:
+    """Runs in a Ray actor: the daemon's embedder on the actor's node."""
+
+    def __init__(self, config: EmbedderConfig) -> None:
+        self.embedder = Embedder(config)
+
+    def model_id(self) -> str:
+        """The model it runs (the daemon's, or its vectors would not be comparable)."""
+        return self.embedder.model_id
+
+    def embed(self, texts: list[str]) -> Any:
+        """Document vectors of ``texts``, shape (len(texts), dim)."""
+        return self.embedder.embed_documents(texts)
+
+
+@dataclass(slots=True)
+class ClusterEmbedders:
+    """Embedder actors on the cluster; a batch goes to the least busy one."""
+
+    actors: list[Any]
+    busy: list[int]
+    embedded: int = 0
+
+    @classmethod
+    async def start(
+        cls, config: EmbedderConfig, model_id: str, cpus: int, gpus: int
+    ) -> ClusterEmbedders:
+        """One actor per GPU (the CUDA path), else one per CPU (one thread each)."""
+        import ray
+
+        # No CPU reserved: the job's tasks must still get every CPU (the vectors come
+        # after the graph, mostly); spread over the nodes.
+        made: list[Any]
+        if gpus:
+            actor: Any = ray.remote(num_gpus=1, num_cpus=0)(EmbedderWorker)
+            made = [actor.remote(config) for _ in range(gpus)]
+        else:
+            actor = ray.remote(num_cpus=0, scheduling_strategy="SPREAD")(EmbedderWorker)
+            single = dataclasses.replace(config, threads=1, provider="cpu")
+            made = [actor.remote(single) for _ in range(cpus)]
+        try:
+            ids = await asyncio.gather(
+                *(asyncio.wrap_future(a.model_id.remote().future()) for a in made)
+            )
+        except Exception as exc:  # an actor could not load the model
+            for a in made:
+                ray.kill(a)
+            raise ClusterUnavailable(f"the cluster's embedders did not start: {exc}") from exc
+        if set(ids) != {model_id}:
+            for a in made:
+                ray.kill(a)
+            raise ClusterUnavailable(f"the cluster runs the model {ids[0]}, not {model_id}")
+        return cls(made, [0] * len(made))
+
+    @property
+    def workers(self) -> int:
+        """How many batches run at once."""
+        return len(self.actors)
+
+    async def embed(self, texts: list[str]) -> Any:
+        """Document vectors of ``texts``, from the least busy actor."""
+        chosen = min(range(len(self.actors)), key=self.busy.__getitem__)
+        self.busy[chosen] += 1
+        try:
+            ref = self.actors[chosen].embed.remote(texts)
+            vectors = await asyncio.wrap_future(ref.future())
+        finally:
+            self.busy[chosen] -= 1
+        self.embedded += len(texts)
+        return vectors
 
 
 def connect(address: str, local: ExtractorPool) -> ClusterPool:
@@ -161,6 +262,23 @@ def connect(address: str, local: ExtractorPool) -> ClusterPool:
     return ClusterPool(
         address, local, len(alive), int(resources.get("CPU", 0)), int(resources.get("GPU", 0))
     )
+
+
+def fallback_status(address: str, reason: str) -> dict[str, Any]:
+    """What ``status`` says of a cluster a job could not use (:meth:`ClusterPool.describe`'s
+    fields)."""
+    return {
+        "address": address,
+        "nodes": 0,
+        "cpus": 0,
+        "gpus": 0,
+        "tasks_done": 0,
+        "bytes_shipped": 0,
+        "fallback_reason": reason,
+        "embedders": 0,
+        "embedded": 0,
+        "embedders_reason": None,
+    }
 
 
 def disconnect() -> None:

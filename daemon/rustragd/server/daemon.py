@@ -15,7 +15,13 @@ from rustrag_protocol import ErrorCode, ProtocolError
 
 from rustragd.clock import Clock
 from rustragd.heap import settle_heap
-from rustragd.index.cluster import ClusterPool, ClusterUnavailable, connect, disconnect
+from rustragd.index.cluster import (
+    ClusterPool,
+    ClusterUnavailable,
+    connect,
+    disconnect,
+    fallback_status,
+)
 from rustragd.index.indexer import WorkspaceMissing, index_workspace
 from rustragd.index.machine import default_batch_files, l3_bytes
 from rustragd.index.pool import ExtractorPool, IndexPool
@@ -242,22 +248,22 @@ class Daemon:
         """The cluster at ``address`` when it answers, else the local pools (and why)."""
         if not address:
             return self.pool
+        before = self.cluster
         try:
             self.cluster = await asyncio.to_thread(connect, address, self.pool)
+            if before is not None and before.address == address:  # its embedders too
+                self.cluster.embedders = before.embedders
         except ClusterUnavailable as exc:
             log.warning("indexing on the local pools: %s", exc)
             self.cluster = None
-            self.cluster_fallback = {
-                "address": address,
-                "nodes": 0,
-                "cpus": 0,
-                "gpus": 0,
-                "tasks_done": 0,
-                "bytes_shipped": 0,
-                "fallback_reason": str(exc),
-            }
+            self.embeddings.remote = None
+            self.cluster_fallback = fallback_status(address, str(exc))
             return self.pool
         self.cluster_fallback = None
+        if self.embeddings.embedder is not None:  # the job's vectors, on the cluster too
+            config = self.embeddings.embedder_config()
+            await self.cluster.start_embedders(config, self.embeddings.embedder.model_id)
+            self.embeddings.remote = self.cluster.embedders
         return self.cluster
 
     async def _run_index(self, workspace: Workspace, cluster: str = "") -> None:

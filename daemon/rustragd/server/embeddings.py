@@ -6,14 +6,30 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from rustragd.search.embedder import Embedder, EmbedderConfig
-from rustragd.search.semantic import EmbeddingModel, SemanticIndex
+from rustragd.search.semantic import EmbeddingModel, Pending, SemanticIndex
 from rustragd.search.vector_index import pack_vectors
 from rustragd.server.config import Config
 
 log = logging.getLogger(__name__)
+
+#: Pending vectors, in batches, from which a workspace's are embedded by the cluster's
+#: embedders when there are some (fewer, an edit's: here, at once).
+REMOTE_BATCHES = 2
+
+
+class RemoteEmbedder(Protocol):
+    """Embedders elsewhere (a cluster's: :class:`rustragd.index.cluster.ClusterEmbedders`)."""
+
+    @property
+    def workers(self) -> int:
+        """How many batches run at once."""
+        ...
+
+    async def embed(self, texts: list[str]) -> Any: ...
+
 
 #: Seconds without new vectors before the changed vector index files are written. The
 #: file is a cache of the vectors in the store (a stale one is rebuilt on start), so an
@@ -44,20 +60,24 @@ class EmbeddingService:
         self.busy_s = 0.0
         self.last_batch: dict[str, float] = {}
         """Items and per-stage milliseconds of the last batch, for ``status``."""
+        self.remote: RemoteEmbedder | None = None
+        """Embedders for a bulk of vectors (a cluster's), when there are some."""
+
+    def embedder_config(self) -> EmbedderConfig:
+        """The embedder the config describes (the cluster's embedders run it too)."""
+        return EmbedderConfig(
+            model_dir=self.config.embed_model_dir,
+            max_tokens=self.config.embed_max_tokens,
+            batch_size=self.config.embed_batch,
+            pooling=self.config.embed_pooling,  # type: ignore[arg-type]
+            query_prefix=self.config.embed_query_prefix,
+            document_prefix=self.config.embed_document_prefix,
+        )
 
     def load(self) -> EmbeddingModel:
         """Load the model (blocking; call from a thread)."""
         if self.embedder is None:
-            self.embedder = Embedder(
-                EmbedderConfig(
-                    model_dir=self.config.embed_model_dir,
-                    max_tokens=self.config.embed_max_tokens,
-                    batch_size=self.config.embed_batch,
-                    pooling=self.config.embed_pooling,  # type: ignore[arg-type]
-                    query_prefix=self.config.embed_query_prefix,
-                    document_prefix=self.config.embed_document_prefix,
-                )
-            )
+            self.embedder = Embedder(self.embedder_config())
             log.info(
                 "embedding model %s (%d-d) on %s",
                 self.embedder.model_id,
@@ -93,18 +113,33 @@ class EmbeddingService:
                 if not work:
                     break
                 for index in work:
-                    await self._embed_batch(index)
+                    remote = self.remote
+                    batch = self.config.embed_batch * 4
+                    if remote is not None and len(index.pending) >= REMOTE_BATCHES * batch:
+                        batches = [index.take(batch) for _ in range(remote.workers)]
+                        await asyncio.gather(
+                            *(self._embed_batch(index, b, remote) for b in batches if b)
+                        )
+                    else:
+                        await self._embed_batch(index, index.take(batch))
             for index in self._indexes():
                 if not index.pending:
                     index.idle.set()
 
-    async def _embed_batch(self, index: SemanticIndex) -> None:
+    async def _embed_batch(
+        self,
+        index: SemanticIndex,
+        batch: list[tuple[int, Pending]],
+        remote: RemoteEmbedder | None = None,
+    ) -> None:
         assert self.embedder is not None
-        batch = index.take(self.config.embed_batch * 4)
         texts = [pending.text for _, pending in batch]
         started = time.perf_counter()
         try:
-            vectors = await asyncio.to_thread(self.embedder.embed_documents, texts)
+            if remote is not None:
+                vectors = await remote.embed(texts)
+            else:
+                vectors = await asyncio.to_thread(self.embedder.embed_documents, texts)
         except Exception:
             log.exception("embedding a batch of %d items failed; dropping it", len(batch))
             for item_id, _ in batch:
