@@ -184,3 +184,19 @@ def test_the_cluster_embeds_a_jobs_vectors_as_the_daemon_does(
     assert len(local) == 40 and on_cluster.keys() == local.keys()
     for item_id, vector in local.items():
         assert float(vector @ on_cluster[item_id]) > 0.9999, item_id
+
+
+def test_the_daemon_outlives_its_cluster(daemon_env: DaemonEnv, cluster: str) -> None:
+    """The cluster stops (last in this module: it stops the module's cluster). Ray ends
+    the driver process once the cluster is silent (after 3 s here, 60 by default); the
+    daemon keeps serving and indexes the next job on its local pools."""
+    daemon_env.env["RAY_gcs_rpc_server_reconnect_timeout_s"] = "3"
+    _start(daemon_env)
+    answer = daemon_env.client_json("index", str(PRACTICE), "--wait", "--cluster", cluster)
+    assert answer["cluster"]["fallback_reason"] is None
+    subprocess.run([str(RAY), "stop", "--force"], capture_output=True, timeout=120)
+    time.sleep(8)  # well past Ray's timeout: the driver process has ended
+    assert daemon_env.process is not None and daemon_env.process.poll() is None
+    again = daemon_env.client_json("index", str(PRACTICE), "--wait", "--cluster", cluster)
+    assert again["state"] == "ready"
+    assert "nothing answers" in again["cluster"]["fallback_reason"]

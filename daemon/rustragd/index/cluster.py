@@ -1,4 +1,4 @@
-"""An index job's work on a Ray cluster: the only module importing ray.
+"""An index job's work on a Ray cluster, through the driver process.
 
 Ray is an extra (``pip install 'rustrag[cluster]'``). A :class:`ClusterPool` does for an
 index job what the local :class:`rustragd.index.pool.ExtractorPool` does, as Ray tasks:
@@ -9,21 +9,27 @@ results come back in the local pools' format, to be stored here as a local job's
 Libraries are built by the local pools: their sources are this machine's. The job's
 bulk of vectors can be embedded by :class:`ClusterEmbedders`, Ray actors running the
 daemon's own embedder (one per GPU on a cluster with GPUs, its CUDA path; one per CPU
-otherwise). Live edits and queries stay local.
+otherwise). Live edits and queries stay local. Ray itself runs in a child process,
+:mod:`rustragd.index.cluster_driver`: a cluster that stops answering ends that process,
+never the daemon.
 """
 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
+import contextlib
+import itertools
 import logging
+import multiprocessing
 import socket
 import threading
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 from rustragd.graph.library import LibraryBlobs
+from rustragd.index.cluster_driver import drive
 from rustragd.index.libraries import LibrarySource
 from rustragd.index.pool import (
     ExtractorPool,
@@ -36,7 +42,7 @@ from rustragd.index.pool import (
     resolve_files,
 )
 from rustragd.model import Resolution
-from rustragd.search.embedder import Embedder, EmbedderConfig
+from rustragd.search.embedder import EmbedderConfig
 
 __all__ = [
     "ClusterEmbedders",
@@ -49,31 +55,112 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-T = TypeVar("T")
-
 #: Seconds to wait for a cluster's address to answer before indexing locally.
 PROBE_TIMEOUT_S = 3.0
-#: Times Ray runs a task again after its worker died.
-RETRIES = 3
+#: Seconds the driver process may take to connect to a cluster.
+CONNECT_TIMEOUT_S = 60.0
 #: Batches a cluster CPU gets (more than one: the tasks' sizes vary).
 BATCHES_PER_CPU = 2
 
-_connected: str | None = None
-"""The address this process's Ray is connected to (one at a time)."""
-_connecting = threading.Lock()
-#: The Ray task of each function run on the cluster.
-_remotes: dict[Callable[..., bytes], Any] = {}
+_driver: Driver | None = None
+"""The driver process in use (one cluster at a time)."""
+_starting = threading.Lock()
 
 
 class ClusterUnavailable(Exception):
     """No cluster at the address (or no Ray): the job runs on the local pools."""
 
 
+class Driver:
+    """The daemon's end of the driver process: requests out, answers in (a thread)."""
+
+    def __init__(self, address: str) -> None:
+        self.address = address
+        context = multiprocessing.get_context("spawn")
+        ours, theirs = context.Pipe()
+        self._connection = ours
+        self._process = context.Process(
+            target=drive, args=(theirs, address), name="rustragd-ray", daemon=True
+        )
+        self._process.start()
+        theirs.close()
+        self._ids = itertools.count(1)
+        self._pending: dict[int, Future[Any]] = {}
+        self._lock = threading.Lock()
+        if not ours.poll(CONNECT_TIMEOUT_S):
+            self.stop()
+            raise ClusterUnavailable(f"the cluster at {address} did not answer in time")
+        try:
+            _, ok, value = ours.recv()
+        except (EOFError, OSError):
+            ok, value = False, f"the driver process exited ({self._process.exitcode})"
+        if not ok:
+            self.stop()
+            raise ClusterUnavailable(f"cannot connect to the cluster at {address}: {value}")
+        self.resources: dict[str, int] = value
+        threading.Thread(target=self._read, name="rustragd-ray-answers", daemon=True).start()
+
+    @property
+    def alive(self) -> bool:
+        return self._process.is_alive()
+
+    def call(self, kind: str, *args: Any) -> Future[Any]:
+        """Send one request; the future holds its answer (or the reason there is none)."""
+        future: Future[Any] = Future()
+        with self._lock:
+            request_id = next(self._ids)
+            self._pending[request_id] = future
+            try:
+                self._connection.send((request_id, kind, args))
+            except (OSError, ValueError) as exc:
+                del self._pending[request_id]
+                future.set_exception(ClusterUnavailable(f"the driver process is gone: {exc}"))
+        return future
+
+    def _read(self) -> None:
+        while True:
+            try:
+                request_id, ok, value = self._connection.recv()
+            except (EOFError, OSError):
+                break
+            with self._lock:
+                future = self._pending.pop(request_id, None)
+            if future is None:
+                continue
+            if ok:
+                future.set_result(value)
+            else:
+                future.set_exception(
+                    ClusterUnavailable(f"on the cluster at {self.address}: {value}")
+                )
+        self._process.join(timeout=5)
+        code = self._process.exitcode
+        reason = f"the cluster at {self.address} stopped answering (driver exit {code})"
+        with self._lock:
+            lost, self._pending = self._pending, {}
+        for future in lost.values():
+            future.set_exception(ClusterUnavailable(reason))
+
+    def stop(self) -> None:
+        """Tell the driver to leave the cluster and exit (killed if it does not)."""
+        with contextlib.suppress(OSError, ValueError):
+            self._connection.send((0, "stop", ()))
+        self._process.join(timeout=10)
+        if self._process.is_alive():
+            self._process.kill()
+            self._process.join(timeout=5)
+        self._connection.close()
+
+
+async def _answer(driver: Driver, kind: str, *args: Any) -> Any:
+    return await asyncio.wrap_future(driver.call(kind, *args))
+
+
 @dataclass(slots=True)
 class ClusterPool:
     """The index job's pool on a connected Ray cluster."""
 
-    address: str
+    driver: Driver
     local: ExtractorPool
     nodes: int
     cpus: int
@@ -84,6 +171,10 @@ class ClusterPool:
     """The embedder actors, once started (:meth:`start_embedders`)."""
     embedders_reason: str | None = None
     """Why vectors are embedded locally on a connected cluster (None: they are not)."""
+
+    @property
+    def address(self) -> str:
+        return self.driver.address
 
     @property
     def workers(self) -> int:
@@ -100,7 +191,7 @@ class ClusterPool:
             "tasks_done": self.tasks_done,
             "bytes_shipped": self.bytes_shipped,
             "fallback_reason": None,
-            "embedders": len(self.embedders.actors) if self.embedders is not None else 0,
+            "embedders": self.embedders.workers if self.embedders is not None else 0,
             "embedded": self.embedders.embedded if self.embedders is not None else 0,
             "embedders_reason": self.embedders_reason,
         }
@@ -111,10 +202,15 @@ class ClusterPool:
         if self.embedders is not None:
             return
         try:
-            self.embedders = await ClusterEmbedders.start(config, model_id, self.cpus, self.gpus)
-            self.embedders_reason = None
+            ids = await _answer(self.driver, "embedders", config, self.cpus, self.gpus)
         except ClusterUnavailable as exc:
-            self.embedders_reason = str(exc)
+            self.embedders_reason = f"the cluster's embedders did not start: {exc}"
+            return
+        if set(ids) != {model_id}:
+            self.embedders_reason = f"the cluster runs the model {ids[0]}, not {model_id}"
+            return
+        self.embedders = ClusterEmbedders(self.driver, len(ids))
+        self.embedders_reason = None
 
     async def run(self, root: Any, jobs: list[Job]) -> list[Outcome]:
         """Extract one batch on the cluster: the files read here, their contents shipped."""
@@ -141,127 +237,52 @@ class ClusterPool:
         return decode_resolution(await self._task(resolve_files, files, libraries, gates))
 
     async def _task(self, function: Callable[..., bytes], *args: Any) -> bytes:
-        remote = _remotes.get(function)
-        if remote is None:
-            import ray
-
-            remote = ray.remote(num_cpus=1, max_retries=RETRIES)(function)
-            _remotes[function] = remote
-        ref = remote.remote(*args)
-        result: bytes = await asyncio.wrap_future(ref.future())
+        result: bytes = await _answer(self.driver, "task", function, args)
         self.tasks_done += 1
         return result
 
 
-class EmbedderWorker:
-    """Runs in a Ray actor: the daemon's embedder on the actor's node."""
-
-    def __init__(self, config: EmbedderConfig) -> None:
-        self.embedder = Embedder(config)
-
-    def model_id(self) -> str:
-        """The model it runs (the daemon's, or its vectors would not be comparable)."""
-        return self.embedder.model_id
-
-    def embed(self, texts: list[str]) -> Any:
-        """Document vectors of ``texts``, shape (len(texts), dim)."""
-        return self.embedder.embed_documents(texts)
-
-
 @dataclass(slots=True)
 class ClusterEmbedders:
-    """Embedder actors on the cluster; a batch goes to the least busy one."""
+    """The embedder actors on the cluster (the driver sends a batch to the least busy)."""
 
-    actors: list[Any]
-    busy: list[int]
+    driver: Driver
+    workers: int
+    """How many batches run at once (one per actor)."""
     embedded: int = 0
 
-    @classmethod
-    async def start(
-        cls, config: EmbedderConfig, model_id: str, cpus: int, gpus: int
-    ) -> ClusterEmbedders:
-        """One actor per GPU (the CUDA path), else one per CPU (one thread each)."""
-        import ray
-
-        # No CPU reserved: the job's tasks must still get every CPU (the vectors come
-        # after the graph, mostly); spread over the nodes.
-        made: list[Any]
-        if gpus:
-            actor: Any = ray.remote(num_gpus=1, num_cpus=0)(EmbedderWorker)
-            made = [actor.remote(config) for _ in range(gpus)]
-        else:
-            actor = ray.remote(num_cpus=0, scheduling_strategy="SPREAD")(EmbedderWorker)
-            single = dataclasses.replace(config, threads=1, provider="cpu")
-            made = [actor.remote(single) for _ in range(cpus)]
-        try:
-            ids = await asyncio.gather(
-                *(asyncio.wrap_future(a.model_id.remote().future()) for a in made)
-            )
-        except Exception as exc:  # an actor could not load the model
-            for a in made:
-                ray.kill(a)
-            raise ClusterUnavailable(f"the cluster's embedders did not start: {exc}") from exc
-        if set(ids) != {model_id}:
-            for a in made:
-                ray.kill(a)
-            raise ClusterUnavailable(f"the cluster runs the model {ids[0]}, not {model_id}")
-        return cls(made, [0] * len(made))
-
-    @property
-    def workers(self) -> int:
-        """How many batches run at once."""
-        return len(self.actors)
-
     async def embed(self, texts: list[str]) -> Any:
-        """Document vectors of ``texts``, from the least busy actor."""
-        chosen = min(range(len(self.actors)), key=self.busy.__getitem__)
-        self.busy[chosen] += 1
-        try:
-            ref = self.actors[chosen].embed.remote(texts)
-            vectors = await asyncio.wrap_future(ref.future())
-        finally:
-            self.busy[chosen] -= 1
+        """Document vectors of ``texts``."""
+        vectors = await _answer(self.driver, "embed", texts)
         self.embedded += len(texts)
         return vectors
 
 
 def connect(address: str, local: ExtractorPool) -> ClusterPool:
-    """Connect this process's Ray to the cluster at ``address`` (``auto``: the one this
-    machine runs, or ``host:port``); raise :class:`ClusterUnavailable` with the reason."""
-    global _connected
-    try:
-        import ray
-    except ImportError:
-        raise ClusterUnavailable("ray is not installed (pip install 'rustrag[cluster]')") from None
+    """A pool on the cluster at ``address`` (``auto``: the one this machine runs, or
+    ``host:port``), through a driver process (kept while it lives); raise
+    :class:`ClusterUnavailable` with the reason. Blocking: call it from a thread."""
+    global _driver
     if address != "auto":
         _probe(address)
-    with _connecting:
-        if _connected != address:
-            if ray.is_initialized():
-                ray.shutdown()
+    with _starting:
+        driver = _driver
+        if driver is None or driver.address != address or not driver.alive:
+            if driver is not None:
+                driver.stop()
+            _driver = None
+            driver = _driver = Driver(address)
+            resources = driver.resources
+        else:
             try:
-                ray.init(
-                    address=address,
-                    logging_level=logging.WARNING,
-                    log_to_driver=False,
-                    configure_logging=False,
-                )
-            except Exception as exc:  # Ray raises ConnectionError, RuntimeError, ...
-                _connected = None
-                message = f"cannot connect to the cluster at {address}: {exc}"
-                raise ClusterUnavailable(message) from exc
-            _connected = address
-        try:
-            resources: dict[str, float] = ray.cluster_resources()  # type: ignore[no-untyped-call]
-            alive = [node for node in ray.nodes() if node.get("Alive")]  # type: ignore[no-untyped-call]
-        except Exception as exc:
-            _connected = None
-            raise ClusterUnavailable(f"the cluster at {address} does not answer: {exc}") from exc
-    if not resources.get("CPU"):
+                resources = driver.call("describe").result(timeout=CONNECT_TIMEOUT_S)
+            except Exception as exc:
+                raise ClusterUnavailable(
+                    f"the cluster at {address} does not answer: {exc}"
+                ) from exc
+    if not resources["cpus"]:
         raise ClusterUnavailable(f"the cluster at {address} has no CPUs")
-    return ClusterPool(
-        address, local, len(alive), int(resources.get("CPU", 0)), int(resources.get("GPU", 0))
-    )
+    return ClusterPool(driver, local, resources["nodes"], resources["cpus"], resources["gpus"])
 
 
 def fallback_status(address: str, reason: str) -> dict[str, Any]:
@@ -282,14 +303,12 @@ def fallback_status(address: str, reason: str) -> dict[str, Any]:
 
 
 def disconnect() -> None:
-    """Leave the cluster (at the daemon's shutdown)."""
-    global _connected
-    if _connected is None:
-        return
-    import ray
-
-    ray.shutdown()
-    _connected = None
+    """Stop the driver process (at the daemon's shutdown)."""
+    global _driver
+    with _starting:
+        if _driver is not None:
+            _driver.stop()
+            _driver = None
 
 
 def _probe(address: str) -> None:

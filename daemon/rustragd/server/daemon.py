@@ -251,7 +251,7 @@ class Daemon:
         before = self.cluster
         try:
             self.cluster = await asyncio.to_thread(connect, address, self.pool)
-            if before is not None and before.address == address:  # its embedders too
+            if before is not None and before.driver is self.cluster.driver:  # its actors
                 self.cluster.embedders = before.embedders
         except ClusterUnavailable as exc:
             log.warning("indexing on the local pools: %s", exc)
