@@ -2,7 +2,8 @@
 
 Copies every crate of the Debian registry (/usr/share/cargo/registry: the 58-crate
 registry of bench/extraction.py --registry) into one workspace, then indexes it cold
-(vectors off: the embedder stays local) in a fresh daemon state each time:
+(vectors off, or on with --vectors: the job's bulk then goes to the cluster's embedder
+actors) in a fresh daemon state each time:
 
 1. on the daemon's local pools (the baseline; it also fills the library cache that
    every run shares, so that the runs compare the workspace's own work);
@@ -15,7 +16,7 @@ speedup against the local pools; --runs repeats each for a median. On a 2-core m
 the cluster's speedup is bounded by the cores; on a many-core machine (or with GPUs)
 run it with --cpus-per-node set to cores / 4.
 
-Usage: python bench/cluster.py [--nodes 1 2 4] [--cpus-per-node N] [--runs 1]
+Usage: python bench/cluster.py [--nodes 1 2 4] [--cpus-per-node N] [--runs 1] [--vectors]
 """
 
 from __future__ import annotations
@@ -44,10 +45,11 @@ def build_workspace(target: Path) -> tuple[int, int]:
     return len(crates), lines
 
 
-def index_once(root: Path, library_cache: Path, cluster: str) -> dict[str, Any]:
-    """One cold index in a fresh daemon: its answer, wall seconds and resolve ms."""
+def index_once(root: Path, library_cache: Path, cluster: str, vectors: bool) -> dict[str, Any]:
+    """One cold index in a fresh daemon (its vectors too, with ``vectors``): its answer,
+    wall seconds and resolve ms."""
     config = f"library_cache: {library_cache}\n"
-    daemon = BenchDaemon(embeddings=False, config=config)
+    daemon = BenchDaemon(embeddings=vectors, config=config)
     try:
         started = time.perf_counter()
         answer = daemon.request("index", {"path": str(root), "wait": True, "cluster": cluster})
@@ -70,7 +72,8 @@ def report(label: str, runs: list[dict[str, Any]], lines: int, baseline: float |
         f"{label:<22} wall {wall:6.2f} s  {lines / wall:8,.0f} lines/s"
         f"  resolve {resolve / wall:4.0%}  extract+store {1 - resolve / wall:4.0%}"
         f"  shipped {shipped:6.1f} MB"
-        f"  tasks {cluster.get('tasks_done', 0)}{speedup}",
+        f"  tasks {cluster.get('tasks_done', 0)}  vectors there {cluster.get('embedded', 0)}"
+        f"{speedup}",
         flush=True,
     )
     return wall
@@ -82,6 +85,9 @@ def main() -> None:
     cores = len(os.sched_getaffinity(0))
     parser.add_argument("--cpus-per-node", type=int, default=max(1, cores // 4))
     parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument(
+        "--vectors", action="store_true", help="embed too (on the cluster's embedder actors)"
+    )
     options = parser.parse_args()
     from ray.cluster_utils import Cluster  # the cluster extra: pip install '.[cluster]'
 
@@ -90,8 +96,8 @@ def main() -> None:
     crates, lines = build_workspace(root)
     print(f"{crates} crates, {lines:,} lines of Rust; {cores} cores here", flush=True)
     try:
-        index_once(root, cache, "local")  # fills the shared library cache
-        local = [index_once(root, cache, "local") for _ in range(options.runs)]
+        index_once(root, cache, "local", False)  # fills the shared library cache
+        local = [index_once(root, cache, "local", options.vectors) for _ in range(options.runs)]
         baseline = report("local pools", local, lines, None)
         for nodes in options.nodes:
             cluster = Cluster(
@@ -101,7 +107,10 @@ def main() -> None:
                 for _ in range(nodes - 1):
                     cluster.add_node(num_cpus=options.cpus_per_node)
                 cluster.wait_for_nodes()
-                runs = [index_once(root, cache, cluster.address) for _ in range(options.runs)]
+                runs = [
+                    index_once(root, cache, cluster.address, options.vectors)
+                    for _ in range(options.runs)
+                ]
                 label = f"{nodes} node(s) x {options.cpus_per_node} CPU"
                 report(label, runs, lines, baseline)
             finally:
