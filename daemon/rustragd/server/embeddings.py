@@ -135,10 +135,16 @@ class EmbeddingService:
         assert self.embedder is not None
         texts = [pending.text for _, pending in batch]
         started = time.perf_counter()
-        try:
-            if remote is not None:
+        vectors: Any = None
+        if remote is not None:
+            try:
                 vectors = await remote.embed(texts)
-            else:
+            except Exception as exc:  # the cluster went away: the rest is embedded here
+                log.warning("the cluster's embedders failed (%s); embedding here", exc)
+                if self.remote is remote:
+                    self.remote = None
+        try:
+            if vectors is None:
                 vectors = await asyncio.to_thread(self.embedder.embed_documents, texts)
         except Exception:
             log.exception("embedding a batch of %d items failed; dropping it", len(batch))
