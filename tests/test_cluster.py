@@ -186,6 +186,58 @@ def test_the_cluster_embeds_a_jobs_vectors_as_the_daemon_does(
         assert float(vector @ on_cluster[item_id]) > 0.9999, item_id
 
 
+def test_a_job_whose_driver_dies_fails_clearly_and_keeps_the_index(
+    daemon_env: DaemonEnv, cluster: str, tmp_path: Path
+) -> None:
+    """The driver process is killed while the cluster resolves: the job fails with the
+    reason, the daemon keeps serving the index it has, and a local job repairs the graph
+    to what a fresh local index makes."""
+    root = tmp_path / "regex-syntax"
+    shutil.copytree(PRACTICE, root)
+    _start(daemon_env, "watch: false\n")  # the edit below waits for the cluster's job
+    daemon_env.client_json("index", str(root), "--wait", "--cluster", "local")
+    before = daemon_env.client_json("symbols", "--kind", "trait", cwd=root)
+    with (root / "src" / "lib.rs").open("a") as source:  # work for the cluster: a file
+        source.write("\npub fn added_for_the_cluster() -> bool { is_meta_character('x') }\n")
+    daemon = daemon_env.process
+    assert daemon is not None
+    killed: list[int] = []
+    stop = threading.Event()
+
+    def kill_the_driver() -> None:
+        while not stop.is_set() and not killed:
+            resolving = subprocess.run(
+                ["pgrep", "-f", "ray::resolve_files"], capture_output=True, text=True
+            ).stdout.split()
+            if resolving:
+                children = subprocess.run(
+                    ["pgrep", "-P", str(daemon.pid), "-f", "multiprocessing.spawn"],
+                    capture_output=True,
+                    text=True,
+                ).stdout.split()
+                for pid in children:
+                    os.kill(int(pid), signal.SIGKILL)
+                    killed.append(int(pid))
+            time.sleep(0.01)
+
+    killer = threading.Thread(target=kill_the_driver)
+    killer.start()
+    try:
+        done = daemon_env.client("index", str(root), "--wait", "--cluster", cluster, "--json")
+    finally:
+        stop.set()
+        killer.join()
+    assert killed, "the driver was never killed"
+    assert done.returncode != 0 and "stopped answering" in done.stdout + done.stderr
+    assert daemon.poll() is None
+    assert daemon_env.client_json("symbols", "--kind", "trait", cwd=root) == before
+    daemon_env.client_json("index", str(root), "--wait", "--cluster", "local")
+    repaired = _graph(daemon_env, root)
+    daemon_env.client_json("forget", str(root))
+    daemon_env.client_json("index", str(root), "--wait", "--cluster", "local")
+    assert repaired == _graph(daemon_env, root)
+
+
 def test_the_daemon_outlives_its_cluster(daemon_env: DaemonEnv, cluster: str) -> None:
     """The cluster stops (last in this module: it stops the module's cluster). Ray ends
     the driver process once the cluster is silent (after 3 s here, 60 by default); the
