@@ -186,6 +186,34 @@ def test_the_cluster_embeds_a_jobs_vectors_as_the_daemon_does(
         assert float(vector @ on_cluster[item_id]) > 0.9999, item_id
 
 
+def _drivers(daemon: DaemonEnv) -> list[str]:
+    """The daemon's Ray driver processes (spawned children)."""
+    assert daemon.process is not None
+    found = subprocess.run(
+        ["pgrep", "-P", str(daemon.process.pid), "-f", "multiprocessing.spawn"],
+        capture_output=True,
+        text=True,
+    )
+    return found.stdout.split()
+
+
+def test_the_driver_exits_when_idle_and_comes_back_for_the_next_job(
+    daemon_env: DaemonEnv, cluster: str, tmp_path: Path
+) -> None:
+    _start(daemon_env, "cluster_idle_s: 1\n")
+    root = write_workspace(tmp_path / "ws")
+    first = daemon_env.client_json("index", str(root), "--wait", "--cluster", cluster)
+    assert first["cluster"]["fallback_reason"] is None
+    deadline = time.monotonic() + 30
+    while _drivers(daemon_env) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not _drivers(daemon_env)  # its memory given back
+    daemon_env.client_json("forget", str(root))
+    again = daemon_env.client_json("index", str(root), "--wait", "--cluster", cluster)
+    assert again["cluster"]["fallback_reason"] is None and again["cluster"]["tasks_done"] > 0
+    assert again["items"] == first["items"]
+
+
 def test_a_job_whose_driver_dies_fails_clearly_and_keeps_the_index(
     daemon_env: DaemonEnv, cluster: str, tmp_path: Path
 ) -> None:
@@ -210,12 +238,7 @@ def test_a_job_whose_driver_dies_fails_clearly_and_keeps_the_index(
                 ["pgrep", "-f", "ray::resolve_files"], capture_output=True, text=True
             ).stdout.split()
             if resolving:
-                children = subprocess.run(
-                    ["pgrep", "-P", str(daemon.pid), "-f", "multiprocessing.spawn"],
-                    capture_output=True,
-                    text=True,
-                ).stdout.split()
-                for pid in children:
+                for pid in _drivers(daemon_env):
                     os.kill(int(pid), signal.SIGKILL)
                     killed.append(int(pid))
             time.sleep(0.01)

@@ -59,6 +59,8 @@ log = logging.getLogger(__name__)
 PROBE_TIMEOUT_S = 3.0
 #: Seconds the driver process may take to connect to a cluster.
 CONNECT_TIMEOUT_S = 60.0
+#: Seconds a driver process nothing holds waits before it exits (config ``cluster_idle_s``).
+IDLE_S = 60.0
 #: Batches a cluster CPU gets (more than one: the tasks' sizes vary).
 BATCHES_PER_CPU = 2
 
@@ -87,6 +89,8 @@ class Driver:
         self._ids = itertools.count(1)
         self._pending: dict[int, Future[Any]] = {}
         self._lock = threading.Lock()
+        self._users = 0
+        self._idle: threading.Timer | None = None
         if not ours.poll(CONNECT_TIMEOUT_S):
             self.stop()
             raise ClusterUnavailable(f"the cluster at {address} did not answer in time")
@@ -99,6 +103,34 @@ class Driver:
             raise ClusterUnavailable(f"cannot connect to the cluster at {address}: {value}")
         self.resources: dict[str, int] = value
         threading.Thread(target=self._read, name="rustragd-ray-answers", daemon=True).start()
+
+    def hold(self) -> None:
+        """One more user (a job, or its vectors): the driver stays while any holds it."""
+        with self._lock:
+            self._users += 1
+            if self._idle is not None:
+                self._idle.cancel()
+                self._idle = None
+
+    def release(self, idle_s: float) -> None:
+        """One user fewer; with none left, the driver exits after ``idle_s`` (its memory,
+        and the cluster's actors, are given back; the next job starts another)."""
+        with self._lock:
+            self._users -= 1
+            if self._users == 0:
+                self._idle = threading.Timer(idle_s, self._exit_if_idle)
+                self._idle.daemon = True
+                self._idle.start()
+
+    def _exit_if_idle(self) -> None:
+        global _driver
+        with _starting:  # :func:`connect` cannot hand it out meanwhile
+            with self._lock:
+                if self._users:
+                    return
+            if _driver is self:
+                _driver = None
+            self.stop()
 
     @property
     def alive(self) -> bool:
@@ -176,6 +208,10 @@ class ClusterPool:
     def address(self) -> str:
         return self.driver.address
 
+    def release(self, idle_s: float) -> None:
+        """The job is done with the cluster (see :meth:`Driver.release`)."""
+        self.driver.release(idle_s)
+
     @property
     def workers(self) -> int:
         """How many batches run at once: the cluster's CPUs (for sizing batches)."""
@@ -251,6 +287,14 @@ class ClusterEmbedders:
     """How many batches run at once (one per actor)."""
     embedded: int = 0
 
+    def hold(self) -> None:
+        """Keep the driver, and so these actors, while vectors may come."""
+        self.driver.hold()
+
+    def release(self, idle_s: float) -> None:
+        """No more vectors for now (see :meth:`Driver.release`)."""
+        self.driver.release(idle_s)
+
     async def embed(self, texts: list[str]) -> Any:
         """Document vectors of ``texts``."""
         vectors = await _answer(self.driver, "embed", texts)
@@ -260,8 +304,9 @@ class ClusterEmbedders:
 
 def connect(address: str, local: ExtractorPool) -> ClusterPool:
     """A pool on the cluster at ``address`` (``auto``: the one this machine runs, or
-    ``host:port``), through a driver process (kept while it lives); raise
-    :class:`ClusterUnavailable` with the reason. Blocking: call it from a thread."""
+    ``host:port``), through a driver process (kept while one holds it), held for the
+    caller (:meth:`ClusterPool.release`); raise :class:`ClusterUnavailable` with the
+    reason. Blocking: call it from a thread."""
     global _driver
     if address != "auto":
         _probe(address)
@@ -280,8 +325,9 @@ def connect(address: str, local: ExtractorPool) -> ClusterPool:
                 raise ClusterUnavailable(
                     f"the cluster at {address} does not answer: {exc}"
                 ) from exc
-    if not resources["cpus"]:
-        raise ClusterUnavailable(f"the cluster at {address} has no CPUs")
+        if not resources["cpus"]:
+            raise ClusterUnavailable(f"the cluster at {address} has no CPUs")
+        driver.hold()  # the caller's: released by ClusterPool.release
     return ClusterPool(driver, local, resources["nodes"], resources["cpus"], resources["gpus"])
 
 

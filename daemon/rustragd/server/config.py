@@ -59,6 +59,9 @@ class Config:
     """Where library interfaces are kept; None: ``$XDG_CACHE_HOME/rustrag/libraries``."""
     cluster: str = ""
     """A Ray cluster for cold index jobs (``auto`` or ``host:port``); "": the local pools."""
+    cluster_idle_s: float = 60.0
+    """Seconds the connection to a cluster (its driver process, the embedder actors) is
+    kept after a job and its vectors are done."""
     store_write_buffer_mb: int = 8
     """The size of a workspace store's RocksDB memtable; the store holds up to about four."""
     query_timeout_s: float = 5.0
@@ -177,6 +180,11 @@ def _convert(name: str, value: Any, source: str) -> Any:
             if not 0.0 <= weight <= 1.0:
                 raise ValueError("must be between 0 and 1")
             return weight
+        if name == "cluster_idle_s":
+            seconds = float(value)
+            if not seconds >= 0:
+                raise ValueError("must not be negative")
+            return seconds
         if name == "shutdown_timeout":
             return float(value)
         if name == "log_level":

@@ -263,7 +263,8 @@ class Daemon:
         if self.embeddings.embedder is not None:  # the job's vectors, on the cluster too
             config = self.embeddings.embedder_config()
             await self.cluster.start_embedders(config, self.embeddings.embedder.model_id)
-            self.embeddings.remote = self.cluster.embedders
+            if self.cluster.embedders is not None:
+                self.embeddings.use_remote(self.cluster.embedders)
         return self.cluster
 
     async def _run_index(self, workspace: Workspace, cluster: str = "") -> None:
@@ -271,9 +272,14 @@ class Daemon:
             async with workspace.write_lock:
                 workspace.resolver = None  # rebuilt after the job (see prepare_edits)
                 pool = await self._index_pool(cluster)
-                await index_workspace(
-                    workspace, pool, self.clock, self.files_per_batch, self.semantic_changed
-                )
+                try:
+                    await index_workspace(
+                        workspace, pool, self.clock, self.files_per_batch, self.semantic_changed
+                    )
+                finally:
+                    if isinstance(pool, ClusterPool):  # its vectors may still be coming
+                        pool.release(self.config.cluster_idle_s)
+                        self.embeddings.finish_remote()
             workspace.state = WorkspaceState.READY
             workspace.last_error = None
             settle_heap()

@@ -30,6 +30,12 @@ class RemoteEmbedder(Protocol):
 
     async def embed(self, texts: list[str]) -> Any: ...
 
+    def hold(self) -> None:
+        """Keep them while vectors may come."""
+
+    def release(self, idle_s: float) -> None:
+        """No more vectors for now: they may go after ``idle_s``."""
+
 
 #: Seconds without new vectors before the changed vector index files are written. The
 #: file is a cache of the vectors in the store (a stale one is rebuilt on start), so an
@@ -62,6 +68,8 @@ class EmbeddingService:
         """Items and per-stage milliseconds of the last batch, for ``status``."""
         self.remote: RemoteEmbedder | None = None
         """Embedders for a bulk of vectors (a cluster's), when there are some."""
+        self._remote_done = False
+        """Whether the job that brought :attr:`remote` is over (let go of it once idle)."""
 
     def embedder_config(self) -> EmbedderConfig:
         """The embedder the config describes (the cluster's embedders run it too)."""
@@ -88,6 +96,25 @@ class EmbeddingService:
         return EmbeddingModel(
             e.model_id, e.dim, e.cache_key, self.config.embed_max_tokens, self.config.embed_recipe
         )
+
+    def use_remote(self, remote: RemoteEmbedder) -> None:
+        """Embed bulks of vectors on ``remote`` (held until :meth:`finish_remote` and the
+        vectors are done)."""
+        if remote is not self.remote:
+            self._drop_remote()
+            remote.hold()
+            self.remote = remote
+        self._remote_done = False
+
+    def finish_remote(self) -> None:
+        """The job is over: let go of the remote embedders once no vectors are pending."""
+        self._remote_done = True
+        self.wake()
+
+    def _drop_remote(self) -> None:
+        if self.remote is not None:
+            self.remote.release(self.config.cluster_idle_s)
+            self.remote = None
 
     def start(self) -> None:
         """Start the background task."""
@@ -125,6 +152,8 @@ class EmbeddingService:
             for index in self._indexes():
                 if not index.pending:
                     index.idle.set()
+            if self._remote_done and not any(index.pending for index in self._indexes()):
+                self._drop_remote()
 
     async def _embed_batch(
         self,
@@ -142,7 +171,7 @@ class EmbeddingService:
             except Exception as exc:  # the cluster went away: the rest is embedded here
                 log.warning("the cluster's embedders failed (%s); embedding here", exc)
                 if self.remote is remote:
-                    self.remote = None
+                    self._drop_remote()
         try:
             if vectors is None:
                 vectors = await asyncio.to_thread(self.embedder.embed_documents, texts)
