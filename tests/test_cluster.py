@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -11,7 +12,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -117,7 +118,7 @@ def test_an_unreachable_cluster_falls_back_to_the_local_pools(
 ) -> None:
     _start(daemon_env)
     root = write_workspace(tmp_path / "ws")
-    address = f"127.0.0.1:{_free_port()}"  # nothing listens there
+    address = f"localhost:{_free_port()}"  # nothing listens there (and not "local")
     answer = daemon_env.client_json("index", str(root), "--wait", "--cluster", address)
     assert answer["state"] == "ready" and answer["items"] > 0
     reason = answer["cluster"]["fallback_reason"]
@@ -125,30 +126,42 @@ def test_an_unreachable_cluster_falls_back_to_the_local_pools(
     assert daemon_env.client_json("status")["cluster"]["fallback_reason"] == reason
 
 
+def _resolving() -> list[str]:
+    """The Ray workers running a workspace's resolution now."""
+    found = subprocess.run(["pgrep", "-f", "ray::resolve_files"], capture_output=True, text=True)
+    return found.stdout.split()
+
+
+@contextlib.contextmanager
+def _killing_while_resolving(victims: Callable[[], list[str]]) -> Iterator[list[int]]:
+    """While the block runs, SIGKILL the processes ``victims`` names once, as soon as the
+    cluster is resolving; yields the pids killed."""
+    killed: list[int] = []
+    stop = threading.Event()
+
+    def kill() -> None:
+        while not stop.is_set() and not killed:
+            if _resolving():
+                for pid in victims():
+                    os.kill(int(pid), signal.SIGKILL)
+                    killed.append(int(pid))
+            time.sleep(0.01)
+
+    killer = threading.Thread(target=kill)
+    killer.start()
+    try:
+        yield killed
+    finally:
+        stop.set()
+        killer.join()
+
+
 def test_a_worker_killed_mid_job_is_survived(daemon_env: DaemonEnv, cluster: str) -> None:
     """The resolution's worker is killed while it runs: Ray runs the task again and the
     job ends with the graph a local job makes."""
     _start(daemon_env)
-    killed: list[int] = []
-    stop = threading.Event()
-
-    def kill_the_resolution() -> None:
-        while not stop.is_set() and not killed:
-            found = subprocess.run(
-                ["pgrep", "-f", "ray::resolve_files"], capture_output=True, text=True
-            ).stdout.split()
-            for pid in found:
-                os.kill(int(pid), signal.SIGKILL)
-                killed.append(int(pid))
-            time.sleep(0.01)
-
-    killer = threading.Thread(target=kill_the_resolution)
-    killer.start()
-    try:
+    with _killing_while_resolving(_resolving) as killed:
         answer, on_cluster, local = _index_both_ways(daemon_env, PRACTICE, cluster)
-    finally:
-        stop.set()
-        killer.join()
     assert killed, "the resolution's worker was never seen"
     assert answer["state"] == "ready" and answer["cluster"]["fallback_reason"] is None
     assert on_cluster == local
@@ -229,27 +242,8 @@ def test_a_job_whose_driver_dies_fails_clearly_and_keeps_the_index(
         source.write("\npub fn added_for_the_cluster() -> bool { is_meta_character('x') }\n")
     daemon = daemon_env.process
     assert daemon is not None
-    killed: list[int] = []
-    stop = threading.Event()
-
-    def kill_the_driver() -> None:
-        while not stop.is_set() and not killed:
-            resolving = subprocess.run(
-                ["pgrep", "-f", "ray::resolve_files"], capture_output=True, text=True
-            ).stdout.split()
-            if resolving:
-                for pid in _drivers(daemon_env):
-                    os.kill(int(pid), signal.SIGKILL)
-                    killed.append(int(pid))
-            time.sleep(0.01)
-
-    killer = threading.Thread(target=kill_the_driver)
-    killer.start()
-    try:
+    with _killing_while_resolving(lambda: _drivers(daemon_env)) as killed:
         done = daemon_env.client("index", str(root), "--wait", "--cluster", cluster, "--json")
-    finally:
-        stop.set()
-        killer.join()
     assert killed, "the driver was never killed"
     assert done.returncode != 0 and "stopped answering" in done.stdout + done.stderr
     assert daemon.poll() is None

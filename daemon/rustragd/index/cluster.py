@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-import logging
 import multiprocessing
 import socket
 import threading
@@ -53,14 +52,10 @@ __all__ = [
     "fallback_status",
 ]
 
-log = logging.getLogger(__name__)
-
 #: Seconds to wait for a cluster's address to answer before indexing locally.
 PROBE_TIMEOUT_S = 3.0
 #: Seconds the driver process may take to connect to a cluster.
 CONNECT_TIMEOUT_S = 60.0
-#: Seconds a driver process nothing holds waits before it exits (config ``cluster_idle_s``).
-IDLE_S = 60.0
 #: Batches a cluster CPU gets (more than one: the tasks' sizes vary).
 BATCHES_PER_CPU = 2
 

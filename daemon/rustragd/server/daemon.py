@@ -234,7 +234,9 @@ class Daemon:
             return workspace.job
         workspace.idle.clear()
         workspace.state = WorkspaceState.INDEXING
-        address = self.config.cluster if cluster is None else cluster.removeprefix("local")
+        address = self.config.cluster if cluster is None else cluster
+        if address == "local":  # this job on the local pools, whatever the config says
+            address = ""
         workspace.job = asyncio.create_task(self._run_index(workspace, address))
         return workspace.job
 
@@ -256,7 +258,7 @@ class Daemon:
         except ClusterUnavailable as exc:
             log.warning("indexing on the local pools: %s", exc)
             self.cluster = None
-            self.embeddings.remote = None
+            self.embeddings.drop_remote()
             self.cluster_fallback = fallback_status(address, str(exc))
             return self.pool
         self.cluster_fallback = None

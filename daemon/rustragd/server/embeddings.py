@@ -101,7 +101,7 @@ class EmbeddingService:
         """Embed bulks of vectors on ``remote`` (held until :meth:`finish_remote` and the
         vectors are done)."""
         if remote is not self.remote:
-            self._drop_remote()
+            self.drop_remote()
             remote.hold()
             self.remote = remote
         self._remote_done = False
@@ -111,7 +111,8 @@ class EmbeddingService:
         self._remote_done = True
         self.wake()
 
-    def _drop_remote(self) -> None:
+    def drop_remote(self) -> None:
+        """Stop using the remote embedders (they may go after ``cluster_idle_s``)."""
         if self.remote is not None:
             self.remote.release(self.config.cluster_idle_s)
             self.remote = None
@@ -153,7 +154,7 @@ class EmbeddingService:
                 if not index.pending:
                     index.idle.set()
             if self._remote_done and not any(index.pending for index in self._indexes()):
-                self._drop_remote()
+                self.drop_remote()
 
     async def _embed_batch(
         self,
@@ -171,7 +172,7 @@ class EmbeddingService:
             except Exception as exc:  # the cluster went away: the rest is embedded here
                 log.warning("the cluster's embedders failed (%s); embedding here", exc)
                 if self.remote is remote:
-                    self._drop_remote()
+                    self.drop_remote()
         try:
             if vectors is None:
                 vectors = await asyncio.to_thread(self.embedder.embed_documents, texts)
