@@ -292,41 +292,39 @@ def _op_args(options: argparse.Namespace) -> dict[str, Any]:
     return {}
 
 
-def _render(command: str, result: Any, options: argparse.Namespace) -> tuple[str, int]:
+def _render(command: str, result: Any, options: argparse.Namespace) -> str:
+    """The text output of ``command``'s result."""
     if command in ("symbols", "search", "def"):
-        hits = result["results"]
-        return hits_table(hits), EXIT_OK if hits else EXIT_EMPTY
+        return hits_table(result["results"])
     if command in ("callers", "callees", "uses"):
-        hits = result["results"]
-        return edges_table(hits), EXIT_OK if hits else EXIT_EMPTY
+        return edges_table(result["results"])
     if command == "ask":
-        return context_pack(result), EXIT_OK if result["results"] else EXIT_EMPTY
+        return context_pack(result)
     if command == "neighbors":
-        return edges_table(result["edges"]), EXIT_OK if result["edges"] else EXIT_EMPTY
+        return edges_table(result["edges"])
     if command == "query":
-        return rows_table(result), EXIT_EMPTY if _is_empty(command, result) else EXIT_OK
+        return rows_table(result)
     if command in ("impact", "changed"):
-        return impact_text(result), EXIT_EMPTY if _is_empty(command, result) else EXIT_OK
+        return impact_text(result)
     if command == "impls":
-        return impls_text(result), EXIT_OK if result["impls"] else EXIT_EMPTY
+        return impls_text(result)
     if command == "methods":
-        found = result["methods"] or result["traits"]
-        return methods_text(result), EXIT_OK if found else EXIT_EMPTY
+        return methods_text(result)
     if command == "status":
-        return status_text(result, getattr(options, "brief", False)), EXIT_OK
+        return status_text(result, getattr(options, "brief", False))
     if command in ("index", "reindex"):
         took = result.get("took_ms")
         timing = f" in {took:.0f} ms" if took is not None else " (indexing in the background)"
-        text = f"{result['root']}: {result['files']} files, {result['items']} items{timing}"
-        return text, EXIT_OK
+        return f"{result['root']}: {result['files']} files, {result['items']} items{timing}"
     if command == "hello":
         return f"{result['daemon']} (protocol v{result['version']}): " + ", ".join(
             result["capabilities"]
-        ), EXIT_OK
-    return generic_text(result), EXIT_OK
+        )
+    return generic_text(result)
 
 
 def _is_empty(command: str, result: Any) -> bool:
+    """Whether ``command`` found nothing (the client then exits with EXIT_EMPTY)."""
     if command in ("symbols", "search", "def", "callers", "callees", "uses", "ask"):
         return not result["results"]
     if command == "impls":
@@ -547,8 +545,8 @@ def main(argv: list[str] | None = None) -> int:
 
         json.dump(result, sys.stdout, ensure_ascii=False)
         sys.stdout.write("\n")
-        return EXIT_EMPTY if _is_empty(command, result) else EXIT_OK
-    text, code = _render(command, result, options)
-    if text:
-        print(text)
-    return code
+    else:
+        text = _render(command, result, options)
+        if text:
+            print(text)
+    return EXIT_EMPTY if _is_empty(command, result) else EXIT_OK
