@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 from blake3 import blake3
 
 from rustragd.model import TypeRecord
@@ -22,8 +24,9 @@ def canonical_text(tokens: list[str]) -> str:
 
 
 def fingerprint(canonical: str) -> str:
-    """The 16-byte blake3 digest of a canonical type text, as hex."""
-    return blake3(canonical.encode("utf-8")).hexdigest(length=16)
+    """The 16-byte blake3 digest of a canonical type text, as hex (interned: every
+    ``uses_type`` edge holds one, and a workspace's edges name a few thousand types)."""
+    return sys.intern(blake3(canonical.encode("utf-8")).hexdigest(length=16))
 
 
 def _wordy(char: str) -> bool:

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import msgpack
 from blake3 import blake3
 
 from rustragd.delta import Delta, diff_items
@@ -30,6 +31,7 @@ from rustragd.graph.fingerprints import TypeTable
 from rustragd.graph.library import LibraryBlobs
 from rustragd.graph.resolve import SECTIONS, EdgeBuilder, workspace_resolver
 from rustragd.graph.scopes import Resolver
+from rustragd.heap import shared
 from rustragd.macros.expansion import (
     Expansions,
     expand_file,
@@ -148,10 +150,10 @@ class IncrementalResolver:
         unpacked = {path: unpack_facts(blob) for path, blob in fresh.items()}
         sigs = {path: signature(facts, self._makers) for path, facts in unpacked.items()}
         edited_rules = set[str]().union(
-            *(_edited_rules(sig, self._sigs.get(path)) for path, sig in sigs.items())
+            *(_edited_rules(sig, self._sig(path)) for path, sig in sigs.items())
         )
         reshaped = any(
-            not _same_but_rule_bodies(sig, self._sigs.get(path)) for path, sig in sigs.items()
+            not _same_but_rule_bodies(sig, self._sig(path)) for path, sig in sigs.items()
         )
         full = bool(gone) or reshaped
         items = self._items()
@@ -165,7 +167,7 @@ class IncrementalResolver:
         if reshaped and not gone and not edited_rules:
             structural = self._structural(unpacked, old, sigs)
             if structural is not None:
-                self._sigs.update(sigs)
+                self._sigs.update(_packed(sigs))
                 return structural
         if not full and edited_rules:
             # A `macro_rules!` body changed: its invocations are expanded again, and
@@ -181,7 +183,7 @@ class IncrementalResolver:
         if not full:
             fast = self._refresh(unpacked, old, expand_all=bool(edited_rules))
             if fast is not None:
-                self._sigs.update(sigs)
+                self._sigs.update(_packed(sigs))
                 return fast
         self._full()
         return Update(
@@ -223,9 +225,10 @@ class IncrementalResolver:
         for (path, _facts), found in zip(graph.r.files, marks, strict=True):
             self._rows[path].append([edges[a:b] for a, b in itertools.pairwise(found)])
         self._types: dict[str, TypeRecord] = {r.fingerprint: r for r in graph.types.records()}
-        self._sigs: dict[str, list[Any]] = {
-            path: signature(facts, self._makers) for path, facts in loaded
-        }
+        #: Each file's :func:`signature`, packed: an edit reads one or two of them.
+        self._sigs: dict[str, bytes] = _packed(
+            {path: signature(facts, self._makers) for path, facts in loaded}
+        )
         resolver = graph.r
         resolver.files = []  # kept per file here; the resolver's list would hold old facts
         resolver.forget_lookups()
@@ -238,6 +241,11 @@ class IncrementalResolver:
             path: _file_words([facts, *self._extra[path]]) for path, facts in loaded
         }
         self._resolution = None
+
+    def _sig(self, path: str) -> list[Any] | None:
+        """The signature of ``path`` as last resolved (None: a new file)."""
+        packed = self._sigs.get(path)
+        return None if packed is None else _unpack_signature(packed)
 
     def _parts(self, path: str) -> list[Facts]:
         """A file's facts and those of the items its macros make."""
@@ -332,7 +340,7 @@ class IncrementalResolver:
         made: dict[str, tuple[list[Item], list[Facts]]] = {}
         for path, facts in files.items():
             was = old.get(path)
-            if not _bounded_shape(sigs[path], self._sigs.get(path), facts, r.crates):
+            if not _bounded_shape(sigs[path], self._sig(path), facts, r.crates):
                 return None
             expanded = self._expanded(path, facts, was)
             if expanded is None:
@@ -669,6 +677,17 @@ def signature(facts: Facts, makers: set[str]) -> list[Any]:
             if position in (ITEM, REPARSED) or (position == STATEMENT and segs[-1] in makers)
         ],
     ]
+
+
+def _packed(sigs: dict[str, list[Any]]) -> dict[str, bytes]:
+    return {path: msgpack.packb(sig) for path, sig in sigs.items()}
+
+
+def _unpack_signature(packed: bytes) -> list[Any]:
+    """A :func:`signature` packed by msgpack, as :func:`signature` makes it (lists,
+    strings interned)."""
+    sig: list[Any] = msgpack.unpackb(packed, raw=False, strict_map_key=False, list_hook=shared)
+    return sig
 
 
 #: Where :func:`signature` puts a file's ``macro_rules!`` rows.

@@ -9,6 +9,7 @@ candidates give one ``ambiguous`` edge each, none an ``unresolved`` edge.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 from weakref import WeakValueDictionary
@@ -220,7 +221,9 @@ class EdgeBuilder:
         or more than :data:`MAX_CANDIDATES`) one unresolved edge."""
         items = [t for t in found if isinstance(t, int)]
         if not items or len(items) > MAX_CANDIDATES:
-            self.edges.append(Edge(src, rel, 0, "unresolved", line, path, written, via, extra))
+            # the name as written, held once however many rows write it
+            unresolved = sys.intern(written)
+            self.edges.append(Edge(src, rel, 0, "unresolved", line, path, unresolved, via, extra))
             return
         confidence = "exact" if len(items) == 1 else "ambiguous"
         for dst in items:
