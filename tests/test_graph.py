@@ -50,6 +50,15 @@ def test_replacing_files_answers_like_a_new_graph() -> None:
         graph.replace_paths(touched, fresh)
         edges = [e for e in edges if e.path not in touched] + fresh
         assert answers(graph) == answers(Adjacency(edges))
+        for node in range(31):  # a node's edges: each file's together, a file replaced last
+            for found in (graph.edges_from(node), graph.edges_to(node)):
+                runs = [
+                    path
+                    for n, path in enumerate(e.path for e in found)
+                    if n == 0 or found[n - 1].path != path
+                ]
+                assert len(runs) == len(set(runs))
+                assert not touched.isdisjoint(runs[-1:]) or touched.isdisjoint(runs)
 
 
 def test_store_delta_turns_old_rows_into_new_ones() -> None:
