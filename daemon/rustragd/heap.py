@@ -13,7 +13,17 @@ from collections.abc import Callable
 from functools import cache
 from typing import Any
 
-__all__ = ["ARENAS", "GC_THRESHOLDS", "limit_arenas", "release_heap", "settle_heap", "shared"]
+import msgpack
+
+__all__ = [
+    "ARENAS",
+    "GC_THRESHOLDS",
+    "limit_arenas",
+    "release_heap",
+    "settle_heap",
+    "shared",
+    "unpack_shared",
+]
 
 #: Collect young objects every 50k allocations instead of 700: extraction and
 #: resolution build hundreds of thousands of acyclic rows, and the default
@@ -81,3 +91,9 @@ def shared(values: list[Any]) -> list[Any]:
         if type(value) is str:
             values[index] = sys.intern(value)
     return values
+
+
+def unpack_shared(blob: bytes) -> Any:
+    """``blob`` decoded by msgpack (lists, str keys or not), each repeated string held
+    once (:func:`shared`)."""
+    return msgpack.unpackb(blob, raw=False, strict_map_key=False, list_hook=shared)

@@ -20,7 +20,7 @@ from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import msgpack
 from blake3 import blake3
@@ -31,7 +31,7 @@ from rustragd.graph.fingerprints import TypeTable
 from rustragd.graph.library import LibraryBlobs
 from rustragd.graph.resolve import SECTIONS, EdgeBuilder, workspace_resolver
 from rustragd.graph.scopes import Resolver
-from rustragd.heap import shared
+from rustragd.heap import unpack_shared
 from rustragd.macros.expansion import (
     Expansions,
     expand_file,
@@ -149,12 +149,11 @@ class IncrementalResolver:
         gone = [path for path in removed if path in self._facts]
         unpacked = {path: unpack_facts(blob) for path, blob in fresh.items()}
         sigs = {path: signature(facts, self._makers) for path, facts in unpacked.items()}
+        was_sigs = {path: self._sig(path) for path in sigs}
         edited_rules = set[str]().union(
-            *(_edited_rules(sig, self._sig(path)) for path, sig in sigs.items())
+            *(_edited_rules(sig, was_sigs[path]) for path, sig in sigs.items())
         )
-        reshaped = any(
-            not _same_but_rule_bodies(sig, self._sig(path)) for path, sig in sigs.items()
-        )
+        reshaped = any(not _same_but_rule_bodies(sig, was_sigs[path]) for path, sig in sigs.items())
         full = bool(gone) or reshaped
         items = self._items()
         before = set(self._facts)
@@ -165,7 +164,7 @@ class IncrementalResolver:
             self._facts.put(path, fresh[path], facts)
         self._resolution = None
         if reshaped and not gone and not edited_rules:
-            structural = self._structural(unpacked, old, sigs)
+            structural = self._structural(unpacked, old, sigs, was_sigs)
             if structural is not None:
                 self._sigs.update(_packed(sigs))
                 return structural
@@ -245,7 +244,7 @@ class IncrementalResolver:
     def _sig(self, path: str) -> list[Any] | None:
         """The signature of ``path`` as last resolved (None: a new file)."""
         packed = self._sigs.get(path)
-        return None if packed is None else _unpack_signature(packed)
+        return None if packed is None else cast(list[Any], unpack_shared(packed))
 
     def _parts(self, path: str) -> list[Facts]:
         """A file's facts and those of the items its macros make."""
@@ -317,7 +316,11 @@ class IncrementalResolver:
         )
 
     def _structural(
-        self, files: dict[str, Facts], old: dict[str, Facts], sigs: dict[str, list[Any]]
+        self,
+        files: dict[str, Facts],
+        old: dict[str, Facts],
+        sigs: dict[str, list[Any]],
+        was_sigs: dict[str, list[Any] | None],
     ) -> Update | None:
         """Apply files whose items or imports changed without resolving everything again
         (None: the change cannot be bounded, and the workspace must be re-resolved).
@@ -340,7 +343,7 @@ class IncrementalResolver:
         made: dict[str, tuple[list[Item], list[Facts]]] = {}
         for path, facts in files.items():
             was = old.get(path)
-            if not _bounded_shape(sigs[path], self._sig(path), facts, r.crates):
+            if not _bounded_shape(sigs[path], was_sigs[path], facts, r.crates):
                 return None
             expanded = self._expanded(path, facts, was)
             if expanded is None:
@@ -681,13 +684,6 @@ def signature(facts: Facts, makers: set[str]) -> list[Any]:
 
 def _packed(sigs: dict[str, list[Any]]) -> dict[str, bytes]:
     return {path: msgpack.packb(sig) for path, sig in sigs.items()}
-
-
-def _unpack_signature(packed: bytes) -> list[Any]:
-    """A :func:`signature` packed by msgpack, as :func:`signature` makes it (lists,
-    strings interned)."""
-    sig: list[Any] = msgpack.unpackb(packed, raw=False, strict_map_key=False, list_hook=shared)
-    return sig
 
 
 #: Where :func:`signature` puts a file's ``macro_rules!`` rows.

@@ -20,7 +20,7 @@ from weakref import WeakValueDictionary
 import msgpack
 
 from rustragd.graph.scopes import Links
-from rustragd.heap import shared
+from rustragd.heap import unpack_shared
 from rustragd.project.cfg import CfgSet, cfg_active
 from rustragd.syntax.facts import ItemColumn
 
@@ -202,8 +202,6 @@ def pack_library(library: Library) -> bytes:
 
 def unpack_library(blob: bytes) -> Library:
     """Inverse of :func:`pack_library` (repeated strings held once)."""
-    crate, label, origin, (externs, prelude, library, features), files = msgpack.unpackb(
-        blob, raw=False, list_hook=shared, strict_map_key=False
-    )
+    crate, label, origin, (externs, prelude, library, features), files = unpack_shared(blob)
     links = Links(dict(externs), prelude, library, tuple(features))
     return Library(crate, label, origin, links, [tuple(f) for f in files])

@@ -30,7 +30,7 @@ from typing import Any, Protocol, TypeVar
 import msgpack
 
 from rustragd.graph.library import LibraryBlobs
-from rustragd.heap import GC_THRESHOLDS, release_heap, shared
+from rustragd.heap import GC_THRESHOLDS, release_heap, unpack_shared
 from rustragd.ids import content_hash
 from rustragd.index.libraries import LibrarySource, build_library
 from rustragd.index.machine import Node, numa_nodes
@@ -125,9 +125,7 @@ def encode_resolution(resolution: Resolution) -> bytes:
 
 def decode_resolution(blob: bytes) -> Resolution:
     """Inverse of :func:`encode_resolution`, each repeated string held once."""
-    edges, types, items, expansions = msgpack.unpackb(
-        blob, raw=False, use_list=True, list_hook=shared
-    )
+    edges, types, items, expansions = unpack_shared(blob)
     return Resolution(
         edges=[Edge(*row) for row in edges],
         types=[TypeRecord(*row) for row in types],

@@ -27,7 +27,7 @@ from typing import Any, cast
 
 import msgpack
 
-from rustragd.heap import shared
+from rustragd.heap import unpack_shared
 from rustragd.macros.macro_rules import expand, expand_inner, expand_nested
 from rustragd.model import Item
 from rustragd.syntax.extract import extract_fragment
@@ -77,7 +77,7 @@ def pack_expansions(expansions: Expansions) -> bytes:
 
 def unpack_expansions(blob: bytes) -> Expansions:
     """Inverse of :func:`pack_expansions`."""
-    rows = msgpack.unpackb(blob, raw=False, list_hook=shared)
+    rows = unpack_shared(blob)
     for _items, fragments in rows.values():
         for fragment in fragments:
             fragment["mod"] = sys.intern(fragment["mod"])

@@ -58,7 +58,7 @@ from typing import Any, cast
 
 import msgpack
 
-from rustragd.heap import shared
+from rustragd.heap import unpack_shared
 from rustragd.model import Item
 from rustragd.syntax.parser import Fact, Node
 
@@ -553,7 +553,7 @@ def fact_lines(facts: dict[str, Any]) -> Iterator[int]:
 
 def unpack_facts(blob: bytes) -> dict[str, Any]:
     """Inverse of :meth:`FactCollector.pack`, strings interned (:func:`rustragd.heap.shared`)."""
-    facts: dict[str, Any] = msgpack.unpackb(blob, raw=False, strict_map_key=False, list_hook=shared)
+    facts: dict[str, Any] = unpack_shared(blob)
     facts["mod"] = sys.intern(facts["mod"])
     return facts
 
